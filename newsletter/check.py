@@ -1,0 +1,24 @@
+"""`newsletter check`: every problem of every issue, without writing anything."""
+
+from __future__ import annotations
+
+from newsletter.build import clip_warning
+from newsletter.errors import ERROR, Problem
+from newsletter.project import Project
+from newsletter.render.email import GMAIL_CLIP_BYTES, RenderError, render_email
+
+
+def check(project: Project) -> list[Problem]:
+    problems: list[Problem] = []
+    for parsed in project.parse_all():
+        problems.extend(parsed.problems)
+        if parsed.issue is None or parsed.errors:
+            continue
+        try:
+            parts = render_email(project.settings, parsed.issue, project.root)
+        except RenderError as error:
+            problems.append(Problem(parsed.path, 1, ERROR, str(error)))
+            continue
+        if parts.html_bytes > GMAIL_CLIP_BYTES:
+            problems.append(clip_warning(parsed.path, parts))
+    return sorted(problems)

@@ -1,0 +1,56 @@
+"""The `newsletter` command: a Click group whose commands load lazily.
+
+`newsletter --help` must answer in well under 0.3 s, so no command module (and none of Markdown,
+MRML, Jinja2, Babel…) is imported until its command runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+# name -> ("module:attribute", one-line help shown by `newsletter --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "build": ("newsletter.cli.build:build", "Compile les numéros (email, texte, .eml) dans dist/."),
+    "check": ("newsletter.cli.build:check", "Vérifie les numéros et signale chaque problème."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands:
+            return self.commands[name]
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name][0].split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        self.add_command(command, name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in sorted(COMMANDS)]
+        with formatter.section("Commandes"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsletter", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Transforme les numéros de la lettre, écrits en Markdown, en emails, agendas et archives."""
+
+
+def main() -> None:
+    """Entry point: our errors are one French line; an unexpected failure is not a traceback."""
+    try:
+        cli.main(prog_name="newsletter", standalone_mode=True)
+    except Exception as error:  # pragma: no cover - last resort, tested through a subprocess
+        if os.environ.get("NEWSLETTER_DEBUG"):
+            raise
+        click.echo(f"erreur interne : {error} (NEWSLETTER_DEBUG=1 pour le détail)", err=True)
+        sys.exit(2)

@@ -1,0 +1,53 @@
+"""What every command shares: the project option and the one place errors become messages."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from newsletter.errors import NewsletterError
+
+
+class Failure(click.ClickException):
+    """Shown as the bare French message on stderr, exit status 1 (no « Error: » prefix)."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+def project_option(function: Callable) -> Callable:
+    """`-C/--project DIR`: the project folder (default: the current one), like `git -C`."""
+    return click.option(
+        "-C",
+        "--project",
+        "project_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."),
+        show_default="dossier courant",
+        help="Dossier du projet.",
+    )(function)
+
+
+def reports_errors(function: Callable) -> Callable:
+    """Turn our errors (and the OS's) into one French line and exit status 1."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except NewsletterError as error:
+            raise Failure(str(error)) from error
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            raise Failure(f"{where}{error.strerror or error}") from error
+
+    return wrapper
+
+
+def open_project(project_dir: Path):
+    from newsletter.project import load_project
+
+    return load_project(project_dir)

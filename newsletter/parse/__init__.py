@@ -1,0 +1,1 @@
+"""Reading sources: the only package that opens the files the team writes."""

@@ -1,0 +1,38 @@
+"""Reading a source file as text, refusing what is not text before anything else looks at it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsletter.errors import SourceError
+
+MAX_SOURCE_BYTES = 1_000_000
+
+
+def read_source(path: Path, max_bytes: int = MAX_SOURCE_BYTES) -> str:
+    """The file's text, or a SourceError that says why it cannot be one.
+
+    The size cap answers at once for a file that could never make an email (Gmail clips at 102 KB)
+    rather than spending seconds rendering it.
+    """
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(
+                path, None, f"fichier trop volumineux ({size / 1e6:.1f} Mo ; au plus {max_bytes / 1e6:.0f} Mo)"
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise SourceError(path, None, f"lecture impossible ({error.strerror})")
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise SourceError(path, line, "fichier binaire : ce n’est pas un texte")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SourceError(path, line, "le fichier n’est pas encodé en UTF-8 (réenregistrez-le en UTF-8)")
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise SourceError(path, 1, "fichier vide")
+    return text

@@ -1,0 +1,84 @@
+"""A project folder: its settings and its sources (`issues/`, later `calendars/`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.errors import ERROR, Problem, SourceError
+from newsletter.model.issue import Issue
+from newsletter.parse.issue import ParsedIssue, parse_issue
+from newsletter.settings import Settings, load_settings
+
+ISSUES_DIR = "issues"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    settings: Settings
+
+    @property
+    def issues_dir(self) -> Path:
+        return self.root / ISSUES_DIR
+
+    def issue_paths(self) -> list[Path]:
+        if not self.issues_dir.is_dir():
+            return []
+        return sorted(p for p in self.issues_dir.glob("*.md") if p.is_file() and not p.name.startswith("."))
+
+    def parse_all(self) -> list[ParsedIssue]:
+        """Every issue file parsed, with duplicate numbers reported on the later files."""
+        parsed = [parse_issue(path, self.settings) for path in self.issue_paths()]
+        flag_duplicate_numbers([(p.path, p.issue.number) for p in parsed if p.issue], parsed)
+        return parsed
+
+    def issues(self) -> list[Issue]:
+        """Every issue without errors, in number order."""
+        return sorted((p.issue for p in self.parse_all() if p.issue and not p.errors), key=lambda i: i.number)
+
+    def issue(self, number: int) -> Issue:
+        """The issue with this number, or a SourceError saying why it cannot be had."""
+        for parsed in self.parse_all():
+            if parsed.issue and parsed.issue.number == number or _names(parsed.path, number):
+                if parsed.errors:
+                    first = parsed.errors[0]
+                    raise SourceError(first.path, first.line or None, first.message)
+                if parsed.issue:
+                    return parsed.issue
+        raise SourceError(self.issues_dir, None, f"aucun numéro {number} dans ce dossier")
+
+
+def _names(path: Path, number: int) -> bool:
+    head = path.stem.split("-", 1)[0]
+    return head.isdigit() and int(head) == number
+
+
+def flag_duplicate_numbers(numbers: list[tuple[Path, int]], parsed: list[ParsedIssue]) -> None:
+    """Report a number taken twice on the file that comes later, among those in `parsed`.
+
+    `numbers` lists the claims in order of precedence; files not in `parsed` (unchanged since the
+    last build) can only be the first claimant.
+    """
+    first_seen: dict[int, Path] = {}
+    by_path = {p.path: p for p in parsed}
+    for path, number in numbers:
+        owner = first_seen.setdefault(number, path)
+        if owner != path and path in by_path:
+            message = f"numéro {number} déjà utilisé par {owner.name}"
+            by_path[path].problems.append(Problem(path, _number_line(path), ERROR, message))
+
+
+def _number_line(path: Path) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    return next((i for i, line in enumerate(lines[:50], 1) if line.startswith("number:")), 1)
+
+
+def load_project(root: Path) -> Project:
+    root = Path(root)
+    if not root.is_dir():
+        raise SourceError(root, None, "dossier de projet introuvable")
+    return Project(root, load_settings(root))

@@ -1,0 +1,1 @@
+"""Renderers: each module turns the model (and settings) into one kind of output."""

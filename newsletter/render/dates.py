@@ -1,0 +1,22 @@
+"""Dates in French, the way the letter writes them (« 1er avril 2022 », « jeudi 7 avril 2022 »)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+
+@lru_cache(maxsize=None)
+def _babel_format_date():
+    from babel.dates import format_date
+
+    return format_date
+
+
+def french_date(day: dt.date, weekday: bool = False, year: bool = True, locale: str = "fr_FR") -> str:
+    """« 7 avril 2022 », or « jeudi 7 avril 2022 »; Babel names the days and months, « 1er » is ours."""
+    pattern = ("EEEE " if weekday else "") + "d MMMM" + (" y" if year else "")
+    text = _babel_format_date()(day, pattern, locale=locale)
+    if day.day == 1:
+        text = text.replace(" 1 ", " 1er ", 1) if weekday else text.replace("1 ", "1er ", 1)
+    return text

@@ -1,0 +1,265 @@
+"""Markdown of the model → email HTML (styles inlined) or plain text, from one parse.
+
+Gmail drops `<style>` blocks in many contexts, so the email's look for headings, quotes, lists and
+links is set as `style=""` on each element while the Markdown is converted. The plain text is
+written from the same element tree Python-Markdown builds, never scraped back from HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+import xml.etree.ElementTree as ET
+from typing import Callable, Mapping
+
+import markdown
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+
+FenceHandler = Callable[[str], str]
+"""Renders the content of a fenced block with a given info string (e.g. « session »)."""
+
+EMAIL_STYLES: Mapping[str, str] = {
+    "p": "margin:0 0 16px 0;",
+    "h3": "margin:24px 0 12px 0;font-size:19px;line-height:1.3;font-weight:bold;color:#12355b;",
+    "h4": "margin:20px 0 10px 0;font-size:17px;line-height:1.3;font-weight:bold;color:#12355b;",
+    "blockquote": "margin:0 0 16px 0;padding:4px 0 4px 14px;border-left:4px solid #9bc5b5;"
+    "color:#33434f;font-style:italic;",
+    "ul": "margin:0 0 16px 0;padding:0 0 0 22px;",
+    "ol": "margin:0 0 16px 0;padding:0 0 0 22px;",
+    "li": "margin:0 0 8px 0;",
+    "a": "color:#0b6e4f;text-decoration:underline;word-break:break-word;",
+    "img": "display:block;max-width:100%;height:auto;border:0;margin:0 auto;",
+    "hr": "border:0;border-top:1px solid #d6dde3;margin:24px 0;",
+    "code": "font-family:Menlo,Consolas,monospace;font-size:14px;background:#f1f4f6;padding:1px 4px;",
+    "pre": "white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:14px;",
+    "table": "border-collapse:collapse;width:100%;margin:0 0 16px 0;",
+    "td": "border:1px solid #d6dde3;padding:6px;",
+    "th": "border:1px solid #d6dde3;padding:6px;text-align:left;",
+}
+
+_STASH = re.compile("\x02wzxhzdk:(\\d+)\x03")
+_AMP = "\x02amp\x03"
+_TEXT_WIDTH = 72
+_HARD_BREAK = "\ue000"  # a <br>: kept through wrapping, unlike the soft line breaks of a paragraph
+
+
+class _FencePreprocessor(Preprocessor):
+    """Hands ```name blocks with a registered name to their handler, before fenced_code sees them."""
+
+    _OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w-]+)\s*$")
+
+    def __init__(self, md: markdown.Markdown, handlers: Mapping[str, FenceHandler]):
+        super().__init__(md)
+        self.handlers = handlers
+
+    def run(self, lines: list[str]) -> list[str]:
+        output: list[str] = []
+        index = 0
+        while index < len(lines):
+            opened = self._OPEN.match(lines[index])
+            handler = self.handlers.get(opened.group(2)) if opened else None
+            close = self._closing(lines, index, opened.group(1)) if handler else None
+            if handler is None or close is None:
+                output.append(lines[index])
+                index += 1
+                continue
+            rendered = handler("\n".join(lines[index + 1 : close]))
+            placeholder = self.md.htmlStash.store(rendered)
+            self.md.fenced_blocks.add(placeholder)
+            output.extend(["", placeholder, ""])
+            index = close + 1
+        return output
+
+    @staticmethod
+    def _closing(lines: list[str], start: int, fence: str) -> int | None:
+        for index in range(start + 1, len(lines)):
+            stripped = lines[index].strip()
+            if stripped.startswith(fence) and not stripped.strip(fence[0]):
+                return index
+        return None
+
+
+class _StyleTreeprocessor(Treeprocessor):
+    def __init__(self, md: markdown.Markdown, styles: Mapping[str, str]):
+        super().__init__(md)
+        self.styles = styles
+
+    def run(self, root: ET.Element) -> None:
+        for element in root.iter():
+            style = self.styles.get(element.tag)
+            if style:
+                element.set("style", style + element.get("style", ""))
+            if element.tag == "img" and not element.get("alt"):
+                element.set("alt", "")
+
+
+class _CaptureTreeprocessor(Treeprocessor):
+    def run(self, root: ET.Element) -> None:
+        self.md.captured_tree = root
+
+
+class _Extension(Extension):
+    def __init__(self, handlers: Mapping[str, FenceHandler], styles: Mapping[str, str] | None):
+        super().__init__()
+        self.handlers = handlers
+        self.styles = styles
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.fenced_blocks = set()
+        md.preprocessors.register(_FencePreprocessor(md, self.handlers), "named_fences", 30)
+        if self.styles:
+            md.treeprocessors.register(_StyleTreeprocessor(md, self.styles), "email_styles", 5)
+        md.treeprocessors.register(_CaptureTreeprocessor(md), "capture", 1)
+
+
+def _converter(handlers: Mapping[str, FenceHandler], styles: Mapping[str, str] | None) -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[_Extension(handlers, styles), "fenced_code", "sane_lists", "tables"],
+        output_format="xhtml",
+    )
+
+
+def to_email_html(source: str, handlers: Mapping[str, FenceHandler] | None = None) -> str:
+    """HTML for the email body, every element styled inline."""
+    md = _converter(handlers or {}, EMAIL_STYLES)
+    return md.convert(source)
+
+
+def to_html(source: str, handlers: Mapping[str, FenceHandler] | None = None) -> str:
+    """Plain HTML (no inline styles), for pages that have a style sheet."""
+    return _converter(handlers or {}, None).convert(source)
+
+
+def to_text(source: str, handlers: Mapping[str, FenceHandler] | None = None, width: int = _TEXT_WIDTH) -> str:
+    """Plain text: paragraphs wrapped, lists and quotes marked, links written out in full."""
+    md = _converter(handlers or {}, None)
+    md.convert(source)
+    writer = _TextWriter(md, width)
+    return writer.blocks(md.captured_tree).strip("\n")
+
+
+def inline_text(source: str) -> str:
+    """One line of Markdown as text without markup (for a preheader or a subject)."""
+    return " ".join(to_text(source, width=10_000).split())
+
+
+class _TextWriter:
+    """Walks Python-Markdown's element tree and writes text the way a careful person would."""
+
+    def __init__(self, md: markdown.Markdown, width: int):
+        self.md = md
+        self.width = width
+
+    def blocks(self, element: ET.Element, width: int | None = None) -> str:
+        width = width or self.width
+        parts: list[str] = []
+        if element.text and element.text.strip():
+            parts.append(self._wrap(self._unstash(element.text), width))
+        for child in element:
+            rendered = self.block(child, width)
+            if rendered:
+                parts.append(rendered)
+            if child.tail and child.tail.strip():
+                parts.append(self._wrap(self._unstash(child.tail), width))
+        return "\n\n".join(part for part in parts if part.strip())
+
+    def block(self, element: ET.Element, width: int) -> str:
+        tag = element.tag
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            title = self.inline(element).strip()
+            return f"{title}\n{'-' * min(len(title), width)}"
+        if tag == "blockquote":
+            inner = self.blocks(element, width - 2)
+            return "\n".join(f"> {line}".rstrip() for line in inner.split("\n"))
+        if tag in ("ul", "ol"):
+            return self._list(element, width)
+        if tag == "pre":
+            return "".join(element.itertext()).rstrip("\n")
+        if tag == "hr":
+            return "* * *"
+        if tag == "table":
+            return self._table(element)
+        if tag == "div":
+            return self.blocks(element, width)
+        return self._wrap(self.inline(element), width)
+
+    def _list(self, element: ET.Element, width: int) -> str:
+        items = []
+        start = int(element.get("start", "1"))
+        for number, item in enumerate((c for c in element if c.tag == "li"), start=start):
+            marker = f"{number}. " if element.tag == "ol" else "- "
+            indent = " " * len(marker)
+            has_blocks = any(child.tag in ("p", "ul", "ol", "blockquote") for child in item)
+            body = self.blocks(item, width - len(marker)) if has_blocks else self._wrap(self.inline(item), width - len(marker))
+            lines = body.split("\n")
+            items.append("\n".join([marker + lines[0]] + [(indent + line).rstrip() for line in lines[1:]]))
+        return "\n".join(items)
+
+    def _table(self, element: ET.Element) -> str:
+        rows = []
+        for row in element.iter("tr"):
+            rows.append(" | ".join(self.inline(cell).strip() for cell in row))
+        return "\n".join(rows)
+
+    def inline(self, element: ET.Element) -> str:
+        parts = [self._unstash(element.text or "")]
+        for child in element:
+            parts.append(self._inline_child(child))
+            parts.append(self._unstash(child.tail or ""))
+        return "".join(parts)
+
+    def _inline_child(self, element: ET.Element) -> str:
+        if element.tag == "br":
+            return _HARD_BREAK
+        if element.tag == "img":
+            alt = element.get("alt", "").strip()
+            return f"[Image : {alt}]" if alt else "[Image]"
+        if element.tag in ("ul", "ol", "p", "blockquote"):
+            return "\n" + self.block(element, self.width)
+        text = self.inline(element)
+        if element.tag == "a":
+            return _link_text(text, _decode(element.get("href", "")))
+        return text
+
+    def _unstash(self, text: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            raw = self.md.htmlStash.rawHtmlBlocks[int(match.group(1))]
+            if match.group(0) in self.md.fenced_blocks:
+                return raw
+            return _strip_tags(raw)
+
+        return _decode(_STASH.sub(replace, text))
+
+    @staticmethod
+    def _wrap(text: str, width: int) -> str:
+        lines = []
+        for line in text.replace("\n", " ").split(_HARD_BREAK):
+            if not line.strip():
+                continue
+            lines.append(
+                textwrap.fill(
+                    " ".join(line.split()), width=max(width, 20), break_long_words=False, break_on_hyphens=False
+                )
+            )
+        return "\n".join(lines)
+
+
+def _decode(text: str) -> str:
+    return html.unescape(text.replace(_AMP, "&"))
+
+
+def _link_text(text: str, href: str) -> str:
+    target = href.removeprefix("mailto:")
+    if not href or text.strip() == target or text.strip() == href:
+        return text
+    return f"{text} ({target if href.startswith('mailto:') else href})"
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _strip_tags(raw: str) -> str:
+    return html.unescape(_TAG.sub("", raw))

@@ -1,0 +1,27 @@
+"""Per-subscriber details filled into an email rendered once.
+
+MJML is rendered once per issue; the greeting and the unsubscribe link are marks in the rendered
+HTML and text, replaced by plain string substitution for each subscriber (cheap for 100,000).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Protocol
+
+GREETING_MARK = "%%GREETING%%"
+UNSUBSCRIBE_MARK = "%%UNSUBSCRIBE_URL%%"
+
+
+class _Parts(Protocol):
+    html: str
+    text: str
+
+
+def personalize(parts: _Parts, greeting: str, unsubscribe_url: str) -> tuple[str, str]:
+    """Return (html, text) with the marks replaced; the HTML side is escaped."""
+    page = parts.html.replace(GREETING_MARK, html.escape(greeting, quote=False)).replace(
+        UNSUBSCRIBE_MARK, html.escape(unsubscribe_url, quote=True)
+    )
+    text = parts.text.replace(GREETING_MARK, greeting).replace(UNSUBSCRIBE_MARK, unsubscribe_url)
+    return page, text

@@ -1,0 +1,45 @@
+"""The Jinja2 environment: a project's own `templates/` first, the shipped defaults behind it."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+
+def builtin_templates() -> Path:
+    """Defaults: inside the wheel as `newsletter/templates`, at the top of a source checkout."""
+    packaged = Path(__file__).resolve().parent.parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
+
+
+def search_path(root: Path | None) -> list[Path]:
+    folders = [root / "templates"] if root is not None and (root / "templates").is_dir() else []
+    builtin = builtin_templates()
+    return folders + ([builtin] if builtin not in folders else [])
+
+
+@lru_cache(maxsize=8)
+def environment(root: Path | None) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path(root)]),
+        autoescape=jinja2.select_autoescape(["html", "mjml", "xml"], default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env
+
+
+def fingerprint(root: Path | None) -> str:
+    """A digest of every template that could be used, so that editing one rebuilds every issue."""
+    digest = hashlib.sha256()
+    for folder in search_path(root):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()

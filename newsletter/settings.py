@@ -1,0 +1,221 @@
+"""Settings from `newsletter.toml`, typed, every key with a working default.
+
+A folder holding only `issues/` builds: the defaults are the *Territoires Pilotes* letter, with the
+seed letter's seven rubrics in order.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from newsletter.errors import SourceError
+from newsletter.model.rubric import Rubric
+
+SETTINGS_FILE = "newsletter.toml"
+
+DEFAULT_RUBRICS: tuple[Rubric, ...] = (
+    Rubric("edito", "Édito", "🗣️", "", ("editorial", "l'edito")),
+    Rubric(
+        "en-theorie",
+        "En théorie…",
+        "📖",
+        "Une rubrique pour revenir sur les apprentissages donnés et les connaissances assimilées.",
+        ("theorie",),
+    ),
+    Rubric(
+        "en-pratique",
+        "En pratique…",
+        "📝",
+        "Une rubrique pour revenir sur les moments de prospective et d’action des territoires.",
+        ("pratique",),
+    ),
+    Rubric(
+        "nouvelles",
+        "Les nouvelles des territoires…",
+        "🔎",
+        "Une rubrique pour suivre les évolutions des territoires.",
+        ("nouvelles", "nouvelles des territoires", "les nouvelles"),
+    ),
+    Rubric(
+        "en-chantier",
+        "En chantier…",
+        "📍",
+        "Une rubrique pour suivre, du point de vue des alliés et/ou des territoires, les chantiers "
+        "menés tout au long de l’accompagnement.",
+        ("chantier", "chantiers"),
+    ),
+    Rubric(
+        "a-suivre",
+        "À suivre…",
+        "🔜",
+        "Une rubrique pour rappeler les prochaines échéances.",
+        ("agenda", "prochains rendez-vous"),
+    ),
+    Rubric(
+        "inspiration",
+        "Inspiration par Territoires Audacieux…",
+        "👉",
+        "Une rubrique pour vous partager des initiatives à impact positif menées par les "
+        "collectivités publiques. Des contenus produits par le média Territoires Audacieux.",
+        ("inspiration", "inspirations"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a project says about itself; read once, passed everywhere, never mutated."""
+
+    name: str = "Territoires Pilotes"
+    description: str = (
+        "La lettre des Territoires Pilotes de la Fabrique des transitions, "
+        "écrite par les journalistes de Territoires Audacieux."
+    )
+    base_url: str = "https://example.org/territoires-pilotes"
+    language: str = "fr"
+    timezone: str = "Europe/Paris"
+    sender_name: str = "Territoires Audacieux"
+    sender_address: str = "lettre@example.org"
+    reply_to: str | None = None
+    unsubscribe_url: str = ""
+    rubrics: tuple[Rubric, ...] = DEFAULT_RUBRICS
+    path: Path | None = None
+    tables: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        if not self.unsubscribe_url:
+            object.__setattr__(self, "unsubscribe_url", f"{self.base_url}/desinscription/")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def locale(self) -> str:
+        return {"fr": "fr_FR"}.get(self.language, self.language)
+
+    def table(self, name: str) -> Mapping[str, Any]:
+        """The raw TOML table `[name]`, for subsystems that type their own settings."""
+        value = self.tables.get(name, {})
+        return MappingProxyType(value) if isinstance(value, dict) else MappingProxyType({})
+
+    def issue_url(self, slug: str) -> str:
+        """The web archive page of an issue: the target of « Voir la version en ligne »."""
+        return f"{self.base_url}/numeros/{slug}/"
+
+
+# key -> (Settings field, expected type, French name of the type)
+_NEWSLETTER_KEYS = {
+    "name": ("name", str),
+    "description": ("description", str),
+    "base_url": ("base_url", str),
+    "language": ("language", str),
+    "timezone": ("timezone", str),
+    "unsubscribe_url": ("unsubscribe_url", str),
+}
+_SENDER_KEYS = {
+    "name": ("sender_name", str),
+    "address": ("sender_address", str),
+    "reply_to": ("reply_to", str),
+}
+_RUBRIC_KEYS = {"key": str, "title": str, "emoji": str, "tagline": str, "aliases": list}
+_TYPE_NAMES = {str: "un texte", list: "une liste", int: "un nombre entier", bool: "vrai ou faux"}
+
+
+def load_settings(root: Path) -> Settings:
+    """Read `root/newsletter.toml`; a missing file means every default."""
+    path = root / SETTINGS_FILE
+    if not path.exists():
+        return Settings(path=None)
+    text = _read_text(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = _toml_error_line(str(error))
+        raise SourceError(path, line, "syntaxe TOML invalide dans les réglages")
+    return _settings_from(data, path, text)
+
+
+def _settings_from(data: dict[str, Any], path: Path, text: str) -> Settings:
+    values: dict[str, Any] = {}
+    for table, keys in (("newsletter", _NEWSLETTER_KEYS), ("sender", _SENDER_KEYS)):
+        section = data.get(table, {})
+        if not isinstance(section, dict):
+            raise SourceError(path, _line_of(text, table), f"« [{table}] » doit être une table")
+        for key, value in section.items():
+            if key not in keys:
+                known = ", ".join(sorted(keys))
+                raise SourceError(
+                    path, _line_of(text, key), f"réglage inconnu « {key} » dans [{table}] (connus : {known})"
+                )
+            attribute, expected = keys[key]
+            _expect(value, expected, key, path, text)
+            values[attribute] = value
+    if "rubrics" in data:
+        values["rubrics"] = _rubrics_from(data["rubrics"], path, text)
+    timezone = values.get("timezone", Settings.timezone)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SourceError(path, _line_of(text, "timezone"), f"fuseau horaire inconnu « {timezone} »")
+    return Settings(**values, path=path, tables=data)
+
+
+def _rubrics_from(entries: Any, path: Path, text: str) -> tuple[Rubric, ...]:
+    if not isinstance(entries, list) or not entries:
+        raise SourceError(path, _line_of(text, "rubrics"), "« [[rubrics]] » doit lister au moins une rubrique")
+    rubrics, seen = [], set()
+    for entry in entries:
+        for key, value in entry.items():
+            if key not in _RUBRIC_KEYS:
+                raise SourceError(path, _line_of(text, key), f"réglage inconnu « {key} » dans [[rubrics]]")
+            _expect(value, _RUBRIC_KEYS[key], key, path, text)
+        for required in ("key", "title"):
+            if not entry.get(required):
+                raise SourceError(path, _line_of(text, "rubrics"), f"une rubrique n’a pas de « {required} »")
+        if entry["key"] in seen:
+            raise SourceError(path, _line_of(text, entry["key"]), f"rubrique « {entry['key']} » déclarée deux fois")
+        seen.add(entry["key"])
+        aliases = entry.get("aliases", [])
+        if not all(isinstance(alias, str) for alias in aliases):
+            raise SourceError(path, _line_of(text, "aliases"), "« aliases » doit être une liste de textes")
+        rubrics.append(
+            Rubric(entry["key"], entry["title"], entry.get("emoji", ""), entry.get("tagline", ""), tuple(aliases))
+        )
+    return tuple(rubrics)
+
+
+def _expect(value: Any, expected: type, key: str, path: Path, text: str) -> None:
+    if not isinstance(value, expected) or isinstance(value, bool) and expected is not bool:
+        raise SourceError(path, _line_of(text, key), f"« {key} » doit être {_TYPE_NAMES[expected]}")
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SourceError(path, line, "le fichier n’est pas encodé en UTF-8")
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The first line that sets `key` (or opens its table), for locating a bad value."""
+    pattern = re.compile(rf"^\s*(\[+\s*{re.escape(key)}\s*\]+|{re.escape(key)}\s*=|.*=\s*\"{re.escape(key)}\")")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return None
+
+
+def _toml_error_line(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None
+

@@ -1,0 +1,108 @@
+"""The subscribers database: one SQLite file, WAL mode, versioned migrations.
+
+The schema's version is SQLite's `PRAGMA user_version`; `MIGRATIONS[n]` takes a database from
+version n to n + 1, inside one transaction, so a database is always at a known version. The
+delivery journal (`newsletter.send.journal`) lives in the same file so that a subscriber and what was
+sent to them are committed together.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from newsletter.errors import NewsletterError
+
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: subscribers, and a small key/value table (the generated signing secret lives there).
+    """
+    CREATE TABLE subscribers (
+        id INTEGER PRIMARY KEY,
+        address TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL DEFAULT '',
+        territory TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'subscribed'
+            CHECK (status IN ('subscribed', 'unsubscribed', 'bounced')),
+        consent_date TEXT,
+        consent_source TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX subscribers_status ON subscribers (status, id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    # 1 -> 2: the delivery journal, one row per issue and subscriber.
+    """
+    CREATE TABLE deliveries (
+        issue INTEGER NOT NULL,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        address TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('queued', 'sending', 'sent', 'deferred', 'failed', 'unknown')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        reply TEXT NOT NULL DEFAULT '',
+        message_id TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (issue, subscriber_id)
+    );
+    CREATE INDEX deliveries_status ON deliveries (issue, status, subscriber_id);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class DatabaseError(NewsletterError):
+    """The database file cannot be opened or is not ours (message in French)."""
+
+
+def open_database(path: Path, *, durable: bool = True) -> sqlite3.Connection:
+    """Open (creating it if needed) and migrate the database at `path`.
+
+    The connection is in autocommit mode: every statement outside an explicit `with connection`
+    block is committed at once, which is what the delivery journal relies on. `durable` keeps
+    `synchronous=FULL`, so that a commit survives a power cut, not only a crash of this process.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        migrate(connection, path)
+    except sqlite3.DatabaseError as error:
+        raise DatabaseError(f"{path}: base d’abonnés illisible ({error})") from None
+    except OSError as error:
+        raise DatabaseError(f"{path}: impossible d’ouvrir la base d’abonnés ({error.strerror})") from None
+    return connection
+
+
+def migrate(connection: sqlite3.Connection, path: Path) -> int:
+    """Apply the missing migrations; return the version the database is now at."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"{path}: base créée par une version plus récente de newsletter (schéma {version}, "
+            f"celle-ci connaît le schéma {SCHEMA_VERSION})"
+        )
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        # executescript() would commit on its own; run each statement inside one transaction.
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            current = connection.execute("PRAGMA user_version").fetchone()[0]
+            if current < target:  # another process may have migrated meanwhile
+                for statement in _statements(MIGRATIONS[target - 1]):
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {target}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

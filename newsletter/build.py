@@ -1,10 +1,16 @@
 """`newsletter build`: the whole pipeline, as straight-line code.
 
-load settings → read and parse every issue → render what changed → write atomically → record.
+    load settings → read and parse every issue → render what changed → write atomically → record
 
 Incremental: `dist/.build-manifest.json` remembers, for each issue file, the digest of its bytes
 together with the settings and templates it was rendered with. An issue whose digest is unchanged
-and whose outputs are all present is neither parsed nor rendered again.
+and whose outputs are all present is not rendered again (its parsed model comes from a cache), so a
+rebuild that changes nothing is quick and writes nothing.
+
+Outputs come in two kinds, each a list below that later features extend:
+- per issue (`ISSUE_OUTPUTS`): rendered only for issues that changed;
+- per project (`PROJECT_OUTPUTS`): given every published issue at each build (agenda, feed, index);
+  they must stay cheap and write through `write_atomic`, which leaves unchanged files alone.
 """
 
 from __future__ import annotations
@@ -12,12 +18,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import pickle
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from pathlib import Path
+from typing import Callable
 
 from newsletter import __version__
-from newsletter.errors import WARNING, Problem
+from newsletter.errors import ERROR, WARNING, Problem
 from newsletter.fsutil import write_atomic
 from newsletter.model.issue import Issue
 from newsletter.parse.issue import parse_issue
@@ -28,9 +38,11 @@ from newsletter.render.personalize import personalize
 from newsletter.render.templates import fingerprint
 
 MANIFEST = ".build-manifest.json"
+MODEL_CACHE = ".build-models.pickle"
 EMAIL_DIR = "email"
 EMAIL_SUFFIXES = (".mjml", ".html", ".txt", ".eml")
 PREVIEW_GREETING = "Bonjour,"
+PARALLEL_FROM = 16  # below this many issues to render, a process pool costs more than it saves
 
 
 @dataclass
@@ -44,52 +56,91 @@ class BuildReport:
         return any(problem.is_error for problem in self.problems)
 
 
+@dataclass(frozen=True)
+class IssueOutput:
+    """One kind of per-issue output: how to write it, and which files prove it is there."""
+
+    write: Callable[[Project, Issue, Path], list[Problem]]
+    files: Callable[[Path, str], list[Path]]
+
+
+@dataclass(frozen=True)
+class ProjectOutput:
+    """One kind of project-wide output, written from every published issue at each build."""
+
+    write: Callable[[Project, list[Issue], Path], list[Problem]]
+
+
 def build(project: Project, dist: Path, force: bool = False) -> BuildReport:
     report = BuildReport()
-    manifest = _read_manifest(dist)
+    manifest, models = _read_manifest(dist), _read_models(dist)
     context = _context_digest(project)
-    sources = {path: path.read_bytes() for path in project.issue_paths()}
-    digests = {path: hashlib.sha256(context.encode() + data).hexdigest() for path, data in sources.items()}
+    digests = {
+        path: hashlib.sha256(context.encode() + path.read_bytes()).hexdigest() for path in project.issue_paths()
+    }
 
-    fresh, numbers, to_parse = {}, [], []
-    for path in sources:
-        entry = manifest.get(path.name)
-        if not force and entry and entry["digest"] == digests[path] and _outputs_exist(dist, entry["slug"]):
-            fresh[path.name] = entry
-            numbers.append((path, entry["number"]))
-        else:
-            to_parse.append(path)
+    fresh: dict[str, Issue] = {}
+    for path, digest in digests.items():
+        entry, model = manifest.get(path.name), models.get(path.name)
+        if not force and entry and model and entry["digest"] == digest and _outputs_exist(dist, entry["slug"]):
+            fresh[path.name] = model
+    parsed = [parse_issue(path, project.settings) for path in digests if path.name not in fresh]
+    numbers = [(issue.path, issue.number) for issue in fresh.values()]
+    flag_duplicate_numbers(numbers + [(p.path, p.issue.number) for p in parsed if p.issue], parsed)
 
-    parsed = [parse_issue(path, project.settings) for path in to_parse]
-    # Unchanged issues keep their numbers; a changed issue that takes one of them is the one in error.
-    numbers += [(p.path, p.issue.number) for p in parsed if p.issue]
-    flag_duplicate_numbers(numbers, parsed)
-
-    new_manifest = dict(fresh)
-    report.unchanged = sorted(entry["slug"] for entry in fresh.values())
+    to_render = []
     for item in parsed:
         report.problems.extend(item.problems)
-        if item.errors or item.issue is None:
-            continue
-        issue = item.issue
-        try:
-            parts = render_email(project.settings, issue, project.root)
-        except RenderError as error:
-            report.problems.append(Problem(issue.path, 1, "erreur", str(error)))
-            continue
-        if parts.html_bytes > GMAIL_CLIP_BYTES:
-            report.problems.append(clip_warning(issue.path, parts))
-        write_email(project, issue, parts, dist)
-        report.built.append(issue.slug)
-        new_manifest[issue.path.name] = {"digest": digests[issue.path], "slug": issue.slug, "number": issue.number}
+        if item.issue is not None and not item.errors:
+            to_render.append(item.issue)
+    rendered = []
+    for issue, problems in _render_all(project, to_render, dist):
+        report.problems.extend(problems)
+        if not any(problem.is_error for problem in problems):
+            rendered.append(issue)
+            report.built.append(issue.slug)
 
+    issues = sorted([*fresh.values(), *rendered], key=lambda issue: issue.number)
+    report.unchanged = sorted(issue.slug for issue in fresh.values())
+    published = [issue for issue in issues if not issue.draft]
+    for output in PROJECT_OUTPUTS:
+        report.problems.extend(output.write(project, published, dist))
+
+    new_manifest = {i.path.name: {"digest": digests[i.path], "slug": i.slug, "number": i.number} for i in issues}
     _remove_stale(dist, manifest, new_manifest)
+    write_atomic(dist / MODEL_CACHE, pickle.dumps({i.path.name: i for i in issues}, protocol=5))
     write_atomic(dist / MANIFEST, json.dumps(new_manifest, indent=1, sort_keys=True) + "\n")
     return report
 
 
-def write_email(project: Project, issue: Issue, parts: EmailParts, dist: Path) -> None:
+def _render_all(project: Project, issues: list[Issue], dist: Path):
+    """Render each issue's outputs, on every core when there are many."""
+    if len(issues) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return [(issue, _render_one(project, issue, dist)) for issue in issues]
+    with ProcessPoolExecutor() as pool:
+        chunks = max(1, len(issues) // (4 * (os.cpu_count() or 1)))
+        problems = pool.map(_render_one, [project] * len(issues), issues, [dist] * len(issues), chunksize=chunks)
+        return list(zip(issues, problems))
+
+
+def _render_one(project: Project, issue: Issue, dist: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    for output in ISSUE_OUTPUTS:
+        problems.extend(output.write(project, issue, dist))
+        if any(problem.is_error for problem in problems):
+            break
+    return problems
+
+
+# --- the email of each issue -------------------------------------------------------------------
+
+
+def write_email(project: Project, issue: Issue, dist: Path) -> list[Problem]:
     """The four files of an issue's email; the .eml is a preview with generic personal details."""
+    try:
+        parts = render_email(project.settings, issue, project.root)
+    except RenderError as error:
+        return [Problem(issue.path, 1, ERROR, str(error))]
     settings = project.settings
     html, text = personalize(parts, issue.greeting or PREVIEW_GREETING, settings.unsubscribe_url)
     sender = Address(settings.sender_name, addr_spec=settings.sender_address)
@@ -108,6 +159,11 @@ def write_email(project: Project, issue: Issue, parts: EmailParts, dist: Path) -
     write_atomic(base.with_suffix(".html"), html)
     write_atomic(base.with_suffix(".txt"), text)
     write_atomic(base.with_suffix(".eml"), eml.to_bytes(message))
+    return [clip_warning(issue.path, parts)] if parts.html_bytes > GMAIL_CLIP_BYTES else []
+
+
+def email_files(dist: Path, slug: str) -> list[Path]:
+    return [(dist / EMAIL_DIR / slug).with_suffix(suffix) for suffix in EMAIL_SUFFIXES]
 
 
 def publication_time(issue: Issue, tz: dt.tzinfo) -> dt.datetime:
@@ -120,6 +176,13 @@ def clip_warning(path: Path, parts: EmailParts) -> Problem:
     return Problem(path, 1, WARNING, f"l’email fait {size:.0f} Ko de HTML : Gmail le coupera au-delà de 102 Ko")
 
 
+ISSUE_OUTPUTS: list[IssueOutput] = [IssueOutput(write_email, email_files)]
+PROJECT_OUTPUTS: list[ProjectOutput] = []
+
+
+# --- bookkeeping -------------------------------------------------------------------------------
+
+
 def _context_digest(project: Project) -> str:
     settings_file = project.root / "newsletter.toml"
     settings = settings_file.read_bytes() if settings_file.exists() else b""
@@ -127,8 +190,7 @@ def _context_digest(project: Project) -> str:
 
 
 def _outputs_exist(dist: Path, slug: str) -> bool:
-    base = dist / EMAIL_DIR / slug
-    return all(base.with_suffix(suffix).exists() for suffix in EMAIL_SUFFIXES)
+    return all(path.exists() for output in ISSUE_OUTPUTS for path in output.files(dist, slug))
 
 
 def _read_manifest(dist: Path) -> dict:
@@ -139,10 +201,20 @@ def _read_manifest(dist: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def _read_models(dist: Path) -> dict[str, Issue]:
+    """Parsed issues of the last build (our own file in dist/); anything unreadable means none."""
+    try:
+        data = pickle.loads((dist / MODEL_CACHE).read_bytes())
+    except Exception:  # a cache from another version, truncated, or absent: parse again
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _remove_stale(dist: Path, old: dict, new: dict) -> None:
-    """Outputs of an issue file that is gone (or renumbered) go too."""
+    """Per-issue outputs of an issue file that is gone (or renumbered) go too."""
     kept = {entry["slug"] for entry in new.values()}
     for name, entry in old.items():
         if name not in new and entry.get("slug") not in kept:
-            for suffix in EMAIL_SUFFIXES:
-                (dist / EMAIL_DIR / entry["slug"]).with_suffix(suffix).unlink(missing_ok=True)
+            for output in ISSUE_OUTPUTS:
+                for path in output.files(dist, entry["slug"]):
+                    path.unlink(missing_ok=True)

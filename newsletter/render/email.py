@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from markupsafe import Markup
+
 from newsletter.model.issue import Block, Issue
 from newsletter.render import markdown as md
 from newsletter.render.dates import french_date
@@ -19,6 +21,7 @@ from newsletter.settings import Settings
 
 GMAIL_CLIP_BYTES = 102 * 1024
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«“\"])")
+_TEXT_RULE_WIDTH = 72
 
 
 class RenderError(Exception):
@@ -56,15 +59,15 @@ def preheader_of(issue: Issue) -> str:
 
 
 def render_email(settings: Settings, issue: Issue, root: Path | None = None) -> EmailParts:
-    context = _context(settings, issue)
+    html_context, text_context = _contexts(settings, issue)
     env = environment(root)
-    source = env.get_template("email.mjml").render(context)
+    source = env.get_template("email.mjml").render(html_context)
     return EmailParts(
         subject=subject_of(settings, issue),
-        preheader=context["preheader"],
+        preheader=html_context["preheader"],
         mjml=source,
         html=mjml_to_html(source),
-        text=_normalise_text(env.get_template("email.txt").render(_text_context(settings, issue, context))),
+        text=_normalise_text(env.get_template("email.txt").render(text_context)),
     )
 
 
@@ -77,65 +80,52 @@ def mjml_to_html(source: str) -> str:
         raise RenderError(f"MJML invalide : {error}") from error
 
 
-def _context(settings: Settings, issue: Issue) -> dict:
-    handlers = fence_handlers(settings, issue, "email")
-    return {
+def _contexts(settings: Settings, issue: Issue) -> tuple[dict, dict]:
+    """The template contexts of the HTML and of the text, from one Markdown pass per block."""
+    handlers = fence_handlers(settings, issue)
+
+    def both(block: Block) -> tuple[Markup, str]:
+        if not block:
+            return Markup(""), ""
+        page, text = md.to_email_html_and_text(block.markdown, handlers)
+        return Markup(page), text
+
+    common = {
         "settings": settings,
         "issue": issue,
         "date_fr": french_date(issue.date, locale=settings.locale),
         "preheader": preheader_of(issue),
         "greeting": GREETING_MARK,
-        "intro": _html(issue.intro, handlers),
-        "sections": [
-            {
-                "key": section.rubric.key,
-                "emoji": section.rubric.emoji,
-                "title": section.rubric.title,
-                "own_title": section.own_title,
-                "tagline": section.rubric.tagline,
-                "byline": _html(Block(section.byline, section.line), handlers, inline=True),
-                "body": _html(section.body, handlers),
-            }
-            for section in issue.sections
-        ],
-        "signoff": _html(issue.signoff, handlers),
         "web_url": settings.issue_url(issue.slug),
         "unsubscribe_url": UNSUBSCRIBE_MARK,
     }
-
-
-def _text_context(settings: Settings, issue: Issue, context: dict) -> dict:
-    handlers = fence_handlers(settings, issue, "text")
-    sections = []
-    for section, data in zip(issue.sections, context["sections"]):
-        heading = f"{section.rubric.label}" + (f" : {section.own_title}" if section.own_title else "")
-        sections.append(
+    intro, signoff = both(issue.intro), both(issue.signoff)
+    html_sections, text_sections = [], []
+    for section in issue.sections:
+        body = both(section.body)
+        byline = both(Block(section.byline, section.line))
+        rubric = section.rubric
+        shared = {"key": rubric.key, "emoji": rubric.emoji, "title": rubric.title, "own_title": section.own_title}
+        html_sections.append({**shared, "tagline": rubric.tagline, "byline": _unwrap(byline[0]), "body": body[0]})
+        heading = rubric.label + (f" : {section.own_title}" if section.own_title else "")
+        text_sections.append(
             {
-                **data,
+                **shared,
                 "heading": heading,
-                "rule": "=" * min(len(heading), 72),
-                "byline": md.inline_text(section.byline) if section.byline else "",
-                "tagline": md.to_text(section.rubric.tagline) if section.rubric.tagline else "",
-                "body": md.to_text(section.body.markdown, handlers),
+                "rule": "=" * min(len(heading), _TEXT_RULE_WIDTH),
+                "tagline": rubric.tagline,
+                "byline": byline[1],
+                "body": body[1],
             }
         )
-    return {
-        **context,
-        "intro": md.to_text(issue.intro.markdown, handlers),
-        "sections": sections,
-        "signoff": md.to_text(issue.signoff.markdown, handlers),
-    }
+    html_context = {**common, "intro": intro[0], "sections": html_sections, "signoff": signoff[0]}
+    text_context = {**common, "intro": intro[1], "sections": text_sections, "signoff": signoff[1]}
+    return html_context, text_context
 
 
-def _html(block: Block, handlers: dict, inline: bool = False) -> str:
-    from markupsafe import Markup
-
-    if not block:
-        return Markup("")
-    rendered = md.to_email_html(block.markdown, handlers)
-    if inline:
-        rendered = re.sub(r"^<p[^>]*>|</p>$", "", rendered.strip())
-    return Markup(rendered)
+def _unwrap(paragraph: Markup) -> Markup:
+    """A one-paragraph rendering without its <p>, for a line that the template wraps itself."""
+    return Markup(re.sub(r"^<p[^>]*>|</p>$", "", str(paragraph).strip()))
 
 
 def _normalise_text(text: str) -> str:

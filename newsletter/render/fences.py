@@ -14,17 +14,15 @@ from newsletter.model.issue import Issue
 from newsletter.settings import Settings
 
 
-def fence_handlers(settings: Settings, issue: Issue, mode: str) -> dict[str, Callable[[str], str]]:
-    def session(source: str) -> str:
+def fence_handlers(settings: Settings, issue: Issue) -> dict[str, Callable[[str], tuple[str, str]]]:
+    def session(source: str) -> tuple[str, str]:
         try:
-            data = yaml.safe_load(source)
+            data = yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError:
             data = None
         if not isinstance(data, dict):
-            return ""
+            return "", ""
         line = f"📅 {data.get('title', '')} — {data.get('start', '')}"
-        if mode == "text":
-            return line
-        return f'<div style="margin:0 0 16px 0;font-weight:bold;">{html.escape(line)}</div>'
+        return f'<div style="margin:0 0 16px 0;font-weight:bold;">{html.escape(line)}</div>', line
 
     return {"session": session}

@@ -11,6 +11,7 @@ import html
 import re
 import textwrap
 import xml.etree.ElementTree as ET
+from functools import lru_cache
 from typing import Callable, Mapping
 
 import markdown
@@ -18,8 +19,8 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-FenceHandler = Callable[[str], str]
-"""Renders the content of a fenced block with a given info string (e.g. « session »)."""
+FenceHandler = Callable[[str], tuple[str, str]]
+"""Renders the content of a fenced block with a given info string (e.g. « session ») as (html, text)."""
 
 EMAIL_STYLES: Mapping[str, str] = {
     "p": "margin:0 0 16px 0;",
@@ -51,9 +52,7 @@ class _FencePreprocessor(Preprocessor):
 
     _OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w-]+)\s*$")
 
-    def __init__(self, md: markdown.Markdown, handlers: Mapping[str, FenceHandler]):
-        super().__init__(md)
-        self.handlers = handlers
+    handlers: Mapping[str, FenceHandler] = {}
 
     def run(self, lines: list[str]) -> list[str]:
         output: list[str] = []
@@ -66,9 +65,9 @@ class _FencePreprocessor(Preprocessor):
                 output.append(lines[index])
                 index += 1
                 continue
-            rendered = handler("\n".join(lines[index + 1 : close]))
-            placeholder = self.md.htmlStash.store(rendered)
-            self.md.fenced_blocks.add(placeholder)
+            rendered_html, rendered_text = handler("\n".join(lines[index + 1 : close]))
+            placeholder = self.md.htmlStash.store(rendered_html)
+            self.md.fence_texts[placeholder] = rendered_text
             output.extend(["", placeholder, ""])
             index = close + 1
         return output
@@ -102,43 +101,56 @@ class _CaptureTreeprocessor(Treeprocessor):
 
 
 class _Extension(Extension):
-    def __init__(self, handlers: Mapping[str, FenceHandler], styles: Mapping[str, str] | None):
+    def __init__(self, styles: Mapping[str, str] | None):
         super().__init__()
-        self.handlers = handlers
         self.styles = styles
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.fenced_blocks = set()
-        md.preprocessors.register(_FencePreprocessor(md, self.handlers), "named_fences", 30)
+        md.fence_texts = {}
+        md.fences = _FencePreprocessor(md)
+        md.preprocessors.register(md.fences, "named_fences", 30)
         if self.styles:
             md.treeprocessors.register(_StyleTreeprocessor(md, self.styles), "email_styles", 5)
         md.treeprocessors.register(_CaptureTreeprocessor(md), "capture", 1)
 
 
-def _converter(handlers: Mapping[str, FenceHandler], styles: Mapping[str, str] | None) -> markdown.Markdown:
+@lru_cache(maxsize=None)
+def _instance(styled: bool) -> markdown.Markdown:
+    """One converter per flavour, reused: building one costs more than converting a paragraph."""
     return markdown.Markdown(
-        extensions=[_Extension(handlers, styles), "fenced_code", "sane_lists", "tables"],
+        extensions=[_Extension(EMAIL_STYLES if styled else None), "fenced_code", "sane_lists", "tables"],
         output_format="xhtml",
     )
 
 
+def _convert(source: str, handlers: Mapping[str, FenceHandler] | None, styled: bool) -> tuple[markdown.Markdown, str]:
+    md = _instance(styled)
+    md.reset()
+    md.fence_texts = {}
+    md.fences.handlers = handlers or {}
+    return md, md.convert(source)
+
+
 def to_email_html(source: str, handlers: Mapping[str, FenceHandler] | None = None) -> str:
     """HTML for the email body, every element styled inline."""
-    md = _converter(handlers or {}, EMAIL_STYLES)
-    return md.convert(source)
+    return _convert(source, handlers, styled=True)[1]
 
 
 def to_html(source: str, handlers: Mapping[str, FenceHandler] | None = None) -> str:
     """Plain HTML (no inline styles), for pages that have a style sheet."""
-    return _converter(handlers or {}, None).convert(source)
+    return _convert(source, handlers, styled=False)[1]
 
 
 def to_text(source: str, handlers: Mapping[str, FenceHandler] | None = None, width: int = _TEXT_WIDTH) -> str:
     """Plain text: paragraphs wrapped, lists and quotes marked, links written out in full."""
-    md = _converter(handlers or {}, None)
-    md.convert(source)
-    writer = _TextWriter(md, width)
-    return writer.blocks(md.captured_tree).strip("\n")
+    md, _ = _convert(source, handlers, styled=False)
+    return _TextWriter(md, width).blocks(md.captured_tree).strip("\n")
+
+
+def to_email_html_and_text(source: str, handlers: Mapping[str, FenceHandler] | None = None) -> tuple[str, str]:
+    """Both sides of the email from one parse (the text writer ignores the inline styles)."""
+    md, page = _convert(source, handlers, styled=True)
+    return page, _TextWriter(md, _TEXT_WIDTH).blocks(md.captured_tree).strip("\n")
 
 
 def inline_text(source: str) -> str:
@@ -226,10 +238,9 @@ class _TextWriter:
 
     def _unstash(self, text: str) -> str:
         def replace(match: re.Match[str]) -> str:
-            raw = self.md.htmlStash.rawHtmlBlocks[int(match.group(1))]
-            if match.group(0) in self.md.fenced_blocks:
-                return raw
-            return _strip_tags(raw)
+            if match.group(0) in self.md.fence_texts:
+                return self.md.fence_texts[match.group(0)]
+            return _strip_tags(self.md.htmlStash.rawHtmlBlocks[int(match.group(1))])
 
         return _decode(_STASH.sub(replace, text))
 

@@ -181,7 +181,8 @@ def _rubrics_from(entries: Any, path: Path, text: str) -> tuple[Rubric, ...]:
             if not entry.get(required):
                 raise SourceError(path, _line_of(text, "rubrics"), f"une rubrique n’a pas de « {required} »")
         if entry["key"] in seen:
-            raise SourceError(path, _line_of(text, entry["key"]), f"rubrique « {entry['key']} » déclarée deux fois")
+            line = _line_of(text, entry["key"], occurrence=2)
+            raise SourceError(path, line, f"rubrique « {entry['key']} » déclarée deux fois")
         seen.add(entry["key"])
         aliases = entry.get("aliases", [])
         if not all(isinstance(alias, str) for alias in aliases):
@@ -206,13 +207,11 @@ def _read_text(path: Path) -> str:
         raise SourceError(path, line, "le fichier n’est pas encodé en UTF-8")
 
 
-def _line_of(text: str, key: str) -> int | None:
-    """The first line that sets `key` (or opens its table), for locating a bad value."""
+def _line_of(text: str, key: str, occurrence: int = 1) -> int | None:
+    """The line that sets `key` (or opens its table, or gives it as a value), to locate a bad value."""
     pattern = re.compile(rf"^\s*(\[+\s*{re.escape(key)}\s*\]+|{re.escape(key)}\s*=|.*=\s*\"{re.escape(key)}\")")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
-            return number
-    return None
+    found = [number for number, line in enumerate(text.splitlines(), start=1) if pattern.match(line)]
+    return found[min(occurrence, len(found)) - 1] if found else None
 
 
 def _toml_error_line(message: str) -> int | None:

@@ -109,14 +109,14 @@ class _IssueParser:
         """Rubric headings and thematic breaks outside fenced blocks; lints every other line."""
         headings: list[tuple[int, str]] = []
         breaks: list[int] = []
-        fence = ""
+        fence, fence_line = "", 0
         for index, line in enumerate(lines):
             if fence:
                 if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
                     fence = ""
                 continue
             if opened := _FENCE.match(line):
-                fence = opened.group(1)
+                fence, fence_line = opened.group(1), base + index
                 continue
             if heading := _H2.match(line):
                 headings.append((index, heading.group(1)))
@@ -126,7 +126,7 @@ class _IssueParser:
                 self._warn(base + index, "titre de niveau 1 dans le texte : utilisez « ### » pour un intertitre")
             self._lint(line, base + index)
         if fence:
-            self._error(base + len(lines) - 1, f"bloc « {fence} » non fermé")
+            self._error(fence_line, f"bloc « {fence} » ouvert ici et jamais fermé (ajoutez une ligne « {fence} »)")
         return headings, breaks
 
     def _sections(self, lines: list[str], headings: list[tuple[int, str]], end: int, base: int) -> list[RubricSection]:

@@ -18,9 +18,8 @@ def read_source(path: Path, max_bytes: int = MAX_SOURCE_BYTES) -> str:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise SourceError(
-                path, None, f"fichier trop volumineux ({size / 1e6:.1f} Mo ; au plus {max_bytes / 1e6:.0f} Mo)"
-            )
+            megabytes = f"{size / 1e6:.1f}".replace(".", ",")
+            raise SourceError(path, None, f"fichier trop volumineux ({megabytes} Mo ; au plus {max_bytes / 1e6:.0f} Mo)")
         data = path.read_bytes()
     except OSError as error:
         raise SourceError(path, None, f"lecture impossible ({error.strerror})")

@@ -75,7 +75,7 @@ def mjml_to_html(source: str) -> str:
     from mjml import mjml2html
 
     try:
-        return mjml2html(source)
+        return mjml2html(source).rstrip("\n") + "\n"
     except Exception as error:  # MRML raises its own untyped errors
         raise RenderError(f"MJML invalide : {error}") from error
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh machine, then run them.
+#   bash scripts/test.sh [pytest arguments]
+# Used as is by CI (.ci/run). Installs: a virtual environment with the package and its test
+# dependencies; the Node packages of the calendar cross-check; Debian's Chromium for the browser
+# checks (with apt-get, when missing and when run as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+for folder in tests/support/*/; do
+  if [ -f "$folder/package.json" ]; then
+    (cd "$folder" && if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi)
+  fi
+done
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium manque : installez le paquet Debian « chromium » pour les vérifications dans le navigateur." >&2
+  fi
+fi
+
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,130 @@
+"""Builds are deterministic, atomic and incremental."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from newsletter.build import build
+from newsletter.cli import cli
+from newsletter.project import load_project
+
+from conftest import MINIMAL_BODY, ROOT, issue_text
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def two_issue_project(make_project) -> Path:
+    return make_project(
+        {
+            "issues/001-a.md": issue_text(MINIMAL_BODY),
+            "issues/002-b.md": issue_text(MINIMAL_BODY, number=2, date="2022-04-28", title="Deux"),
+        }
+    )
+
+
+def test_two_builds_into_fresh_folders_are_byte_identical(tmp_path: Path) -> None:
+    project = load_project(ROOT)
+    build(project, tmp_path / "a")
+    build(project, tmp_path / "b")
+    first, second = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
+    assert first.keys() == second.keys()
+    assert [name for name in first if first[name] != second[name]] == []
+    assert "email/001.eml" in first
+
+
+def test_forced_rebuild_changes_no_byte(make_project) -> None:
+    root = two_issue_project(make_project)
+    project = load_project(root)
+    build(project, root / "dist")
+    before = snapshot(root / "dist")
+    report = build(project, root / "dist", force=True)
+    assert sorted(report.built) == ["001", "002"]
+    assert snapshot(root / "dist") == before
+
+
+def test_unchanged_issue_is_not_rendered_again(make_project) -> None:
+    root = two_issue_project(make_project)
+    project = load_project(root)
+    assert sorted(build(project, root / "dist").built) == ["001", "002"]
+    stamps = {p: p.stat().st_mtime_ns for p in (root / "dist" / "email").iterdir()}
+
+    noop = build(project, root / "dist")
+    assert (noop.built, noop.unchanged) == ([], ["001", "002"])
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+    path = root / "issues" / "002-b.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Première phrase", "Nouvelle phrase"), encoding="utf-8")
+    one = build(project, root / "dist")
+    assert (one.built, one.unchanged) == (["002"], ["001"])
+    assert "Nouvelle phrase" in (root / "dist" / "email" / "002.txt").read_text(encoding="utf-8")
+    assert (root / "dist" / "email" / "001.html").stat().st_mtime_ns == stamps[root / "dist" / "email" / "001.html"]
+
+
+def test_a_template_or_settings_change_rebuilds_everything(make_project) -> None:
+    root = two_issue_project(make_project)
+    build(load_project(root), root / "dist")
+    (root / "newsletter.toml").write_text('[newsletter]\nname = "Autre nom"\n', encoding="utf-8")
+    report = build(load_project(root), root / "dist")
+    assert sorted(report.built) == ["001", "002"]
+    assert "Autre nom" in (root / "dist" / "email" / "001.html").read_text(encoding="utf-8")
+
+
+def test_a_project_template_overrides_the_default(make_project) -> None:
+    root = two_issue_project(make_project)
+    (root / "templates").mkdir()
+    (root / "templates" / "email.txt").write_text("Texte maison n°{{ issue.number }}\n", encoding="utf-8")
+    build(load_project(root), root / "dist")
+    assert (root / "dist" / "email" / "002.txt").read_text(encoding="utf-8") == "Texte maison n°2\n"
+    assert "<mjml" in (root / "dist" / "email" / "002.mjml").read_text(encoding="utf-8")
+
+
+def test_a_deleted_or_missing_output_is_rebuilt_and_a_removed_issue_leaves(make_project) -> None:
+    root = two_issue_project(make_project)
+    project = load_project(root)
+    build(project, root / "dist")
+    (root / "dist" / "email" / "001.txt").unlink()
+    assert build(project, root / "dist").built == ["001"]
+    (root / "issues" / "002-b.md").unlink()
+    build(project, root / "dist")
+    assert sorted(p.name for p in (root / "dist" / "email").iterdir()) == [
+        "001.eml", "001.html", "001.mjml", "001.txt",
+    ]
+
+
+def test_many_issues_render_in_parallel_with_the_same_bytes(make_project, tmp_path: Path) -> None:
+    files = {
+        f"issues/{n:03d}.md": issue_text(MINIMAL_BODY, number=n, date="2022-03-31", title=f"N{n}") for n in range(1, 21)
+    }
+    root = make_project(files)
+    project = load_project(root)
+    report = build(project, root / "dist")  # 20 issues: the process pool is used
+    assert len(report.built) == 20
+    for number in (1, 20):
+        alone = make_project({f"issues/{number:03d}.md": files[f"issues/{number:03d}.md"]}, name=f"alone{number}")
+        build(load_project(alone), alone / "dist")
+        slug = f"{number:03d}"
+        assert (alone / "dist" / "email" / f"{slug}.eml").read_bytes() == (root / "dist" / "email" / f"{slug}.eml").read_bytes()
+
+
+def test_outputs_are_ordinary_readable_files(make_project) -> None:
+    root = two_issue_project(make_project)
+    build(load_project(root), root / "dist")
+    mode = (root / "dist" / "email" / "001.html").stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
+
+
+def test_cli_build_reports_counts_and_writes_into_dist(make_project) -> None:
+    root = two_issue_project(make_project)
+    result = CliRunner().invoke(cli, ["build", "-C", str(root)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "2 numéro(s) compilé(s), 0 inchangé(s)" in result.output
+    other = root / "ailleurs"
+    result = CliRunner().invoke(cli, ["build", "-C", str(root), "--dist", str(other)], catch_exceptions=False)
+    assert (other / "email" / "002.eml").exists()

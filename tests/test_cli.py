@@ -1,0 +1,50 @@
+"""The command line itself: help texts, the entry points, the project option."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from newsletter.cli import COMMANDS, cli
+
+from conftest import MINIMAL_BODY, issue_text
+
+
+def test_help_lists_every_command_with_its_line() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name, (_, line) in COMMANDS.items():
+        assert name in result.output and line in result.output
+
+
+def test_every_command_has_help_text() -> None:
+    for name in COMMANDS:
+        command = cli.get_command(None, name)
+        assert command is not None, name
+        assert command.help and command.help.strip(), f"{name} has no help"
+
+
+def test_help_does_not_import_the_renderers() -> None:
+    code = (
+        "import sys\nfrom newsletter.cli import main\nsys.argv=['newsletter','--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('markdown', 'mjml', 'jinja2', 'babel', 'yaml', 'icalendar', 'feedparser') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in output
+
+
+def test_python_dash_m_works_in_the_current_folder(make_project) -> None:
+    root = make_project({"issues/001.md": issue_text(MINIMAL_BODY)})
+    process = subprocess.run([sys.executable, "-m", "newsletter", "build"], cwd=root, capture_output=True, text=True)
+    assert process.returncode == 0, process.stderr
+    assert (root / "dist" / "email" / "001.html").exists()
+
+
+def test_unknown_command_is_reported() -> None:
+    result = CliRunner().invoke(cli, ["envoyer-tout"])
+    assert result.exit_code == 2
+    assert "envoyer-tout" in result.output

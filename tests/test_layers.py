@@ -1,0 +1,45 @@
+"""Data flows one way: the model and the parsers never import renderers, senders or the CLI."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def modules(folder: str) -> list[Path]:
+    return sorted((PACKAGE / folder).rglob("*.py"))
+
+
+def test_model_uses_the_standard_library_only() -> None:
+    for path in modules("model"):
+        for name in imports_of(path):
+            top = name.split(".")[0]
+            assert top in {"__future__", "dataclasses", "datetime", "pathlib", "typing", "enum", "newsletter"}, (path, name)
+            if top == "newsletter":
+                assert name.startswith("newsletter.model"), (path, name)
+
+
+def test_parsers_know_no_renderer_sender_or_cli() -> None:
+    assert modules("parse")
+    for path in modules("parse"):
+        for name in imports_of(path):
+            assert not name.startswith(("newsletter.render", "newsletter.send", "newsletter.cli", "click", "mjml")), (path, name)
+
+
+def test_only_the_cli_imports_click() -> None:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "cli" in path.relative_to(PACKAGE).parts:
+            continue
+        assert "click" not in {name.split(".")[0] for name in imports_of(path)}, path

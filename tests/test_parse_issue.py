@@ -1,0 +1,89 @@
+"""The structure the parser finds in an issue file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from newsletter.parse.issue import parse_issue
+from newsletter.settings import Settings
+
+from conftest import MINIMAL_BODY, ROOT, issue_text
+
+SEED = ROOT / "issues" / "001-comprendre-reflechir-agir.md"
+
+
+def parse(tmp_path: Path, text: str):
+    path = tmp_path / "001.md"
+    path.write_text(text, encoding="utf-8")
+    return parse_issue(path, Settings())
+
+
+def test_seed_issue_has_every_part() -> None:
+    parsed = parse_issue(SEED, Settings())
+    assert parsed.errors == []
+    issue = parsed.issue
+    assert (issue.number, issue.date, issue.title) == (1, dt.date(2022, 3, 31), "Comprendre, réfléchir, agir")
+    assert [s.rubric.key for s in issue.sections] == [
+        "edito", "en-theorie", "en-pratique", "nouvelles", "en-chantier", "a-suivre", "inspiration",
+    ]
+    edito = issue.section("edito")
+    assert edito.own_title == "Comprendre, réfléchir, agir"
+    assert edito.byline == "Léa Tramontin - <lea@territoires-audacieux.fr>"
+    assert issue.greeting == "Bonjour à toutes et à tous,"
+    assert issue.intro.markdown.startswith("Si vous recevez cette newsletter")
+    assert issue.signoff.markdown.startswith("N’hésitez pas à partager cette lettre")
+    assert "N’hésitez pas" not in issue.section("inspiration").body.markdown
+
+
+def test_lines_point_into_the_file(tmp_path: Path) -> None:
+    text = issue_text(MINIMAL_BODY)
+    issue = parse(tmp_path, text).issue
+    lines = text.split("\n")
+    edito = issue.section("edito")
+    assert lines[edito.line - 1].startswith("## 🗣️ Édito")
+    assert lines[edito.body.line - 1] == "Première phrase de l’édito. Deuxième phrase."
+    assert lines[issue.signoff.line - 1] == "À bientôt !"
+
+
+def test_headings_inside_fenced_blocks_are_not_rubrics(tmp_path: Path) -> None:
+    body = """
+        ## Édito
+
+        ```
+        ## Pas une rubrique
+        ---
+        ```
+
+        Texte.
+        """
+    parsed = parse(tmp_path, issue_text(body))
+    assert parsed.errors == []
+    assert [s.rubric.key for s in parsed.issue.sections] == ["edito"]
+    assert "## Pas une rubrique" in parsed.issue.section("edito").body.markdown
+
+
+def test_without_signoff_the_last_rubric_keeps_everything(tmp_path: Path) -> None:
+    parsed = parse(tmp_path, issue_text("## Édito\n\nA.\n\n## Inspiration\n\n- B\n"))
+    assert not parsed.issue.signoff
+    assert parsed.issue.section("inspiration").body.markdown == "- B"
+
+
+def test_a_thematic_break_inside_a_rubric_then_signoff(tmp_path: Path) -> None:
+    body = "## Édito\n\nA.\n\n***\n\nB.\n\n---\n\nFin.\n"
+    issue = parse(tmp_path, issue_text(body)).issue
+    assert issue.section("edito").body.markdown == "A.\n\n***\n\nB."
+    assert issue.signoff.markdown == "Fin."
+
+
+def test_rubric_may_be_left_out_and_greeting_is_optional(tmp_path: Path) -> None:
+    issue = parse(tmp_path, issue_text("Une intro sans salutation.\n\n## Inspiration\n\n- x\n")).issue
+    assert issue.greeting == ""
+    assert issue.intro.markdown == "Une intro sans salutation."
+    assert [s.rubric.key for s in issue.sections] == ["inspiration"]
+
+
+def test_optional_front_matter_fields(tmp_path: Path) -> None:
+    extra = 'subject: "Objet"\npreheader: "Aperçu"\ndraft: true\n'
+    issue = parse(tmp_path, issue_text(MINIMAL_BODY, extra=extra)).issue
+    assert (issue.subject, issue.preheader, issue.draft) == ("Objet", "Aperçu", True)

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from newsletter.errors import SourceError
+from newsletter.settings import DEFAULT_RUBRICS, Settings, load_settings
+
+from conftest import ROOT, SEED_ISSUE_TEXT
+
+
+def test_folder_without_settings_gets_every_default(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path)
+    assert settings == Settings()
+    assert settings.language == "fr" and settings.timezone == "Europe/Paris"
+    assert [r.key for r in settings.rubrics] == [
+        "edito", "en-theorie", "en-pratique", "nouvelles", "en-chantier", "a-suivre", "inspiration",
+    ]
+
+
+def test_repository_settings_restate_the_defaults() -> None:
+    """newsletter.toml documents the defaults; it must not drift from them."""
+    settings = load_settings(ROOT)
+    assert settings.rubrics == DEFAULT_RUBRICS
+    assert settings.timezone == Settings.timezone and settings.language == Settings.language
+
+
+def test_default_taglines_come_from_the_seed_issue() -> None:
+    seed = " ".join(SEED_ISSUE_TEXT.read_text(encoding="utf-8").split())
+    for rubric in DEFAULT_RUBRICS:
+        assert " ".join(rubric.tagline.split()) in seed
+
+
+def test_settings_override_defaults(tmp_path: Path) -> None:
+    (tmp_path / "newsletter.toml").write_text(
+        '[newsletter]\nname = "Autre lettre"\nbase_url = "https://x.org/lettre/"\n'
+        '[[rubrics]]\nkey = "une"\ntitle = "Une"\n[smtp]\nhost = "mail.x.org"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(tmp_path)
+    assert settings.name == "Autre lettre"
+    assert settings.base_url == "https://x.org/lettre"
+    assert settings.issue_url("001") == "https://x.org/lettre/numeros/001/"
+    assert [r.key for r in settings.rubrics] == ["une"]
+    assert settings.table("smtp")["host"] == "mail.x.org"
+    assert dict(settings.table("absent")) == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "fragment"),
+    [
+        ('[newsletter]\nname = "x\n', 2, "syntaxe TOML"),
+        ("[newsletter]\nname = 3\n", 2, "« name » doit être un texte"),
+        ('[newsletter]\n\ntimezone = "Europe/Pariss"\n', 3, "fuseau horaire inconnu"),
+        ('[newsletter]\nnmae = "x"\n', 2, "réglage inconnu « nmae »"),
+        ('[[rubrics]]\nkey = "a"\ntitle = "A"\n[[rubrics]]\nkey = "a"\ntitle = "B"\n', 5, "déclarée deux fois"),
+        ('[[rubrics]]\nkey = "a"\n', 1, "n’a pas de « title »"),
+    ],
+)
+def test_bad_settings_name_file_and_line(tmp_path: Path, content: str, line: int, fragment: str) -> None:
+    (tmp_path / "newsletter.toml").write_text(content, encoding="utf-8")
+    with pytest.raises(SourceError) as raised:
+        load_settings(tmp_path)
+    assert raised.value.line == line
+    assert fragment in raised.value.message
+    assert str(raised.value).startswith(f"{tmp_path / 'newsletter.toml'}:{line}: ")
+
+
+def test_repository_settings_parse_as_plain_toml() -> None:
+    assert tomllib.loads((ROOT / "newsletter.toml").read_text(encoding="utf-8"))["newsletter"]["language"] == "fr"

@@ -1,0 +1,57 @@
+"""Sending: messages per subscriber, transports, the delivery journal, the unsubscribe endpoint.
+
+`send/` takes a letter already rendered (`Letter`: subject, HTML and text with the personal marks)
+and knows no renderer; the CLI renders the issue once and hands it over.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from newsletter.send.config import SendingConfig, sending_config
+from newsletter.send.journal import Journal
+from newsletter.send.message import Letter, MessageFactory, Recipient
+from newsletter.send.sender import Sender, Summary, send_test
+from newsletter.send.transports import OutboxTransport, SmtpTransport, Transport, TransportError
+from newsletter.subscribers import SubscriberStore, open_database
+
+__all__ = [
+    "Journal", "Letter", "MessageFactory", "Recipient", "Sender", "SendingConfig", "Summary",
+    "Transport", "TransportError", "new_sender", "open_store", "send_test", "sending_config", "transports",
+]
+
+
+def open_store(config: SendingConfig) -> SubscriberStore:
+    return SubscriberStore(open_database(config.database))
+
+
+def signing_secret(config: SendingConfig, store: SubscriberStore) -> str:
+    """The configured secret (environment, then settings), else the one generated in the database."""
+    return config.secret or store.signing_secret()
+
+
+def transports(config: SendingConfig, kind: str, folder: Path) -> Callable[[], Transport]:
+    """A maker of transports of `kind` ("outbox" writes into `folder`)."""
+    if kind == "smtp":
+        return lambda: SmtpTransport(config.smtp)
+    return lambda: OutboxTransport(folder)
+
+
+def new_sender(
+    config: SendingConfig, store: SubscriberStore, letter: Letter, kind: str, *, resend_unknown: bool = False
+) -> Sender:
+    """A sender of `letter` to every subscriber, through `kind` ("outbox" or "smtp")."""
+    factory = MessageFactory(config, letter, signing_secret(config, store))
+    folder = config.outbox / f"{letter.number:03d}"
+    smtp = kind == "smtp"
+    return Sender(
+        Journal(store.db, letter.number),
+        factory,
+        transports(config, kind, folder),
+        connections=config.smtp.connections if smtp else 1,
+        rate=config.smtp.rate if smtp else 0.0,
+        retries=config.retries,
+        backoff=config.backoff,
+        resend_unknown=resend_unknown,
+    )

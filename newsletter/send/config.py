@@ -1,0 +1,178 @@
+"""The `[smtp]` and `[sending]` tables of `newsletter.toml`, typed; every key has a working default.
+
+```toml
+[sending]
+transport = "outbox"          # or "smtp"
+outbox = "outbox"             # folder of .eml files, relative to the project
+database = "subscribers.sqlite3"
+retries = 3                   # new attempts for a temporary refusal (4xx), per run
+backoff = 60                  # seconds before the first retry, doubled at each round
+secret = ""                   # signs unsubscribe links; NEWSLETTER_SECRET wins; else one is generated
+unsubscribe_mailto = ""       # address of the mailto unsubscribe (default: the sender)
+list_id = ""                  # List-Id (default: from the letter's name and the site's domain)
+
+[smtp]
+host = "localhost"
+port = 587                    # default: 587 for starttls, 465 for tls, 25 for none
+security = "starttls"         # "starttls", "tls" (implicit) or "none"
+username = ""
+password_env = "NEWSLETTER_SMTP_PASSWORD"   # the password is only ever read from the environment
+timeout = 30
+connections = 1               # parallel connections, each reused for many messages
+rate = 0                      # messages per second over all connections; 0: no limit
+cafile = ""                   # CA bundle for a server with a private certificate
+```
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from newsletter.errors import SourceError
+from newsletter.settings import SETTINGS_FILE, Settings
+
+SECRET_ENV = "NEWSLETTER_SECRET"
+TRANSPORTS = ("outbox", "smtp")
+SECURITIES = {"starttls": 587, "tls": 465, "none": 25}
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password_env: str = "NEWSLETTER_SMTP_PASSWORD"
+    timeout: float = 30.0
+    connections: int = 1
+    rate: float = 0.0
+    cafile: str = ""
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env) or None
+
+
+@dataclass(frozen=True)
+class SendingConfig:
+    """Everything `send/` needs to know about a project, resolved to absolute paths and values."""
+
+    sender_name: str
+    sender_address: str
+    reply_to: str | None
+    unsubscribe_url: str
+    unsubscribe_mailto: str
+    list_name: str
+    list_id: str
+    database: Path
+    outbox: Path
+    transport: str = "outbox"
+    retries: int = 3
+    backoff: float = 60.0
+    secret: str | None = None
+    smtp: SmtpConfig = SmtpConfig()
+
+
+_SENDING_KEYS = {
+    "transport": str, "outbox": str, "database": str, "retries": int, "backoff": (int, float),
+    "secret": str, "unsubscribe_mailto": str, "list_id": str,
+}
+_SMTP_KEYS = {
+    "host": str, "port": int, "security": str, "username": str, "password_env": str,
+    "timeout": (int, float), "connections": int, "rate": (int, float), "cafile": str,
+}
+
+
+def sending_config(settings: Settings, root: Path) -> SendingConfig:
+    """Type and check the `[sending]` and `[smtp]` tables; a bad value is a SourceError on its line."""
+    path = settings.path or root / SETTINGS_FILE
+    sending = _checked(settings.table("sending"), _SENDING_KEYS, "sending", path)
+    smtp_table = _checked(settings.table("smtp"), _SMTP_KEYS, "smtp", path)
+    smtp = _smtp(smtp_table, path)
+    transport = sending.get("transport", "outbox")
+    if transport not in TRANSPORTS:
+        raise _error(path, "transport", f"transport inconnu « {transport} » (outbox ou smtp)")
+    for key, low in (("retries", 0), ("backoff", 0)):
+        if sending.get(key, 0) < low:
+            raise _error(path, key, f"« {key} » ne peut pas être négatif")
+    return SendingConfig(
+        sender_name=settings.sender_name,
+        sender_address=settings.sender_address,
+        reply_to=settings.reply_to,
+        unsubscribe_url=settings.unsubscribe_url,
+        unsubscribe_mailto=sending.get("unsubscribe_mailto") or settings.sender_address,
+        list_name=settings.name,
+        list_id=sending.get("list_id") or default_list_id(settings),
+        database=root / sending.get("database", "subscribers.sqlite3"),
+        outbox=root / sending.get("outbox", "outbox"),
+        transport=transport,
+        retries=sending.get("retries", 3),
+        backoff=float(sending.get("backoff", 60)),
+        secret=os.environ.get(SECRET_ENV) or sending.get("secret") or None,
+        smtp=smtp,
+    )
+
+
+def _smtp(table: Mapping[str, Any], path: Path) -> SmtpConfig:
+    security = table.get("security", "starttls")
+    if security not in SECURITIES:
+        raise _error(path, "security", f"« security » inconnu « {security} » (starttls, tls ou none)")
+    port = table.get("port", SECURITIES[security])
+    if not 0 < port < 65536:
+        raise _error(path, "port", f"port SMTP invalide : {port}")
+    if table.get("connections", 1) < 1:
+        raise _error(path, "connections", "« connections » doit valoir au moins 1")
+    for key in ("rate", "timeout"):
+        if table.get(key, 1) < 0:
+            raise _error(path, key, f"« {key} » ne peut pas être négatif")
+    return SmtpConfig(
+        host=table.get("host", "localhost"),
+        port=port,
+        security=security,
+        username=table.get("username", ""),
+        password_env=table.get("password_env", SmtpConfig.password_env),
+        timeout=float(table.get("timeout", 30)),
+        connections=table.get("connections", 1),
+        rate=float(table.get("rate", 0)),
+        cafile=table.get("cafile", ""),
+    )
+
+
+def _checked(table: Mapping[str, Any], keys: dict[str, Any], name: str, path: Path) -> Mapping[str, Any]:
+    for key, value in table.items():
+        if key == "password" and name == "smtp":
+            raise _error(path, key, "le mot de passe SMTP ne s’écrit pas dans les réglages : mettez-le dans "
+                         "la variable d’environnement nommée par « password_env » (NEWSLETTER_SMTP_PASSWORD)")
+        if key not in keys:
+            raise _error(path, key, f"réglage inconnu « {key} » dans [{name}] (connus : {', '.join(sorted(keys))})")
+        expected = keys[key]
+        if isinstance(value, bool) or not isinstance(value, expected):
+            kind = "un texte" if expected is str else "un nombre"
+            raise _error(path, key, f"« {key} » dans [{name}] doit être {kind}")
+    return table
+
+
+def _error(path: Path, key: str, message: str) -> SourceError:
+    return SourceError(path, _line_of(path, key), message)
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeError):
+        return None
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    return next((number for number, line in enumerate(lines, 1) if pattern.match(line)), None)
+
+
+def default_list_id(settings: Settings) -> str:
+    """`territoires-pilotes.example.org`: the letter's name as a slug, under the site's domain."""
+    plain = unicodedata.normalize("NFKD", settings.name.lower())
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.encode("ascii", "ignore").decode()).strip("-") or "lettre"
+    host = urlsplit(settings.base_url).hostname or settings.sender_address.rpartition("@")[2]
+    return f"{slug}.{host}"

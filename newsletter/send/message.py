@@ -18,10 +18,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
+from typing import Callable
 from urllib.parse import quote
 
 from newsletter.errors import NewsletterError
-from newsletter.render.personalize import personalize
 from newsletter.send.config import SendingConfig
 from newsletter.send.tokens import TEST_ID, make_token, message_digest
 from newsletter.subscribers.addresses import AddressError, normalize_address
@@ -36,13 +36,16 @@ class MessageError(NewsletterError):
 
 @dataclass(frozen=True)
 class Letter:
-    """What `send/` needs of an issue: rendered once (the marks are still in `html` and `text`)."""
+    """What `send/` needs of an issue, rendered once.
+
+    `personalize(greeting, unsubscribe_url)` returns the (html, text) of one subscriber: the CLI
+    binds it to the rendered parts (`newsletter.render.personalize`), so `send/` knows no renderer.
+    """
 
     number: int
     date: dt.datetime
     subject: str
-    html: str
-    text: str
+    personalize: Callable[[str, str], tuple[str, str]]
     greeting: str = ""  # the issue's own generic greeting, for subscribers without a name
 
 
@@ -73,7 +76,8 @@ class MessageFactory:
         self.config, self.letter, self.secret, self.test = config, letter, secret, test
         subject = (TEST_PREFIX if test else "") + header_safe(letter.subject, "le sujet")
         self.domain = normalize_address(config.sender_address).rpartition("@")[2]
-        self.boundary = "=_" + hashlib.sha256(f"{letter.number}:{letter.html}".encode()).hexdigest()[:32]
+        sample = "".join(letter.personalize("", ""))
+        self.boundary = "=_" + hashlib.sha256(f"{letter.number}:{sample}".encode()).hexdigest()[:32]
         self.head = self._common_headers(subject)
         self.generic_greeting = letter.greeting or DEFAULT_GREETING
         self.mailto = _address(config.unsubscribe_mailto, "l’adresse de désinscription")
@@ -117,7 +121,7 @@ class MessageFactory:
         url = self.unsubscribe_url(token)
         mailto = f"mailto:{self.mailto}?subject={quote('unsubscribe ' + token)}"
         greeting = f"Bonjour {name}," if name else self.generic_greeting
-        html, text = personalize(self.letter, greeting, url)
+        html, text = self.letter.personalize(greeting, url)
         message_id = self.message_id(recipient)
         head = b"".join(
             (

@@ -7,7 +7,8 @@ Faults, each off by default:
 - `defer={addresses}`: RCPT always answered 451 for these;
 - `drop_data={addresses}`: the connection is cut when the message has been received, before the
   reply (the client cannot know whether it was delivered); only once per address;
-- `on_data(address)`: called before a message is accepted (the SIGKILL test kills the sender there);
+- `on_data(address)`: called before a message is accepted; answering "drop" cuts the connection
+  instead (the SIGKILL test kills the sender there, before the message is accepted);
 - `users={name: password}`: AUTH required and checked.
 """
 
@@ -64,8 +65,9 @@ class FaultyHandler:
 
     async def handle_DATA(self, server, session, envelope):
         address = envelope.rcpt_tos[0]
-        if self.on_data is not None:
-            self.on_data(address)
+        if self.on_data is not None and self.on_data(address) == "drop":
+            server.transport.abort()
+            return "451 never seen by the client"
         with self.lock:
             if address in self.drop_data and address not in self.dropped:
                 self.dropped.add(address)
@@ -87,8 +89,8 @@ class FaultyHandler:
 class SMTPServer:
     """`with SMTPServer(handler) as server:` a server on 127.0.0.1:`server.port`."""
 
-    def __init__(self, handler: FaultyHandler, users: dict[str, str] | None = None):
-        self.handler, self.port = handler, free_port()
+    def __init__(self, handler: FaultyHandler, users: dict[str, str] | None = None, port: int | None = None):
+        self.handler, self.port = handler, port or free_port()
         kwargs = {}
         if users is not None:
             kwargs = dict(authenticator=self._authenticator(users), auth_required=True, auth_require_tls=False)

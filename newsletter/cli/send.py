@@ -1,0 +1,219 @@
+"""`newsletter send`, `newsletter status` and `newsletter serve-unsubscribe`."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from newsletter.cli.common import Failure, open_project, project_option, reports_errors
+
+PROBLEM_STATUSES = ("failed", "unknown", "deferred")
+SHOWN_PER_STATUS = 20
+
+
+@click.command()
+@project_option
+@click.argument("issue", type=int)
+@click.option("--to", "test_to", multiple=True, metavar="ADRESSE",
+              help="Envoyer un test à cette adresse (répétable) : sujet marqué [TEST], rien n’est journalisé.")
+@click.option("--transport", type=click.Choice(["outbox", "smtp"]),
+              help="outbox (fichiers .eml) ou smtp ; par défaut le réglage [sending] transport, sinon outbox.")
+@click.option("--resend-unknown", is_flag=True,
+              help="Renvoyer aussi les messages incertains (connexion coupée après leur remise au serveur).")
+@click.option("-y", "--yes", is_flag=True, help="Envoyer par SMTP sans demander de confirmation.")
+@reports_errors
+def send(project_dir: Path, issue: int, test_to: tuple[str, ...], transport: str | None, resend_unknown: bool,
+         yes: bool) -> None:
+    """Envoie le numéro ISSUE à chaque abonné (ou un test avec --to).
+
+    Relancer la même commande reprend un envoi interrompu : personne ne reçoit deux fois un message
+    que le serveur a accepté.
+    """
+    from newsletter.send import new_sender, open_store, sending_config
+
+    project = open_project(project_dir)
+    config = sending_config(project.settings, project.root)
+    kind = transport or config.transport
+    letter, the_issue = _letter(project, issue)
+    store = open_store(config)
+    try:
+        if test_to:
+            _send_test(config, store, letter, kind, test_to)
+            return
+        if the_issue.draft:
+            raise Failure(f"le numéro {issue} est un brouillon (draft: true) : envoyez-vous un test avec --to, "
+                          "ou retirez « draft » pour l’envoyer aux abonnés")
+        sender = new_sender(config, store, letter, kind, resend_unknown=resend_unknown)
+        total = sender.prepare()
+        if sender.summary.recovered:
+            click.echo(f"{sender.summary.recovered} message(s) étaient en cours d’envoi quand l’envoi précédent "
+                       "s’est arrêté : marqués incertains.", err=True)
+        if total and kind == "smtp" and not yes:
+            _confirm(f"Envoyer le numéro {issue} à {total} adresse(s) par {config.smtp.host}:{config.smtp.port} ?")
+        summary = _run_with_progress(sender, total, kind)
+        _report(store, issue, summary)
+    finally:
+        store.db.close()
+
+
+def _letter(project, number: int):
+    from newsletter.build import publication_time
+    from newsletter.render.email import RenderError, render_email
+    from newsletter.render.personalize import personalize
+    from newsletter.send import Letter
+
+    issue = project.issue(number)
+    try:
+        parts = render_email(project.settings, issue, project.root)
+    except RenderError as error:
+        raise Failure(f"{issue.path}: {error}") from error
+    letter = Letter(
+        number=issue.number,
+        date=publication_time(issue, project.settings.tz),
+        subject=parts.subject,
+        personalize=functools.partial(personalize, parts),
+        greeting=issue.greeting,
+    )
+    return letter, issue
+
+
+def _send_test(config, store, letter, kind: str, addresses: tuple[str, ...]) -> None:
+    from newsletter.send import MessageFactory, Recipient, send_test, signing_secret, transports
+    from newsletter.send.tokens import TEST_ID
+    from newsletter.subscribers import normalize_address
+
+    recipients = []
+    for raw in addresses:
+        address = normalize_address(raw)
+        known = store.get(address)
+        recipients.append(Recipient(TEST_ID, address, known.name if known else ""))
+    factory = MessageFactory(config, letter, signing_secret(config, store), test=True)
+    folder = config.outbox / f"{letter.number:03d}" / "test"
+    outcomes = send_test(factory, transports(config, kind, folder)(), recipients)
+    for recipient, outcome in zip(recipients, outcomes):
+        click.echo(f"test {'envoyé' if outcome.status == 'sent' else 'NON envoyé'} à {recipient.address} : {outcome.reply}")
+    if any(outcome.status != "sent" for outcome in outcomes):
+        raise Failure("au moins un test n’a pas été accepté par le serveur")
+
+
+def _confirm(question: str) -> None:
+    if not sys.stdin.isatty():
+        raise Failure("envoi SMTP sans terminal pour confirmer : ajoutez --yes")
+    if not click.confirm(question, default=False):
+        raise Failure("envoi annulé")
+
+
+def _run_with_progress(sender, total: int, kind: str):
+    if not total:
+        return sender.run()
+    started = time.monotonic()
+    label = f"Envoi ({kind})"
+    with click.progressbar(length=total, label=label, show_pos=True, show_eta=True, file=sys.stderr,
+                           item_show_func=lambda rate: rate) as bar:
+
+        def progress(status: str) -> None:
+            if status != "retry":
+                done = bar.pos + 1
+                rate = done / max(time.monotonic() - started, 1e-6)
+                bar.update(1, f"{rate:.0f} msg/s")
+
+        return sender.run(progress)
+
+
+def _report(store, issue: int, summary) -> None:
+    from newsletter.send import Journal
+    from newsletter.send.journal import LABELS
+
+    outcomes = summary.outcomes
+    rate = outcomes["sent"] / summary.elapsed if summary.elapsed > 0 else 0
+    parts = [f"{outcomes[status]} {LABELS[status]}" for status in ("sent", "failed", "deferred", "unknown")]
+    click.echo(f"Numéro {issue} : {', '.join(parts)} en {summary.elapsed:.0f} s ({rate:.0f} messages/s).")
+    _print_problems(Journal(store.db, issue))
+    counts = summary.counts
+    if summary.error:
+        raise Failure(f"envoi arrêté : {summary.error}. Relancez la même commande pour reprendre.")
+    if summary.interrupted:
+        raise Failure(f"envoi interrompu : {summary.waiting} message(s) en attente. "
+                      "Relancez la même commande pour reprendre.")
+    if counts.get("deferred"):
+        raise Failure(f"{counts['deferred']} message(s) différés par le serveur (4xx) après toutes les tentatives : "
+                      "relancez la même commande plus tard.")
+    if counts.get("unknown"):
+        raise Failure(f"{counts['unknown']} message(s) incertains : le serveur les a peut-être reçus. "
+                      "Relancez avec --resend-unknown pour les renvoyer.")
+    if not summary.total:
+        click.echo("Rien à envoyer : chaque abonné a déjà reçu ce numéro (voir newsletter status).")
+
+
+def _print_problems(journal) -> None:
+    from newsletter.send.journal import LABELS
+
+    for status in PROBLEM_STATUSES:
+        rows = journal.rows((status,), limit=SHOWN_PER_STATUS + 1)
+        for row in rows[:SHOWN_PER_STATUS]:
+            click.echo(f"  {LABELS[status]:<10} {row.address}  ({row.attempts} essai(s)) {row.reply}")
+        if len(rows) > SHOWN_PER_STATUS:
+            click.echo(f"  … et d’autres {LABELS[status]} (newsletter status --all)")
+
+
+@click.command()
+@project_option
+@click.argument("issue", type=int)
+@click.option("--all", "show_all", is_flag=True, help="Lister chaque adresse refusée, différée ou incertaine.")
+@reports_errors
+def status(project_dir: Path, issue: int, show_all: bool) -> None:
+    """Affiche le journal d’envoi du numéro ISSUE : envoyés, refusés, différés, incertains, en attente."""
+    from newsletter.send import Journal, open_store, sending_config
+    from newsletter.send.journal import LABELS
+
+    project = open_project(project_dir)
+    store = open_store(sending_config(project.settings, project.root))
+    try:
+        journal = Journal(store.db, issue)
+        counts = journal.counts()
+        total = sum(counts.values())
+        if not total:
+            click.echo(f"Numéro {issue} : pas encore envoyé.")
+            return
+        click.echo(f"Numéro {issue} : {total} destinataire(s) au journal")
+        for name in ("sent", "failed", "deferred", "unknown", "queued", "sending"):
+            if counts[name] or name in ("sent", "queued"):
+                click.echo(f"  {LABELS[name]:<11}{counts[name]:>8}")
+        if show_all:
+            for row in journal.rows(PROBLEM_STATUSES):
+                click.echo(f"  {LABELS[row.status]:<10} {row.address}  ({row.attempts} essai(s)) {row.reply}")
+        else:
+            _print_problems(journal)
+    finally:
+        store.db.close()
+
+
+@click.command("serve-unsubscribe")
+@project_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d’écoute.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port d’écoute.")
+@reports_errors
+def serve_unsubscribe(project_dir: Path, host: str, port: int) -> None:
+    """Sert la page de désinscription en un clic (RFC 8058) qui met à jour la base des abonnés."""
+    from newsletter.send import open_store, sending_config
+    from newsletter.send.unsubscribe import make_app, serve
+
+    project = open_project(project_dir)
+    config = sending_config(project.settings, project.root)
+    open_store(config).db.close()  # create and migrate the database now, not at the first click
+    app = make_app(config.database, config.secret, project.settings.name)
+    try:
+        server = serve(app, host, port)
+    except OSError as error:
+        raise Failure(f"impossible d’écouter sur {host}:{port} : {error.strerror or error}") from error
+    click.echo(f"Désinscription en écoute sur http://{host}:{server.server_port}/ (Ctrl-C pour arrêter)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

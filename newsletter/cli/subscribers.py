@@ -1,0 +1,139 @@
+"""`newsletter subscribers import|add|remove|list|export`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from newsletter.cli.common import open_project, project_option, reports_errors
+
+STATUS_CHOICE = click.Choice(["subscribed", "unsubscribed", "bounced"])
+
+
+@contextmanager
+def _store(project_dir: Path):
+    from newsletter.send.config import sending_config
+    from newsletter.subscribers import SubscriberStore, open_database
+
+    project = open_project(project_dir)
+    connection = open_database(sending_config(project.settings, project.root).database)
+    try:
+        yield SubscriberStore(connection)
+    finally:
+        connection.close()
+
+
+@click.group()
+def subscribers() -> None:
+    """Gère les abonnés : import CSV, ajout, retrait, liste, export."""
+
+
+@subscribers.command("import")
+@project_option
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--encoding", default="utf-8", show_default=True, help="Encodage du fichier (cp1252 pour un CSV d’Excel sous Windows).")
+@click.option("--source", help="Origine du consentement à noter (par défaut : « import FICHIER »).")
+@reports_errors
+def import_command(project_dir: Path, csv_file: Path, encoding: str, source: str | None) -> None:
+    """Importe les abonnés d’un fichier CSV (colonne email obligatoire ; name, territory, role, status,
+    consent_date, consent_source facultatives ; séparateur , ou ;).
+
+    Chaque ligne fautive est signalée avec son numéro et ignorée ; les bonnes sont importées. Réimporter
+    le même fichier ne change rien, et ne réabonne jamais quelqu’un qui s’est désabonné.
+    """
+    from newsletter.subscribers.csvio import import_csv
+
+    with _store(project_dir) as store:
+        report = import_csv(store, csv_file, encoding=encoding, source=source)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    if report.ignored_columns:
+        click.echo(f"colonnes ignorées : {', '.join(report.ignored_columns)}", err=True)
+    click.echo(f"{report.added} ajouté(s), {report.completed} complété(s), {report.unchanged} déjà présent(s), "
+               f"{len(report.problems)} ligne(s) ignorée(s).")
+    if report.problems:
+        raise SystemExit(1)
+
+
+@subscribers.command()
+@project_option
+@click.argument("address")
+@click.option("--name", default="", help="Nom, pour la salutation (« Bonjour Léa, »).")
+@click.option("--territory", default="", help="Territoire.")
+@click.option("--role", default="", help="Rôle ou fonction.")
+@click.option("--source", default="ajout manuel", show_default=True, help="Origine du consentement.")
+@click.option("--consent-date", help="Date du consentement (AAAA-MM-JJ ; par défaut aujourd’hui).")
+@reports_errors
+def add(project_dir: Path, address: str, name: str, territory: str, role: str, source: str,
+        consent_date: str | None) -> None:
+    """Abonne ADDRESS (ou la réabonne, si elle s’était désabonnée)."""
+    from newsletter.subscribers.store import Entry
+
+    entry = Entry(address, name=name, territory=territory, role=role, consent_source=source,
+                  consent_date=consent_date or dt.date.today().isoformat())
+    with _store(project_dir) as store:
+        before = store.get(entry.address)
+        subscriber, created = store.add(entry)
+    if created:
+        click.echo(f"abonné : {subscriber.address}")
+    elif before.status != "subscribed":
+        click.echo(f"réabonné : {subscriber.address}")
+    else:
+        click.echo(f"déjà abonné, mis à jour : {subscriber.address}")
+
+
+@subscribers.command()
+@project_option
+@click.argument("address")
+@click.option("--purge", is_flag=True, help="Effacer l’adresse et son historique d’envoi (droit à l’effacement) "
+              "au lieu de la garder comme désabonnée.")
+@reports_errors
+def remove(project_dir: Path, address: str, purge: bool) -> None:
+    """Désabonne ADDRESS (gardée comme désabonnée, pour qu’un import ne la réabonne pas)."""
+    with _store(project_dir) as store:
+        subscriber = store.remove(address, purge=purge)
+    click.echo(f"{'effacé' if purge else 'désabonné'} : {subscriber.address}")
+
+
+@subscribers.command("list")
+@project_option
+@click.option("--status", type=STATUS_CHOICE, help="Seulement ce statut.")
+@click.option("--territory", help="Seulement ce territoire.")
+@reports_errors
+def list_command(project_dir: Path, status: str | None, territory: str | None) -> None:
+    """Liste les abonnés : adresse, nom, territoire, rôle, statut (séparés par des tabulations)."""
+    from newsletter.subscribers.store import STATUS_LABELS
+
+    shown = 0
+    with _store(project_dir) as store:
+        for s in store.all(status=status, territory=territory):
+            click.echo("\t".join((s.address, s.name, s.territory, s.role, STATUS_LABELS[s.status])))
+            shown += 1
+        counts = store.counts()
+    click.echo(f"{shown} affiché(s) ; en tout {counts['subscribed']} abonné(s), {counts['unsubscribed']} "
+               f"désabonné(s), {counts['bounced']} en erreur.", err=True)
+
+
+@subscribers.command()
+@project_option
+@click.argument("output", required=False, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--status", type=STATUS_CHOICE, help="Seulement ce statut.")
+@reports_errors
+def export(project_dir: Path, output: Path | None, status: str | None) -> None:
+    """Exporte les abonnés en CSV UTF-8 (vers OUTPUT, ou la sortie standard), relisible par import."""
+    from newsletter.fsutil import write_atomic
+    from newsletter.subscribers.csvio import export_csv
+
+    buffer = io.StringIO()
+    with _store(project_dir) as store:
+        count = export_csv(store, buffer, status=status)
+    if output is None or str(output) == "-":
+        sys.stdout.write(buffer.getvalue())
+    else:
+        write_atomic(output, buffer.getvalue())
+        click.echo(f"{count} abonné(s) exporté(s) dans {output}", err=True)

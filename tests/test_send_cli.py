@@ -1,0 +1,189 @@
+"""`newsletter send`, `status` end to end: the repository's sample issue, a real SMTP server, SIGKILL."""
+
+from __future__ import annotations
+
+import email
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from email import policy
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support.smtp import FaultyHandler, SMTPServer, free_port
+
+from newsletter.cli.send import send, status
+from newsletter.cli.subscribers import subscribers
+from newsletter.send import Journal
+from newsletter.subscribers import SubscriberStore, open_database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_sending_project(tmp_path: Path, smtp: str = "", sending: str = "") -> Path:
+    """A copy of the repository's settings and first sample issue, with sending tables."""
+    root = tmp_path / "projet"
+    (root / "issues").mkdir(parents=True)
+    shutil.copy(ROOT / "issues" / "001-comprendre-reflechir-agir.md", root / "issues")
+    settings = (ROOT / "newsletter.toml").read_text(encoding="utf-8")
+    settings += f'\n[sending]\nsecret = "s3cret"\nbackoff = 0.01\n{sending}\n[smtp]\nhost = "127.0.0.1"\nsecurity = "none"\ntimeout = 5\n{smtp}\n'
+    (root / "newsletter.toml").write_text(settings, encoding="utf-8")
+    return root
+
+
+def invoke(command, *args: str):
+    result = CliRunner().invoke(command, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+def subscribe(root: Path, count: int, unsubscribed: tuple[int, ...] = ()) -> list[str]:
+    rows = ["email,name,status"]
+    addresses = []
+    for n in range(count):
+        addresses.append(f"lecteur{n:03d}@example.org")
+        rows.append(f"{addresses[-1]},{'Léa' if n == 0 else ''},{'désabonné' if n in unsubscribed else 'abonné'}")
+    csv = root / "abonnes.csv"
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = invoke(subscribers, "import", "-C", root, csv)
+    assert result.exit_code == 0, result.output
+    return addresses
+
+
+def parse(data: bytes):
+    return email.message_from_bytes(data, policy=policy.default)
+
+
+def test_send_to_the_outbox_then_status_then_nothing_twice(tmp_path):
+    root = make_sending_project(tmp_path)
+    addresses = subscribe(root, 5, unsubscribed=(4,))
+    result = invoke(send, "-C", root, "1")
+    assert result.exit_code == 0, result.output
+    assert "Numéro 1 : 4 envoyés, 0 refusés, 0 différés, 0 incertains" in result.output
+    files = sorted((root / "outbox" / "001").glob("*.eml"))
+    assert len(files) == 4
+    lea = parse(next(f for f in files if addresses[0] in f.name).read_bytes())
+    text = lea.get_body(("plain",)).get_content()
+    html = lea.get_body(("html",)).get_content()
+    assert "Bonjour Léa," in text and "Bonjour Léa," in html
+    assert "%%" not in text + html and lea["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    other = parse(next(f for f in files if addresses[1] in f.name).read_bytes())
+    assert "Bonjour à toutes et à tous," in other.get_body(("plain",)).get_content()
+    assert other["Subject"] == "Territoires Pilotes n°1 – Comprendre, réfléchir, agir"
+    assert other["Date"] == "Thu, 31 Mar 2022 08:00:00 +0200"
+    report = invoke(status, "-C", root, "1")
+    assert report.exit_code == 0 and "4 destinataire(s)" in report.output and "envoyés" in report.output
+    again = invoke(send, "-C", root, "1")
+    assert again.exit_code == 0 and "Rien à envoyer" in again.output
+    assert len(list((root / "outbox" / "001").glob("*.eml"))) == 4
+
+
+def test_send_over_smtp_reports_a_refused_address(tmp_path):
+    handler = FaultyHandler(defer_every=3, reject={"lecteur002@example.org"})
+    with SMTPServer(handler) as server:
+        root = make_sending_project(tmp_path, smtp=f"port = {server.port}\nconnections = 2")
+        subscribe(root, 8)
+        result = invoke(send, "-C", root, "1", "--transport", "smtp", "--yes")
+        assert result.exit_code == 0, result.output
+        assert "7 envoyés, 1 refusés" in result.output
+        assert "lecteur002@example.org  (1 essai(s)) 550 5.1.1 Boîte inconnue" in result.output
+    assert sorted(handler.counts().values()) == [1] * 7
+    report = invoke(status, "-C", root, "1")
+    assert "refusés" in report.output and "lecteur002@example.org" in report.output
+
+
+def test_a_test_send_is_marked_and_leaves_the_journal_alone(tmp_path):
+    handler = FaultyHandler()
+    with SMTPServer(handler) as server:
+        root = make_sending_project(tmp_path, smtp=f"port = {server.port}")
+        subscribe(root, 2)
+        result = invoke(send, "-C", root, "1", "--transport", "smtp", "--to", "Moi@Example.org")
+        assert result.exit_code == 0, result.output
+    [(rcpt, message)] = handler.messages()
+    assert rcpt == "moi@example.org" and message["Subject"].startswith("[TEST] ")
+    assert invoke(status, "-C", root, "1").output.startswith("Numéro 1 : pas encore envoyé.")
+
+
+def test_smtp_without_a_terminal_asks_for_yes(tmp_path):
+    root = make_sending_project(tmp_path, smtp=f"port = {free_port()}")
+    subscribe(root, 1)
+    result = invoke(send, "-C", root, "1", "--transport", "smtp")
+    assert result.exit_code == 1 and "ajoutez --yes" in result.output
+
+
+def test_no_server_is_one_french_line_and_a_rerun_resumes(tmp_path):
+    port = free_port()
+    root = make_sending_project(tmp_path, smtp=f"port = {port}")
+    subscribe(root, 3)
+    result = invoke(send, "-C", root, "1", "--transport", "smtp", "--yes")
+    assert result.exit_code == 1
+    assert "envoi arrêté : impossible de joindre le serveur SMTP 127.0.0.1:" in result.output
+    handler = FaultyHandler()
+    with SMTPServer(handler, port=port):
+        again = invoke(send, "-C", root, "1", "--transport", "smtp", "--yes")
+    assert again.exit_code == 0, again.output
+    assert len(handler.counts()) == 3
+
+
+def test_bad_input_is_one_line_and_exit_1(tmp_path):
+    root = make_sending_project(tmp_path)
+    missing = invoke(send, "-C", root, "9")
+    assert missing.exit_code == 1 and "aucun numéro 9" in missing.output
+    bad_to = invoke(send, "-C", root, "1", "--to", "pas une adresse")
+    assert bad_to.exit_code == 1 and "adresse invalide" in bad_to.output
+    text = (root / "issues" / "001-comprendre-reflechir-agir.md").read_text(encoding="utf-8")
+    (root / "issues" / "001-comprendre-reflechir-agir.md").write_text(text.replace("---\n\n", "draft: true\n---\n\n", 1), encoding="utf-8")
+    draft = invoke(send, "-C", root, "1")
+    assert draft.exit_code == 1 and "brouillon" in draft.output
+    settings = root / "newsletter.toml"
+    settings.write_text(settings.read_text(encoding="utf-8") + 'password = "x"\n', encoding="utf-8")
+    secret = invoke(send, "-C", root, "1")
+    assert secret.exit_code == 1 and "newsletter.toml:" in secret.output and "mot de passe" in secret.output
+
+
+SENDER_SCRIPT = "import sys; from newsletter.cli.send import send; send.main(sys.argv[1:], prog_name='newsletter send')"
+
+
+def test_a_send_killed_mid_way_resumes_without_sending_twice(tmp_path):
+    count, kill_at = 40, 17
+    child: dict[str, subprocess.Popen] = {}
+    killed = threading.Event()
+    seen = []
+
+    def kill_on_data(address: str) -> str | None:
+        seen.append(address)
+        if len(seen) == kill_at and not killed.is_set():
+            os.kill(child["process"].pid, signal.SIGKILL)  # before the server answers 250
+            child["process"].wait()
+            killed.set()
+            return "drop"
+        return None
+
+    handler = FaultyHandler(on_data=kill_on_data)
+    with SMTPServer(handler) as server:
+        root = make_sending_project(tmp_path, smtp=f"port = {server.port}")
+        addresses = subscribe(root, count)
+        args = [sys.executable, "-c", SENDER_SCRIPT, "-C", str(root), "1", "--transport", "smtp", "--yes"]
+        child["process"] = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        child["process"].communicate(timeout=60)
+        assert killed.is_set() and child["process"].returncode == -signal.SIGKILL
+        accepted_before = handler.counts()
+        assert len(accepted_before) == kill_at - 1
+
+        rerun = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert rerun.returncode == 1 and "1 message(s) incertains" in rerun.stderr, rerun.stderr
+        assert "Traceback" not in rerun.stderr + rerun.stdout
+        received = handler.counts()
+        assert set(received.values()) == {1}  # nobody got the issue twice
+        uncertain = seen[kill_at - 1]
+        assert set(received) == set(addresses) - {uncertain}
+
+        last = subprocess.run(args + ["--resend-unknown"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert last.returncode == 0, last.stderr
+    assert handler.counts() == {address: 1 for address in addresses}
+    journal = Journal(open_database(root / "subscribers.sqlite3"), 1)
+    assert journal.counts()["sent"] == count

@@ -1,0 +1,67 @@
+"""`newsletter subscribers import|add|remove|list|export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from newsletter.cli.subscribers import subscribers
+
+
+def run(root: Path, *args: str):
+    result = CliRunner().invoke(subscribers, [args[0], "-C", str(root), *map(str, args[1:])])
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_import_reports_bad_rows_with_their_line_and_keeps_the_good_ones(tmp_path):
+    csv = tmp_path / "abonnes.csv"
+    csv.write_text("email;nom\nlea@example.org;Léa\nfaux;X\nlea@example.org;Léa\n", encoding="utf-8")
+    result = run(tmp_path, "import", csv)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"{csv}:3: adresse invalide « faux »")
+    assert lines[1] == f"{csv}:4: adresse lea@example.org en double (déjà ligne 2) ; ligne ignorée"
+    assert lines[2] == "1 ajouté(s), 0 complété(s), 0 déjà présent(s), 2 ligne(s) ignorée(s)."
+    assert (tmp_path / "subscribers.sqlite3").exists()
+    listing = run(tmp_path, "list")
+    assert "lea@example.org\tLéa\t\t\tabonné" in listing.output
+
+
+def test_import_of_a_missing_file_or_without_address_column_is_one_line(tmp_path):
+    missing = run(tmp_path, "import", tmp_path / "absent.csv")
+    assert missing.exit_code == 1 and "absent.csv: fichier illisible" in missing.output
+    csv = tmp_path / "sans.csv"
+    csv.write_text("nom\nLéa\n", encoding="utf-8")
+    result = run(tmp_path, "import", csv)
+    assert result.exit_code == 1 and result.output.startswith(f"{csv}:1: colonne d’adresse absente")
+
+
+def test_add_remove_list_export(tmp_path):
+    assert run(tmp_path, "add", "Lea@Example.org", "--name", "Léa", "--territory", "Lyon").output == "abonné : lea@example.org\n"
+    assert run(tmp_path, "add", "paul@example.org").exit_code == 0
+    assert run(tmp_path, "add", "lea@example.org").output.startswith("déjà abonné")
+    assert run(tmp_path, "remove", "paul@example.org").output == "désabonné : paul@example.org\n"
+    assert run(tmp_path, "add", "paul@example.org").output == "réabonné : paul@example.org\n"
+    assert run(tmp_path, "remove", "paul@example.org").exit_code == 0
+    subscribed = run(tmp_path, "list", "--status", "subscribed").output
+    assert "lea@example.org" in subscribed and "paul@example.org" not in subscribed
+    exported = run(tmp_path, "export").output.splitlines()
+    assert exported[0] == "email,name,territory,role,status,consent_date,consent_source"
+    assert exported[1].startswith("lea@example.org,Léa,Lyon,,subscribed,") and exported[1].endswith(",ajout manuel")
+    assert exported[2].startswith("paul@example.org,,,,unsubscribed,")
+    out = tmp_path / "export.csv"
+    assert run(tmp_path, "export", out, "--status", "unsubscribed").exit_code == 0
+    assert out.read_text(encoding="utf-8").splitlines()[1].startswith("paul@example.org")
+    assert run(tmp_path, "remove", "paul@example.org", "--purge").output == "effacé : paul@example.org\n"
+    assert "paul" not in run(tmp_path, "export").output
+
+
+def test_bad_additions_are_one_french_line(tmp_path):
+    bad = run(tmp_path, "add", "pas-une-adresse")
+    assert bad.exit_code == 1 and bad.output.startswith("adresse invalide")
+    injected = run(tmp_path, "add", "lea@example.org", "--name", "Léa\nBcc: x@y.org")
+    assert injected.exit_code == 1 and "retour à la ligne" in injected.output
+    unknown = run(tmp_path, "remove", "personne@example.org")
+    assert unknown.exit_code == 1 and unknown.output == "aucun abonné à l’adresse personne@example.org\n"

@@ -1,0 +1,115 @@
+"""The one-click unsubscribe endpoint, over a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+from support.smtp import FaultyHandler, SMTPServer
+from support.smtp_helpers import SECRET, address, make_config, make_letter, populate
+
+from newsletter.send import new_sender
+from newsletter.send.tokens import TEST_ID, make_token
+from newsletter.send.unsubscribe import make_app, serve
+
+
+@pytest.fixture
+def store(tmp_path):
+    return populate(tmp_path / "subscribers.sqlite3", 3)
+
+
+@pytest.fixture
+def endpoint(tmp_path, store):
+    server = serve(make_app(tmp_path / "subscribers.sqlite3", SECRET, "Territoires Pilotes"), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/desinscription/"
+    server.shutdown()
+    server.server_close()
+
+
+def request(url: str, method: str = "GET", body: bytes | None = None) -> tuple[int, str]:
+    req = urllib.request.Request(url, data=body, method=method)
+    if body is not None:
+        req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8")
+
+
+ONE_CLICK = b"List-Unsubscribe=One-Click"
+
+
+def test_a_one_click_post_from_a_received_message_unsubscribes(tmp_path, store, endpoint):
+    handler = FaultyHandler()
+    with SMTPServer(handler) as server:
+        sender = new_sender(make_config(tmp_path, server.port), store, make_letter(), "smtp")
+        sender.prepare()
+        sender.run()
+    [message] = [m for rcpt, m in handler.messages() if rcpt == address(1)]
+    https = re.search(r"<(https://[^>]+)>", message["List-Unsubscribe"]).group(1)
+    local = endpoint + https[https.index("?"):]
+    status, page = request(local, "POST", ONE_CLICK)
+    assert status == 200 and "Désinscription enregistrée" in page and address(1) in page
+    assert store.get(address(1)).status == "unsubscribed"
+    assert store.get(address(0)).status == store.get(address(2)).status == "subscribed"
+    assert request(local, "POST", ONE_CLICK)[0] == 200  # twice is fine
+
+
+def test_get_shows_a_french_page_with_a_button_and_changes_nothing(store, endpoint):
+    token = make_token(SECRET, 1, address(0))
+    status, page = request(f"{endpoint}?token={token}")
+    assert status == 200 and '<html lang="fr">' in page
+    assert "Me désinscrire" in page and f'action="?token={token}"' in page and 'method="post"' in page
+    assert store.get(address(0)).status == "subscribed"
+    # the button posts the form back to the same URL
+    assert request(f"{endpoint}?token={token}", "POST", b"")[0] == 200
+    assert store.get(address(0)).status == "unsubscribed"
+    assert "Déjà désinscrit" in request(f"{endpoint}?token={token}")[1]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        make_token("un-autre-secret", 1, address(0)),
+        make_token(SECRET, 1, address(1)),  # Bob's MAC on Alice's id
+        make_token(SECRET, 99, address(0)),  # nobody has id 99
+        "1.",
+        "abc",
+        "",
+    ],
+)
+def test_an_invalid_or_forged_token_gets_400_and_changes_nothing(store, endpoint, token):
+    for method, body in (("GET", None), ("POST", ONE_CLICK)):
+        status, page = request(f"{endpoint}?token={token}", method, body)
+        assert status == 400 and "Lien invalide" in page
+    assert store.counts() == {"subscribed": 3, "unsubscribed": 0, "bounced": 0}
+
+
+def test_a_test_token_unsubscribes_no_one(store, endpoint):
+    status, page = request(f"{endpoint}?token={make_token(SECRET, TEST_ID, '')}", "POST", ONE_CLICK)
+    assert status == 200 and "envoi de test" in page
+    assert store.counts()["subscribed"] == 3
+
+
+def test_other_methods_are_refused(endpoint):
+    status, _ = request(f"{endpoint}?token=1.x", "PUT", b"")
+    assert status == 405
+
+
+def test_a_broken_database_is_a_500_page_not_a_traceback(tmp_path):
+    bad = tmp_path / "pas-une-base.sqlite3"
+    bad.write_text("rien\n" * 200)
+    app = make_app(bad, SECRET)
+    seen = {}
+
+
+    environ = {"REQUEST_METHOD": "GET", "QUERY_STRING": "token=1.abc", "wsgi.errors": io.StringIO()}
+    body = b"".join(app(environ, lambda status, headers: seen.update(status=status)))
+    assert seen["status"].startswith("500") and "Réessayez".encode() in body

@@ -12,6 +12,7 @@ from support.smtp import FaultyHandler, SMTPServer, free_port
 from support.smtp_helpers import SECRET, address, make_config, make_letter, populate
 
 from newsletter.errors import SourceError
+from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_MARK, personalize
 from newsletter.send import Journal, MessageFactory, Recipient, new_sender, send_test
 from newsletter.send.config import sending_config
 from newsletter.send.message import MessageError
@@ -66,6 +67,28 @@ def test_a_message_has_both_parts_the_rfc8058_headers_and_a_personal_greeting(tm
     assert text.startswith("Bonjour Léa,\n") and f"Se désinscrire : {https}" in text
     assert "<p>Bonjour Léa,</p>" in html and f'href="{https}"' in html
     assert "%%" not in text + html
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Léa", "Jean-Édouard <&> \"Dupont\"", "Ōkubo Tōru " + "très long nom " * 12, "A. B.", "=?utf-8?q?x?="],
+)
+def test_each_part_decodes_to_exactly_what_personalize_gives(tmp_path, name):
+    letter = make_letter()
+    lines = "Ligne\n.\n.point\nFrom here\n" + "x" * 300 + " \n" + "é" * 100 + f"{GREETING_MARK}{UNSUBSCRIBE_MARK}"
+    letter = dataclasses.replace(
+        letter, text=letter.text + lines, html=letter.html.replace("</body>", f"{lines}\r\n</body>") + " fin ="
+    )
+    factory = MessageFactory(make_config(tmp_path), letter, SECRET)
+    built = factory.build(Recipient(5, "lea@example.org", name))
+    assert all(len(line) <= 76 for line in built.data.split(b"\r\n--", 1)[1].split(b"\r\n"))
+    assert b"\n" not in built.data.replace(b"\r\n", b"")
+    url = factory.unsubscribe_url(make_token(SECRET, 5, "lea@example.org"))
+    html, text = personalize(letter, f"Bonjour {name},", url)
+    message = parse(built.data)
+    assert message.get_body(("plain",)).get_payload(decode=True) == text.replace("\n", "\r\n").encode()
+    wire_html = html.replace("\r\n", "\n").replace("\n", "\r\n").encode()
+    assert message.get_body(("html",)).get_payload(decode=True) == wire_html
 
 
 def test_without_a_name_the_issue_greeting_is_used(tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 import time
 from pathlib import Path
@@ -63,7 +62,6 @@ def send(project_dir: Path, issue: int, test_to: tuple[str, ...], transport: str
 def _letter(project, number: int):
     from newsletter.build import publication_time
     from newsletter.render.email import RenderError, render_email
-    from newsletter.render.personalize import personalize
     from newsletter.send import Letter
 
     issue = project.issue(number)
@@ -75,7 +73,8 @@ def _letter(project, number: int):
         number=issue.number,
         date=publication_time(issue, project.settings.tz),
         subject=parts.subject,
-        personalize=functools.partial(personalize, parts),
+        html=parts.html,
+        text=parts.text,
         greeting=issue.greeting,
     )
     return letter, issue

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from pathlib import Path
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_MARK, personalize
+from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_MARK
 from newsletter.send.config import SendingConfig, sending_config
 from newsletter.send.message import Letter
 from newsletter.settings import Settings
@@ -43,7 +41,8 @@ def make_letter(number: int = 3, size: int = 200) -> Letter:
         number=number,
         date=dt.datetime(2024, 3, 1, 8, 0, tzinfo=ZoneInfo("Europe/Paris")),
         subject=f"Territoires Pilotes n°{number} – Des balises pour la résilience",
-        personalize=functools.partial(personalize, SimpleNamespace(html=html, text=text)),
+        html=html,
+        text=text,
         greeting="Bonjour à toutes et à tous,",
     )
 

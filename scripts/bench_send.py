@@ -171,7 +171,7 @@ def table(rows: list[dict], connections: int, size: int) -> str:
         f"Machine: {machine()}. Server: Postfix `smtp-sink` on loopback; {connections} connection(s); "
         f"message of {size / 1024:.0f} KB (issue 1, quoted-printable).",
         "",
-        "| subscribers | bare smtplib loop | `newsletter send` | ratio (target ≥ 70%) | of which queueing | peak memory (target < 200 MB) |",
+        "| subscribers | bare smtplib loop | `newsletter send` | ratio (target ≥ 70%) | of which set-up (render, queueing) | peak memory (target < 200 MB) |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:

@@ -302,6 +302,7 @@ def test_a_connection_dropped_after_data_is_unknown_and_resent_only_when_asked(t
     assert journal.counts()["sent"] == 6
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_a_refused_login_is_one_clear_error_and_sends_nothing(tmp_path, db_path, monkeypatch):
     store = populate(db_path, 3)
     handler = FaultyHandler()

@@ -60,6 +60,8 @@ def parse(data: bytes):
 
 def test_send_to_the_outbox_then_status_then_nothing_twice(tmp_path):
     root = make_sending_project(tmp_path)
+    nobody = invoke(send, "-C", root, "1")
+    assert nobody.exit_code == 0 and "Aucun abonné" in nobody.output
     addresses = subscribe(root, 5, unsubscribed=(4,))
     result = invoke(send, "-C", root, "1")
     assert result.exit_code == 0, result.output

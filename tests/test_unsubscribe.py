@@ -24,7 +24,7 @@ def store(tmp_path):
 
 @pytest.fixture
 def endpoint(tmp_path, store):
-    server = serve(make_app(tmp_path / "subscribers.sqlite3", SECRET, "Territoires Pilotes"), "127.0.0.1", 0)
+    server = serve(make_app(tmp_path / "subscribers.sqlite3", SECRET, "Territoires Pilotes"), "127.0.0.1", 0, log=False)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/desinscription/"
@@ -113,3 +113,28 @@ def test_a_broken_database_is_a_500_page_not_a_traceback(tmp_path):
     environ = {"REQUEST_METHOD": "GET", "QUERY_STRING": "token=1.abc", "wsgi.errors": io.StringIO()}
     body = b"".join(app(environ, lambda status, headers: seen.update(status=status)))
     assert seen["status"].startswith("500") and "Réessayez".encode() in body
+
+
+def test_serve_unsubscribe_listens_on_loopback_and_flips_the_status(tmp_path):
+    import subprocess
+    import sys
+
+    root = tmp_path / "projet"
+    (root / "issues").mkdir(parents=True)
+    (root / "newsletter.toml").write_text(f'[sending]\nsecret = "{SECRET}"\n', encoding="utf-8")
+    store = populate(root / "subscribers.sqlite3", 2)
+    script = "import sys; from newsletter.cli.send import serve_unsubscribe as c; c.main(sys.argv[1:])"
+    process = subprocess.Popen([sys.executable, "-c", script, "-C", str(root), "--port", "0"],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stderr.readline()
+        match = re.match(r"Désinscription en écoute sur http://127\.0\.0\.1:(\d+)/", line)
+        assert match, line
+        url = f"http://127.0.0.1:{match.group(1)}/desinscription/?token={make_token(SECRET, 2, address(1))}"
+        assert request(url, "POST", ONE_CLICK)[0] == 200
+        assert store.get(address(1)).status == "unsubscribed"
+        assert store.get(address(0)).status == "subscribed"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert "token=" not in process.stderr.read()  # personal tokens stay out of the log

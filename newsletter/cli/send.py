@@ -144,7 +144,9 @@ def _report(store, issue: int, summary) -> None:
     if counts.get("unknown"):
         raise Failure(f"{counts['unknown']} message(s) incertains : le serveur les a peut-être reçus. "
                       "Relancez avec --resend-unknown pour les renvoyer.")
-    if not summary.total:
+    if not summary.total and not sum(counts.values()):
+        click.echo("Aucun abonné : importez-les avec « newsletter subscribers import FICHIER.csv ».")
+    elif not summary.total:
         click.echo("Rien à envoyer : chaque abonné a déjà reçu ce numéro (voir newsletter status).")
 
 

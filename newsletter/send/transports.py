@@ -119,14 +119,12 @@ class SmtpTransport:
     def _open(self) -> smtplib.SMTP:
         config = self.config
         context = ssl.create_default_context(cafile=config.cafile or None)
+        # Given the host, the constructors connect at once (and keep it for TLS's name check).
         if config.security == "tls":
-            smtp = smtplib.SMTP_SSL(timeout=config.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
         else:
-            smtp = smtplib.SMTP(timeout=config.timeout)
+            smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
         try:
-            code, message = smtp.connect(config.host, config.port)
-            if code != 220:
-                raise smtplib.SMTPConnectError(code, message)
             smtp.ehlo()
             if config.security == "starttls":
                 if not smtp.has_extn("starttls"):

@@ -129,6 +129,11 @@ class _QuietHandler(WSGIRequestHandler):
         sys.stderr.write(f"{self.address_string()} {self.command} {self.path.split('?', 1)[0]} {args[1] if len(args) > 1 else ''}\n")
 
 
-def serve(app: Callable, host: str, port: int) -> WSGIServer:
-    """A threaded HTTP server for `app` (call `serve_forever()` on it)."""
-    return make_server(host, port, app, server_class=_Server, handler_class=_QuietHandler)
+class _SilentHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve(app: Callable, host: str, port: int, log: bool = True) -> WSGIServer:
+    """A threaded HTTP server for `app` (call `serve_forever()` on it); `log` prints each request."""
+    return make_server(host, port, app, server_class=_Server, handler_class=_QuietHandler if log else _SilentHandler)

@@ -17,7 +17,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import socket
+import ssl
+import subprocess
 import threading
+from pathlib import Path
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
@@ -89,11 +92,23 @@ class FaultyHandler:
 class SMTPServer:
     """`with SMTPServer(handler) as server:` a server on 127.0.0.1:`server.port`."""
 
-    def __init__(self, handler: FaultyHandler, users: dict[str, str] | None = None, port: int | None = None):
+    def __init__(
+        self,
+        handler: FaultyHandler,
+        users: dict[str, str] | None = None,
+        port: int | None = None,
+        starttls: ssl.SSLContext | None = None,
+        implicit_tls: ssl.SSLContext | None = None,
+    ):
         self.handler, self.port = handler, port or free_port()
-        kwargs = {}
+        kwargs: dict = {}
         if users is not None:
-            kwargs = dict(authenticator=self._authenticator(users), auth_required=True, auth_require_tls=False)
+            kwargs.update(authenticator=self._authenticator(users), auth_required=True,
+                          auth_require_tls=starttls is not None or implicit_tls is not None)
+        if starttls is not None:
+            kwargs.update(tls_context=starttls, require_starttls=True)
+        if implicit_tls is not None:
+            kwargs.update(ssl_context=implicit_tls)
         self.controller = Controller(handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
     @staticmethod
@@ -110,3 +125,16 @@ class SMTPServer:
 
     def __exit__(self, *exc) -> None:
         self.controller.stop()
+
+
+def self_signed(folder: Path) -> tuple[Path, ssl.SSLContext]:
+    """A certificate for 127.0.0.1 made by the `openssl` command, and a server context using it."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return cert, context

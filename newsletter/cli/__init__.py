@@ -16,6 +16,11 @@ import click
 COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("newsletter.cli.build:build", "Compile les numéros (email, texte, .eml) dans dist/."),
     "check": ("newsletter.cli.build:check", "Vérifie les numéros et signale chaque problème."),
+    "inspiration": ("newsletter.cli.archive:inspiration", "Propose en Markdown les derniers articles d’un flux RSS ou Atom."),
+    "send": ("newsletter.cli.send:send", "Envoie un numéro aux abonnés (ou un test avec --to)."),
+    "status": ("newsletter.cli.send:status", "Affiche le journal d’envoi d’un numéro."),
+    "serve-unsubscribe": ("newsletter.cli.send:serve_unsubscribe", "Sert la désinscription en un clic (RFC 8058)."),
+    "subscribers": ("newsletter.cli.subscribers:subscribers", "Gère les abonnés : import CSV, ajout, retrait, liste, export."),
 }
 
 

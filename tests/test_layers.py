@@ -43,3 +43,14 @@ def test_only_the_cli_imports_click() -> None:
         if "cli" in path.relative_to(PACKAGE).parts:
             continue
         assert "click" not in {name.split(".")[0] for name in imports_of(path)}, path
+
+
+def test_sending_takes_finished_messages_and_knows_no_renderer() -> None:
+    """send/ fills the per-subscriber marks of an email rendered once; it never renders MJML itself."""
+    for folder in ("send", "subscribers"):
+        assert modules(folder)
+        for path in modules(folder):
+            for name in imports_of(path):
+                if name.startswith("newsletter.render"):
+                    assert name == "newsletter.render.personalize", (path, name)
+                assert not name.startswith(("newsletter.cli", "click", "mjml", "jinja2")), (path, name)

@@ -36,6 +36,7 @@ from newsletter.render import eml
 from newsletter.render.email import GMAIL_CLIP_BYTES, EmailParts, RenderError, render_email
 from newsletter.render.personalize import personalize
 from newsletter.render.templates import fingerprint
+from newsletter.render.web import archive_entry_files, write_archive, write_archive_entry
 
 MANIFEST = ".build-manifest.json"
 MODEL_CACHE = ".build-models.pickle"
@@ -176,8 +177,13 @@ def clip_warning(path: Path, parts: EmailParts) -> Problem:
     return Problem(path, 1, WARNING, f"l’email fait {size:.0f} Ko de HTML : Gmail le coupera au-delà de 102 Ko")
 
 
-ISSUE_OUTPUTS: list[IssueOutput] = [IssueOutput(write_email, email_files)]
-PROJECT_OUTPUTS: list[ProjectOutput] = []
+ISSUE_OUTPUTS: list[IssueOutput] = [
+    IssueOutput(write_email, email_files),
+    IssueOutput(write_archive_entry, archive_entry_files),  # the web archive and feeds, step 1
+]
+PROJECT_OUTPUTS: list[ProjectOutput] = [
+    ProjectOutput(write_archive),  # pages, index.html, feed.xml, feeds/<rubric>.xml
+]
 
 
 # --- bookkeeping -------------------------------------------------------------------------------

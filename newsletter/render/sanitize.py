@@ -1,0 +1,96 @@
+"""HTML and text made safe for the web archive, the feed and the `inspiration` command (nh3).
+
+Markdown lets an issue carry raw HTML; on the way to the web and the feed it goes through nh3
+(the Rust sanitiser ammonia): scripts, event handlers (`onerror=`), styles, frames and links to
+anything but http(s), mailto and tel are removed. The same pass makes every link and image URL
+absolute, because a feed reader has no page to resolve a relative one against.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from typing import Callable
+from urllib.parse import urlsplit
+
+import nh3
+
+SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+TAGS = frozenset(nh3.ALLOWED_TAGS - {"area", "map", "center"})
+ATTRIBUTES = {
+    **{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()},
+    "a": {"href", "hreflang", "title"},
+    "img": {"src", "alt", "width", "height", "title"},
+    "abbr": {"title"},
+    "time": {"datetime"},
+}
+
+# Characters XML 1.0 forbids (C0 controls but tab, LF, CR; surrogates; U+FFFE/U+FFFF).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Control characters and the invisible marks that reorder text (bidi overrides), for plain text.
+_TEXT_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]")
+
+
+def absolute_url(value: str, site: str, page: str) -> str | None:
+    """`value` resolved for a reader who has no page around it; None when it is not a safe URL.
+
+    `#part` and `?query` belong to the issue's own page; `/path` and `path` to the site (its base
+    URL may have a path of its own, e.g. `https://example.org/territoires-pilotes`); `//host/…`
+    to https. Anything with a scheme keeps it, if the scheme is safe.
+    """
+    value = value.strip()
+    if value.startswith("//"):
+        value = "https:" + value
+    try:
+        scheme = urlsplit(value).scheme.lower()
+    except ValueError:
+        return None
+    if scheme:
+        return value if scheme in SAFE_SCHEMES else None
+    if value.startswith(("#", "?")) or not value:
+        return page + value
+    return site.rstrip("/") + "/" + value.lstrip("/")
+
+
+@lru_cache(maxsize=64)
+def _filter(site: str, page: str) -> Callable[[str, str, str], str | None]:
+    def keep(tag: str, attribute: str, value: str) -> str | None:
+        if attribute in URL_ATTRIBUTES:
+            return absolute_url(value, site, page)
+        return value
+
+    return keep
+
+
+def clean_html(fragment: str, site: str, page: str) -> str:
+    """Sanitised HTML with absolute URLs: `site` is the base URL, `page` the URL of the page."""
+    return nh3.clean(
+        xml_safe(fragment),
+        tags=set(TAGS),
+        attributes=ATTRIBUTES,
+        url_schemes=set(SAFE_SCHEMES),
+        attribute_filter=_filter(site, page),
+        link_rel=None,
+    )
+
+
+def text_of(fragment: str) -> str:
+    """Plain text of an HTML (or text) fragment: no tag, no script content, no control character,
+    entities decoded, whitespace collapsed to single spaces."""
+    stripped = nh3.clean(fragment, tags=set(), attributes={}, strip_comments=True)
+    return " ".join(_TEXT_CONTROLS.sub(" ", html.unescape(stripped)).split())
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters that XML 1.0 cannot carry at all, even escaped."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary, with « … » when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.–-")
+    return (cut or text[: limit - 1]) + "…"

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from email.utils import format_datetime
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
+
+from markupsafe import escape
 
 from newsletter.render.sanitize import xml_safe
 
@@ -44,48 +46,51 @@ def rfc822(moment: dt.datetime) -> str:
     return format_datetime(moment)
 
 
-def render_feed(channel: Channel, items: list[FeedItem]) -> str:
-    """The feed's XML; `items` in the order given (newest first is the caller's job).
+def render_feed(channel: Channel, items: list[FeedItem]) -> bytes:
+    """The feed's XML document (UTF-8); `items` in the order given (newest first is the caller's job).
 
     `lastBuildDate` is the newest item's date, never the clock, so that the same issues give
-    the same bytes; an empty feed has none.
+    the same bytes; an empty feed has none. The document is made of small pieces encoded one by
+    one: tens of megabytes of text holding emoji are never copied into one string.
     """
-    lines = [
-        '<?xml version="1.0" encoding="utf-8"?>',
-        f'<rss version="2.0" xmlns:atom="{ATOM_NS}" xmlns:content="{CONTENT_NS}">',
-        "<channel>",
-        _element("title", channel.title),
-        _element("link", channel.link),
-        _element("description", channel.description),
-        _element("language", channel.language),
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n',
+        f'<rss version="2.0" xmlns:atom="{ATOM_NS}" xmlns:content="{CONTENT_NS}">\n',
+        "<channel>\n",
+        *_element("title", channel.title),
+        *_element("link", channel.link),
+        *_element("description", channel.description),
+        *_element("language", channel.language),
     ]
     if items:
-        lines.append(_element("lastBuildDate", rfc822(max(item.published for item in items))))
-    lines.append(f'<atom:link href={quoteattr(channel.self_url)} rel="self" type="application/rss+xml"/>')
+        parts += _element("lastBuildDate", rfc822(max(item.published for item in items)))
+    parts.append(f'<atom:link href={quoteattr(channel.self_url)} rel="self" type="application/rss+xml"/>\n')
     for item in items:
-        lines.extend(_item(item))
-    lines += ["</channel>", "</rss>", ""]
-    return "\n".join(lines)
+        parts += _item(item)
+    parts.append("</channel>\n</rss>\n")
+    return b"".join(part.encode("utf-8") for part in parts)
 
 
 def _item(item: FeedItem) -> list[str]:
-    lines = [
-        "<item>",
-        _element("title", item.title),
-        _element("link", item.link),
-        f'<guid isPermaLink="true">{_text(item.link)}</guid>',
-        _element("pubDate", rfc822(item.published)),
-        _element("description", item.summary),
-        _element("content:encoded", item.content_html),
+    parts = [
+        "<item>\n",
+        *_element("title", item.title),
+        *_element("link", item.link),
+        *_element("guid", item.link, ' isPermaLink="true"'),
+        *_element("pubDate", rfc822(item.published)),
+        *_element("description", item.summary),
+        *_element("content:encoded", item.content_html),
     ]
-    lines += [_element("category", category) for category in item.categories]
-    lines.append("</item>")
-    return lines
+    for category in item.categories:
+        parts += _element("category", category)
+    parts.append("</item>\n")
+    return parts
 
 
-def _element(name: str, text: str) -> str:
-    return f"<{name}>{_text(text)}</{name}>"
+def _element(name: str, text: str, attributes: str = "") -> tuple[str, str, str]:
+    return f"<{name}{attributes}>", _text(text), f"</{name}>\n"
 
 
 def _text(text: str) -> str:
-    return escape(xml_safe(text))
+    """Escaped character data (markupsafe's C escaper: quotes become &#34; and &#39;, valid XML)."""
+    return escape(xml_safe(text))  # a Markup: still a str, not copied once more

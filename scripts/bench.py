@@ -76,10 +76,43 @@ def bench_help(project_root: Path, count: int) -> list[Row]:
     return [("`newsletter --help`, median of 7", statistics.median(runs), 0.3)]
 
 
+def bench_archive(project_root: Path, count: int) -> list[Row]:
+    """A 1,000-issue archive's feed and pages: every issue's archive entry (Markdown → sanitised
+    HTML, on every core as `build` does), then the pages, index and feeds; then that last step
+    alone, as each build after a change pays it, and as a build that changes nothing pays it."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from newsletter.project import load_project
+    from newsletter.render.web import ENTRY_DIR, STATE_FILE, write_archive, write_archive_entry
+
+    project = load_project(project_root)
+    issues = [issue for issue in project.issues() if not issue.draft]
+    dist = project_root / "dist-archive"
+
+    def entries() -> None:
+        with ProcessPoolExecutor() as pool:
+            chunks = max(1, len(issues) // (4 * (os.cpu_count() or 1)))
+            list(pool.map(write_archive_entry, [project] * len(issues), issues, [dist] * len(issues), chunksize=chunks))
+
+    first = timed(entries)
+    pages = timed(lambda: write_archive(project, issues, dist))
+    (dist / ENTRY_DIR / STATE_FILE).unlink()
+    again = timed(lambda: write_archive(project, issues, dist))
+    noop = timed(lambda: write_archive(project, issues, dist))
+    return [
+        (f"archive of {count} issues from scratch: feeds and pages, Markdown included", first + pages, 5.0 * count / 1000),
+        ("  of which each issue's entry (Markdown → sanitised HTML, on every core)", first, None),
+        ("  of which the feeds and pages, written for the first time", pages, None),
+        (f"archive: feeds and pages again from {count} entries (each build after a change)", again, None),
+        (f"archive: nothing changed, {count} issues", noop, None),
+    ]
+
+
 # Each section: (name, function). Later features add theirs here.
 SECTIONS: list[tuple[str, Callable[[Path, int], list[Row]]]] = [
     ("build", bench_build),
     ("cli", bench_help),
+    ("archive", bench_archive),
 ]
 
 

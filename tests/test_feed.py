@@ -244,4 +244,6 @@ def test_render_feed_escapes_every_text_and_drops_characters_xml_cannot_carry() 
     assert (entry.title, entry.link, entry.summary) == ("A & B <c>", "https://example.org/?a=1&b=2", "résumé")
     assert entry.content[0].value == "<p>x ]]> y</p>"
     assert b"]]>" not in data and b"\x01" not in data
+    # plain text: hexadecimal references, as the RSS profile (and the W3C validator) asks
+    assert b"<title>A &#x26; B &#x3C;c&#x3E;</title>" in data and b"<category>\xc3\x89&#x26;D</category>" in data
     assert entry.tags[0].term == "É&D"

@@ -79,7 +79,7 @@ def _item(item: FeedItem) -> list[str]:
         *_element("guid", item.link, ' isPermaLink="true"'),
         *_element("pubDate", rfc822(item.published)),
         *_element("description", item.summary),
-        *_element("content:encoded", item.content_html),
+        *_html("content:encoded", item.content_html),
     ]
     for category in item.categories:
         parts += _element("category", category)
@@ -88,9 +88,14 @@ def _item(item: FeedItem) -> list[str]:
 
 
 def _element(name: str, text: str, attributes: str = "") -> tuple[str, str, str]:
-    return f"<{name}{attributes}>", _text(text), f"</{name}>\n"
+    """Plain text, with `&` `<` `>` as hexadecimal references, as the RSS Advisory Board's profile
+    asks, so that no reader can take the text for HTML."""
+    return f"<{name}{attributes}>", xml_safe(text).translate(_PLAIN), f"</{name}>\n"
 
 
-def _text(text: str) -> str:
-    """Escaped character data (markupsafe's C escaper: quotes become &#34; and &#39;, valid XML)."""
-    return escape(xml_safe(text))  # a Markup: still a str, not copied once more
+def _html(name: str, html: str) -> tuple[str, str, str]:
+    """HTML as escaped character data (markupsafe's C escaper: much faster on large text)."""
+    return f"<{name}>", escape(xml_safe(html)), f"</{name}>\n"  # a Markup is a str: no copy
+
+
+_PLAIN = str.maketrans({"&": "&#x26;", "<": "&#x3C;", ">": "&#x3E;"})

@@ -217,3 +217,46 @@ def test_a_damaged_or_missing_archive_entry_is_made_again(make_project) -> None:
     assert not build(project, root / "dist").failed
     assert entry.read_text(encoding="utf-8") == text
     assert "Première phrase de l’édito" in (root / "dist" / "feed.xml").read_text(encoding="utf-8")
+
+
+def test_sessions_and_their_calendar_links_show_on_the_page(monkeypatch, make_project) -> None:
+    """The page's side of the contract with the calendars (a stand-in until issue 3 lands)."""
+    import datetime as dt
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    from newsletter.render.templates import environment
+    from newsletter.render.web import render_archive
+
+    @dataclass(frozen=True)
+    class Session:
+        id: str
+        title: str
+        start: dt.datetime
+
+    class WithSessions:
+        def __init__(self, issue, sessions):
+            self._issue, self.sessions = issue, sessions
+
+        def __getattr__(self, name):
+            return getattr(self._issue, name)
+
+    module = types.ModuleType("newsletter.render.calendar_links")
+    module.session_links = lambda settings, session: {
+        "ics": f"{settings.base_url}/calendars/{session.id}.ics",
+        "google": f"https://calendar.google.com/calendar/render?action=TEMPLATE&text={session.id}",
+        "outlook": "",  # a kind without a link is left out
+    }
+    monkeypatch.setitem(sys.modules, "newsletter.render.calendar_links", module)
+    root = make_project({"issues/001.md": issue_text(MINIMAL_BODY)})
+    project = load_project(root)
+    session = Session("journee-1", "Journée <des> territoires", dt.datetime(2022, 4, 7, 14, 30))
+    entry = archive_entry(project.settings, WithSessions(project.issues()[0], (session,)), root)
+    html = render_archive(environment(root), project.settings, [entry])["numeros/001/index.html"]
+    section = [s for s in parse_html(html)[0].iter("section") if s.attrs.get("id") == "agenda"][0]
+    assert "Journée <des> territoires – jeudi 7 avril 2022, 14h30" in " ".join(section.text.split())
+    assert [(a.text, a.attrs["href"]) for a in section.iter("a")] == [
+        ("Fichier .ics", f"{BASE}/calendars/journee-1.ics"),
+        ("Google Agenda", "https://calendar.google.com/calendar/render?action=TEMPLATE&text=journee-1"),
+    ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from newsletter.build import clip_warning
+from newsletter.desk.stubs import stub_problems
 from newsletter.errors import ERROR, Problem
+from newsletter.parse.source import read_source
 from newsletter.project import Project
 from newsletter.render.email import GMAIL_CLIP_BYTES, RenderError, render_email
 
@@ -14,6 +16,7 @@ def check(project: Project) -> list[Problem]:
         problems.extend(parsed.problems)
         if parsed.issue is None or parsed.errors:
             continue
+        problems.extend(stub_problems(parsed.issue, read_source(parsed.path)))
         try:
             parts = render_email(project.settings, parsed.issue, project.root)
         except RenderError as error:

@@ -16,6 +16,8 @@ import click
 COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("newsletter.cli.build:build", "Compile les numéros (email, texte, .eml) dans dist/."),
     "check": ("newsletter.cli.build:check", "Vérifie les numéros et signale chaque problème."),
+    "new": ("newsletter.cli.desk:new", "Commence le numéro suivant, avec chaque rubrique en place."),
+    "import": ("newsletter.cli.desk:import_issue", "Transforme un ancien numéro en texte brut en numéro Markdown."),
     "inspiration": ("newsletter.cli.archive:inspiration", "Propose en Markdown les derniers articles d’un flux RSS ou Atom."),
     "send": ("newsletter.cli.send:send", "Envoie un numéro aux abonnés (ou un test avec --to)."),
     "status": ("newsletter.cli.send:status", "Affiche le journal d’envoi d’un numéro."),

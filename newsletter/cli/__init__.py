@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("newsletter.cli.build:check", "Vérifie les numéros et signale chaque problème."),
     "new": ("newsletter.cli.desk:new", "Commence le numéro suivant, avec chaque rubrique en place."),
     "import": ("newsletter.cli.desk:import_issue", "Transforme un ancien numéro en texte brut en numéro Markdown."),
+    "preview": ("newsletter.cli.desk:preview", "Aperçu local (téléphone et ordinateur), rechargé à chaque modification."),
+    "snapshot": ("newsletter.cli.desk:snapshot", "Enregistre des images PNG de l’email, prises avec Chromium."),
     "inspiration": ("newsletter.cli.archive:inspiration", "Propose en Markdown les derniers articles d’un flux RSS ou Atom."),
     "send": ("newsletter.cli.send:send", "Envoie un numéro aux abonnés (ou un test avec --to)."),
     "status": ("newsletter.cli.send:status", "Affiche le journal d’envoi d’un numéro."),

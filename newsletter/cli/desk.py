@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 from pathlib import Path
 
 import click
 
-from newsletter.cli.common import open_project, project_option, reports_errors
+from newsletter.cli.common import Failure, open_project, project_option, reports_errors
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -62,3 +63,82 @@ def import_issue(
     )
     if imported.sessions:
         click.echo(f"{len(imported.sessions)} séance(s) à compléter : « newsletter check » les signale jusqu’à ce qu’elles le soient")
+
+
+@click.command()
+@project_option
+@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port du serveur.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d’écoute (127.0.0.1 : cet ordinateur seulement).")
+@click.option("--open", "open_browser", is_flag=True, help="Ouvrir l’aperçu dans le navigateur.")
+@reports_errors
+def preview(project_dir: Path, port: int, host: str, open_browser: bool) -> None:
+    """Sert un aperçu local : la liste des numéros, et pour chacun l’email à 375 px et 640 px, la
+    version texte, la page web et les problèmes de « check ». Se met à jour à chaque modification."""
+    from newsletter.desk.preview import Preview
+
+    open_project(project_dir)  # a missing folder or broken settings: say so before serving
+
+    def report(state) -> None:
+        errors = sum(entry.errors for entry in state.issues) + len(state.problems)
+        click.echo(f"compilation n°{state.generation} : {len(state.issues)} numéro(s), {errors} erreur(s)", err=True)
+
+    server = Preview(project_dir, host=host, port=port, on_build=report).start()
+    signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly when killed politely, as on Ctrl-C
+    click.echo(f"Aperçu sur {server.url} (Ctrl-C pour arrêter)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        click.echo("Aperçu arrêté.")
+
+
+@click.command()
+@project_option
+@click.argument("issue")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Dossier des images (par défaut : dist/snapshots/).")
+@click.option("--width", "-w", "widths", type=click.IntRange(200, 3000), multiple=True, help="Largeur en pixels (répétable ; par défaut 375 et 640).")
+@reports_errors
+def snapshot(project_dir: Path, issue: str, output: Path | None, widths: tuple[int, ...]) -> None:
+    """Enregistre des images PNG de l’email du numéro ISSUE (son numéro ou son fichier) au format
+    téléphone et ordinateur, prises avec Chromium sans interface, et signale les défauts de mise en page."""
+    import tempfile
+
+    from newsletter.build import write_email
+    from newsletter.desk.browser import WIDTHS, Browser, snapshot as take
+
+    project = open_project(project_dir)
+    the_issue = _find_issue(project, issue)
+    folder = output or project.root / "dist" / "snapshots"
+    with tempfile.TemporaryDirectory(prefix="newsletter-snapshot-") as scratch:
+        problems = [p for p in write_email(project, the_issue, Path(scratch)) if p.is_error]
+        if problems:
+            raise Failure(str(problems[0]))
+        html = Path(scratch) / "email" / f"{the_issue.slug}.html"
+        with Browser() as browser:
+            shots = take(browser, html, folder, the_issue.slug, widths or WIDTHS)
+    for shot in shots:
+        click.echo(f"{_relative(shot.picture)} ({shot.width} px)")
+        for problem in shot.problems:
+            click.echo(f"attention : {problem}", err=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _find_issue(project, issue: str):
+    from newsletter.errors import SourceError
+    from newsletter.parse.issue import load_issue
+
+    if issue.isdigit():
+        return project.issue(int(issue))
+    path = Path(issue)
+    if not path.is_file():
+        raise SourceError(path, None, "ni un numéro ni un fichier de numéro")
+    return load_issue(path, project.settings)

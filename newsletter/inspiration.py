@@ -105,14 +105,17 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
         if path.stat().st_size > max_bytes:
             raise _too_big(str(path), max_bytes)
-        with path.open("rb") as handle:
-            return handle.read(max_bytes + 1)
+        with path.open("rb") as handle:  # a device or a pipe has no size: read one byte too many
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise FeedError(f"{path} : fichier introuvable") from None
     except IsADirectoryError:
         raise FeedError(f"{path} : c’est un dossier, pas un fichier") from None
     except OSError as error:
         raise FeedError(f"{path} : lecture impossible ({error.strerror or error})") from None
+    if len(data) > max_bytes:
+        raise _too_big(str(path), max_bytes)
+    return data
 
 
 def parse_feed(download: Download, source: str) -> Feed:
@@ -127,17 +130,17 @@ def parse_feed(download: Download, source: str) -> Feed:
         )
     except Exception as error:  # feedparser catches almost everything itself; never a traceback
         raise FeedError(f"{source} : flux illisible ({type(error).__name__})") from None
-    if not parsed.entries and (parsed.bozo or not parsed.version):
-        reason = _bozo_reason(parsed.get("bozo_exception")) if parsed.bozo else "ni RSS ni Atom"
+    if not parsed.get("entries") and (parsed.get("bozo") or not parsed.get("version")):
+        reason = _bozo_reason(parsed.get("bozo_exception")) if parsed.get("bozo") else "ni RSS ni Atom"
         raise FeedError(f"{source} : ce n’est pas un flux RSS ou Atom lisible ({reason})")
     items, skipped = [], 0
-    for entry in parsed.entries:
+    for entry in parsed.get("entries", ()):
         item = _item(entry)
         if item is None:
             skipped += 1
         else:
             items.append(item)
-    return Feed(text_of(parsed.feed.get("title", "")), tuple(items), skipped)
+    return Feed(text_of(parsed.get("feed", {}).get("title", "")), tuple(items), skipped)
 
 
 def _item(entry) -> Item | None:
@@ -149,7 +152,10 @@ def _item(entry) -> Item | None:
     if not title:  # the summary's first words stand for it, else the site's name
         title, summary = shorten(summary, 80) or urlsplit(link).netloc, ""
     moment = entry.get("published_parsed") or entry.get("updated_parsed")
-    published = dt.date(*moment[:3]) if moment else None
+    try:
+        published = dt.date(*moment[:3]) if moment else None
+    except (TypeError, ValueError):  # a date feedparser read but Python cannot hold (year 0…)
+        published = None
     return Item(title, link, published, summary)
 
 

@@ -250,6 +250,12 @@ def test_a_10_mb_file_is_refused_before_parsing(tmp_path: Path) -> None:
     assert_one_clear_line(run(str(path)), "gros.xml", "flux trop volumineux")
 
 
+def test_a_device_without_end_and_an_empty_file(tmp_path: Path) -> None:
+    assert_one_clear_line(run("/dev/zero"), "/dev/zero", "flux trop volumineux")
+    (tmp_path / "vide.xml").write_bytes(b"")
+    assert_one_clear_line(run(str(tmp_path / "vide.xml")), "vide.xml", "n’est pas un flux RSS ou Atom")
+
+
 def test_bad_options_are_one_french_line() -> None:
     assert_one_clear_line(run(str(FEEDS / "rss.xml"), "--since", "31/03/2022"), "--since", "AAAA-MM-JJ")
     assert run(str(FEEDS / "rss.xml"), "--limit", "0").exit_code == 2

@@ -233,7 +233,9 @@ def test_sessions_and_their_calendar_links_show_on_the_page(monkeypatch, make_pr
     class Session:
         id: str
         title: str
-        start: dt.datetime
+        start: dt.date
+        end: dt.date
+        cancelled: bool = False
 
     class WithSessions:
         def __init__(self, issue, sessions):
@@ -251,12 +253,23 @@ def test_sessions_and_their_calendar_links_show_on_the_page(monkeypatch, make_pr
     monkeypatch.setitem(sys.modules, "newsletter.render.calendar_links", module)
     root = make_project({"issues/001.md": issue_text(MINIMAL_BODY)})
     project = load_project(root)
-    session = Session("journee-1", "Journée <des> territoires", dt.datetime(2022, 4, 7, 14, 30))
-    entry = archive_entry(project.settings, WithSessions(project.issues()[0], (session,)), root)
+    paris = project.settings.tz
+    session = Session("journee-1", "Journée <des> territoires", dt.datetime(2022, 4, 7, 14, 30, tzinfo=paris), dt.datetime(2022, 4, 7, 16, tzinfo=paris))
+    others = (
+        Session("j2", "Deux jours", dt.date(2022, 11, 26), dt.date(2022, 11, 27)),
+        Session("j3", "Permanence", dt.datetime(2022, 5, 3, 11, tzinfo=paris), dt.datetime(2022, 5, 3, 13, tzinfo=paris), cancelled=True),
+    )
+    entry = archive_entry(project.settings, WithSessions(project.issues()[0], (session, *others)), root)
+    assert [s["when"] for s in entry.sessions] == [
+        "jeudi 7 avril 2022, 14h30–16h",
+        "du samedi 26 novembre 2022 au dimanche 27 novembre 2022",
+        "mardi 3 mai 2022, 11h–13h",
+    ]
+    assert entry.sessions[2]["title"] == "ANNULÉ – Permanence"
     html = render_archive(environment(root), project.settings, [entry])["numeros/001/index.html"]
     section = [s for s in parse_html(html)[0].iter("section") if s.attrs.get("id") == "agenda"][0]
-    assert "Journée <des> territoires – jeudi 7 avril 2022, 14h30" in " ".join(section.text.split())
-    assert [(a.text, a.attrs["href"]) for a in section.iter("a")] == [
+    assert "Journée <des> territoires – jeudi 7 avril 2022, 14h30–16h" in " ".join(section.text.split())
+    assert [(a.text, a.attrs["href"]) for a in section.iter("a")][:2] == [
         ("Fichier .ics", f"{BASE}/calendars/journee-1.ics"),
         ("Google Agenda", "https://calendar.google.com/calendar/render?action=TEMPLATE&text=journee-1"),
     ]

@@ -151,7 +151,10 @@ def session_links(settings: Settings, issue: Issue) -> list[dict[str, Any]]:
     found = []
     for session in sessions:
         links = _links_of(calendar_links, settings, session)
-        found.append({"title": str(getattr(session, "title", "")), "when": _when(settings, session), "links": links})
+        title = str(getattr(session, "title", ""))
+        if getattr(session, "cancelled", False):
+            title = f"ANNULÉ – {title}"
+        found.append({"title": title, "when": _when(settings, session), "links": links})
     return found
 
 
@@ -170,14 +173,24 @@ def _links_of(module: Any, settings: Settings, session: Any) -> list[dict[str, s
 
 
 def _when(settings: Settings, session: Any) -> str:
-    """« jeudi 7 avril 2022, 14h30 », or the day alone for a session without a time."""
-    start = getattr(session, "start", None)
+    """« jeudi 7 avril 2022, 14h–16h », « jeudi 7 avril 2022 », or « du … au … » over several days."""
+    start, end = getattr(session, "start", None), getattr(session, "end", None)
+    if not isinstance(start, dt.date):
+        return ""
+    first = start.date() if isinstance(start, dt.datetime) else start
+    day = french_date(first, weekday=True, locale=settings.locale)
     if isinstance(start, dt.datetime):
-        time = f"{start.hour}h{start.minute:02d}" if start.minute else f"{start.hour}h"
-        return f"{french_date(start.date(), weekday=True, locale=settings.locale)}, {time}"
-    if isinstance(start, dt.date):
-        return french_date(start, weekday=True, locale=settings.locale)
-    return ""
+        hours = _hour(start)
+        if isinstance(end, dt.datetime) and end.date() == first and end > start:
+            hours += f"–{_hour(end)}"
+        return f"{day}, {hours}"
+    if isinstance(end, dt.date) and not isinstance(end, dt.datetime) and end > start:
+        return f"du {day} au {french_date(end, weekday=True, locale=settings.locale)}"
+    return day
+
+
+def _hour(moment: dt.datetime) -> str:
+    return f"{moment.hour}h{moment.minute:02d}" if moment.minute else f"{moment.hour}h"
 
 
 def _summary(fragment: str) -> str:

@@ -17,12 +17,13 @@ for folder in tests/support/*/; do
   fi
 done
 
-if ! command -v chromium >/dev/null 2>&1; then
+# Chromium for the browser checks; the emoji font so that the pictures show the rubrics' emoji.
+if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/noto ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
   else
-    echo "Chromium manque : installez le paquet Debian « chromium » pour les vérifications dans le navigateur." >&2
+    echo "Chromium manque : installez les paquets Debian « chromium » et « fonts-noto-color-emoji »." >&2
   fi
 fi
 

@@ -150,10 +150,10 @@ def session_links(settings: Settings, issue: Issue) -> list[dict[str, Any]]:
         calendar_links = None
     found = []
     for session in sessions:
-        links = _links_of(calendar_links, settings, session)
         title = str(getattr(session, "title", ""))
-        if getattr(session, "cancelled", False):
-            title = f"ANNULÉ – {title}"
+        links = _links_of(calendar_links, settings, session)
+        if getattr(session, "cancelled", False):  # as on the email's card: nothing to add any more
+            title, links = f"ANNULÉ – {title}", []
         found.append({"title": title, "when": _when(settings, session), "links": links})
     return found
 
@@ -180,8 +180,10 @@ def _when(settings: Settings, session: Any) -> str:
     first = start.date() if isinstance(start, dt.datetime) else start
     day = french_date(first, weekday=True, locale=settings.locale)
     if isinstance(start, dt.datetime):
+        if isinstance(end, dt.datetime) and end.date() != first and end > start:
+            return f"du {day}, {_hour(start)} au {french_date(end.date(), weekday=True, locale=settings.locale)}, {_hour(end)}"
         hours = _hour(start)
-        if isinstance(end, dt.datetime) and end.date() == first and end > start:
+        if isinstance(end, dt.datetime) and end > start:
             hours += f"–{_hour(end)}"
         return f"{day}, {hours}"
     if isinstance(end, dt.date) and not isinstance(end, dt.datetime) and end > start:

@@ -120,3 +120,12 @@ def test_through_the_real_entry_point_there_is_no_traceback(make_project) -> Non
     assert process.returncode == 1
     assert "Traceback" not in process.stderr
     assert f"{root / 'issues' / 'latin1.md'}:9: erreur : le fichier n’est pas encodé en UTF-8" in process.stderr
+
+
+def test_invisible_control_characters_are_dropped_not_fatal(make_project) -> None:
+    body = MINIMAL_BODY.replace("Une introduction.", "Une intro\x0bduction\x0c pastée.")
+    root = make_project({"issues/001.md": issue_text(body)})
+    result = CliRunner().invoke(cli, ["build", "-C", str(root)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = (root / "dist" / "email" / "001.txt").read_text(encoding="utf-8")
+    assert "Une introduction pastée." in text

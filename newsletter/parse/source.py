@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from newsletter.errors import SourceError
+
+# Invisible control characters (a vertical tab pasted from a word processor…) that no output wants
+# and that break MJML's parser; tab and newline are kept.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 MAX_SOURCE_BYTES = 1_000_000
 
@@ -31,7 +36,7 @@ def read_source(path: Path, max_bytes: int = MAX_SOURCE_BYTES) -> str:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise SourceError(path, line, "le fichier n’est pas encodé en UTF-8 (réenregistrez-le en UTF-8)")
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise SourceError(path, 1, "fichier vide")
     return text

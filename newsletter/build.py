@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from newsletter import __version__
+from newsletter.calendars import write_calendars
 from newsletter.errors import ERROR, WARNING, Problem
 from newsletter.fsutil import write_atomic
 from newsletter.model.issue import Issue
@@ -183,6 +184,7 @@ ISSUE_OUTPUTS: list[IssueOutput] = [
 ]
 PROJECT_OUTPUTS: list[ProjectOutput] = [
     ProjectOutput(write_archive),  # pages, index.html, feed.xml, feeds/<rubric>.xml
+    ProjectOutput(write_calendars),  # calendars/agenda.ics, one .ics per programme and per session
 ]
 
 

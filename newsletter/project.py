@@ -11,6 +11,7 @@ from newsletter.parse.issue import ParsedIssue, parse_issue
 from newsletter.settings import Settings, load_settings
 
 ISSUES_DIR = "issues"
+CALENDARS_DIR = "calendars"
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,11 @@ class Project:
     @property
     def issues_dir(self) -> Path:
         return self.root / ISSUES_DIR
+
+    @property
+    def calendars_dir(self) -> Path:
+        """Programmes and standalone sessions (`*.md`), and the state of what was published."""
+        return self.root / CALENDARS_DIR
 
     def issue_paths(self) -> list[Path]:
         if not self.issues_dir.is_dir():

@@ -5,6 +5,7 @@ from datetime import date
 from pathlib import Path
 
 from newsletter.model.rubric import Rubric
+from newsletter.model.session import Session
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Issue:
     preheader: str = ""
     draft: bool = False
     greeting: str = ""
+    sessions: tuple[Session, ...] = ()  # the ```session blocks, in the order of the file
     source_hash: str = field(default="", compare=False)
 
     @property

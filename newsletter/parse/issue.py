@@ -6,6 +6,7 @@ the file where it is; the Markdown of each part is kept as written for the rende
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -13,8 +14,10 @@ from pathlib import Path
 
 from newsletter.errors import ERROR, WARNING, Problem, SourceError
 from newsletter.model.issue import Block, Issue, RubricSection
+from newsletter.model.session import Session
 from newsletter.parse.frontmatter import parse_front_matter
 from newsletter.parse.rubrics import RubricMatcher, UnknownRubric
+from newsletter.parse.session import parse_session
 from newsletter.parse.source import read_source
 from newsletter.settings import Settings
 
@@ -71,6 +74,8 @@ class _IssueParser:
         self.matcher = RubricMatcher(settings.rubrics)
         self.order = {rubric.key: index for index, rubric in enumerate(settings.rubrics)}
         self.problems: list[Problem] = []
+        self.tz = settings.tz
+        self.session_blocks: list[tuple[int, str]] = []  # (line of the opening fence, YAML)
 
     def parse(self, text: str) -> ParsedIssue:
         front, body = parse_front_matter(self.path, text)
@@ -87,6 +92,7 @@ class _IssueParser:
         if not headings and breaks:
             signoff_start = breaks[-1] + 1
         signoff = _block(lines[signoff_start:], front.body_line + signoff_start)
+        sessions = self._sessions_of(front.number, front.date)
         if self._has_errors():
             return ParsedIssue(self.path, None, self.problems)
         issue = Issue(
@@ -101,6 +107,7 @@ class _IssueParser:
             preheader=front.preheader,
             draft=front.draft,
             greeting=greeting,
+            sessions=sessions,
             source_hash=hashlib.sha256(text.encode()).hexdigest(),
         )
         return ParsedIssue(self.path, issue, self.problems)
@@ -109,14 +116,16 @@ class _IssueParser:
         """Rubric headings and thematic breaks outside fenced blocks; lints every other line."""
         headings: list[tuple[int, str]] = []
         breaks: list[int] = []
-        fence, fence_line = "", 0
+        fence, fence_line, fence_info = "", 0, ""
         for index, line in enumerate(lines):
             if fence:
                 if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
                     fence = ""
+                    if fence_info == "session":
+                        self.session_blocks.append((fence_line, "\n".join(lines[fence_line - base + 1 : index])))
                 continue
             if opened := _FENCE.match(line):
-                fence, fence_line = opened.group(1), base + index
+                fence, fence_line, fence_info = opened.group(1), base + index, opened.group(2)
                 continue
             if heading := _H2.match(line):
                 headings.append((index, heading.group(1)))
@@ -153,6 +162,24 @@ class _IssueParser:
                 self._warn(line, f"rubrique « {match.rubric.title} » vide")
             sections.append(RubricSection(match.rubric, body, line, match.own_title, byline))
         return sections
+
+    def _sessions_of(self, number: int, date: dt.date) -> tuple[Session, ...]:
+        """The session blocks as sessions; an id given twice in one issue is an error."""
+        sessions: list[Session] = []
+        seen: dict[str, int] = {}
+        for line, source in self.session_blocks:
+            session, problems = parse_session(
+                source, self.path, line, self.tz, id_prefix=f"numero-{number:03d}", issue=number, published=date
+            )
+            self.problems.extend(problems)
+            if session is None:
+                continue
+            if session.id in seen:
+                self._error(line, f"séance : id « {session.id} » déjà pris par la séance de la ligne {seen[session.id]} (donnez-lui un « id: » à elle)")
+                continue
+            seen[session.id] = line
+            sessions.append(session)
+        return tuple(sessions)
 
     def _lint(self, line: str, number: int) -> None:
         for pattern, message in _LINTS:

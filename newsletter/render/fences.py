@@ -1,28 +1,113 @@
 """Fenced blocks with a meaning of their own (```session) inside an issue's Markdown.
 
-Until sessions have their model and cards, a session block shows as one plain line.
+A session block becomes a card: its title, its date in French (« jeudi 7 avril 2022, 14h–16h »),
+its place or visio link, and « Ajouter à mon agenda » links (.ics, Google, Outlook). The HTML goes
+inside an MJML `mj-text`: `div`s with inline styles and no MJML tag. The same HTML goes to the web
+archive, which takes the styles off, so it is no layout table: Outlook's Word engine drops the
+card's padding and rounded corners, and keeps its text, background and borders.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from typing import Callable
 
-import yaml
-
 from newsletter.model.issue import Issue
+from newsletter.model.session import Session, Status
+from newsletter.parse.session import parse_session
+from newsletter.render import calendar as ical
+from newsletter.render.calendar_links import LABELS, session_links
+from newsletter.render.dates import french_date
+from newsletter.render.markdown import _HARD_BREAK as LINE_BREAK  # a line break the text wrapper keeps
 from newsletter.settings import Settings
+
+ACCENT = "#0b6e4f"
+CANCELLED = "#a32020"
+_CARD = (
+    "margin:0 0 16px 0;padding:12px 16px;background-color:#f2f7f5;border:1px solid #cfe3da;"
+    "border-left:4px solid {accent};border-radius:4px;font-size:15px;line-height:1.5;color:#1f2d3a;"
+)
+_KIND = "margin:0 0 4px 0;font-size:14px;font-weight:bold;letter-spacing:0.05em;text-transform:uppercase;color:{accent};"
+_TITLE = "margin:0 0 4px 0;font-size:17px;line-height:1.35;font-weight:bold;color:#12355b;"
+_LINE = "margin:0 0 2px 0;"
+_LINKS = "margin:8px 0 0 0;font-size:14px;"
+_LINK = f"color:{ACCENT};text-decoration:underline;word-break:break-word;"
 
 
 def fence_handlers(settings: Settings, issue: Issue) -> dict[str, Callable[[str], tuple[str, str]]]:
     def session(source: str) -> tuple[str, str]:
-        try:
-            data = yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.YAMLError:
-            data = None
-        if not isinstance(data, dict):
+        parsed, _ = parse_session(
+            source, issue.path, 0, settings.tz, id_prefix=f"numero-{issue.number:03d}", issue=issue.number, published=issue.date
+        )
+        if parsed is None:  # the parser refused it, so the issue is not built; a preview shows nothing
             return "", ""
-        line = f"📅 {data.get('title', '')} — {data.get('start', '')}"
-        return f'<div style="margin:0 0 16px 0;font-weight:bold;">{html.escape(line)}</div>', line
+        return session_card(settings, parsed)
 
     return {"session": session}
+
+
+def session_card(settings: Settings, session: Session) -> tuple[str, str]:
+    """(HTML, plain text) of a session's card."""
+    return _card_html(settings, session), LINE_BREAK.join(_card_text(settings, session))
+
+
+def when_text(session: Session, locale: str = "fr_FR") -> str:
+    """« jeudi 7 avril 2022, 14h–16h », « jeudi 7 avril 2022 », « du … au … »."""
+    first, last = session.first_day, session.last_day
+    if session.all_day:
+        if first == last:
+            return french_date(first, weekday=True, locale=locale)
+        return f"du {french_date(first, weekday=True, locale=locale)} au {french_date(last, weekday=True, locale=locale)}"
+    start, end = session.start, session.end
+    assert isinstance(start, dt.datetime) and isinstance(end, dt.datetime)
+    if first == last:
+        return f"{french_date(first, weekday=True, locale=locale)}, {_hour(start)}–{_hour(end)}"
+    return f"du {french_date(first, weekday=True, locale=locale)}, {_hour(start)} au {french_date(last, weekday=True, locale=locale)}, {_hour(end)}"
+
+
+def _hour(moment: dt.datetime) -> str:
+    return f"{moment.hour}h{moment.minute:02d}" if moment.minute else f"{moment.hour}h"
+
+
+def _kind(session: Session) -> str:
+    if session.cancelled:
+        return "Rendez-vous annulé"
+    return "Rendez-vous à confirmer" if session.status is Status.TENTATIVE else "Rendez-vous"
+
+
+def _card_html(settings: Settings, session: Session) -> str:
+    accent = CANCELLED if session.cancelled else ACCENT
+    esc = html.escape
+    when = esc(when_text(session, settings.locale))
+    rows = [
+        f'<div style="{_KIND.format(accent=accent)}">{esc(_kind(session))}</div>',
+        f'<div style="{_TITLE}">{esc(ical.summary(session))}</div>',
+        f'<div style="{_LINE}">📅 {f"<s>{when}</s>" if session.cancelled else when}</div>',
+    ]
+    if session.rrule:
+        rows.append(f'<div style="{_LINE}">🔁 puis {esc(ical.recurrence_text(session.rrule, settings.locale))}</div>')
+    if session.location:
+        rows.append(f'<div style="{_LINE}">📍 {esc(session.location)}</div>')
+    if session.online:
+        rows.append(f'<div style="{_LINE}">💻 <a href="{esc(session.online)}" style="{_LINK}">Rejoindre la visio</a></div>')
+    if not session.cancelled:
+        links = " · ".join(
+            f'<a href="{esc(url)}" style="{_LINK}">{esc(LABELS[kind])}</a>' for kind, url in session_links(settings, session).items()
+        )
+        rows.append(f'<div style="{_LINKS}"><strong>Ajouter à mon agenda :</strong> {links}</div>')
+    return f'<div style="{_CARD.format(accent=accent)}">{"".join(rows)}</div>'
+
+
+def _card_text(settings: Settings, session: Session) -> list[str]:
+    lines = [f"📅 {_kind(session).upper()} : {ical.summary(session)}", when_text(session, settings.locale)]
+    if session.rrule:
+        lines.append(f"Puis {ical.recurrence_text(session.rrule, settings.locale)}")
+    if session.location:
+        lines.append(f"Lieu : {session.location}")
+    if session.online:
+        lines.append(f"Visio : {session.online}")
+    if not session.cancelled:
+        lines.append("Ajouter à mon agenda :")
+        lines.extend(f"- {LABELS[kind]} : {url}" for kind, url in session_links(settings, session).items())
+    return lines

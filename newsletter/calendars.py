@@ -1,0 +1,259 @@
+"""The project's calendars: every session of the published issues and of `calendars/`, into dist/.
+
+    dist/calendars/agenda.ics              every session and every programme: the one to subscribe to
+    dist/calendars/<programme id>.ics      one per file of calendars/: the whole event, its slots, its sessions
+    dist/calendars/sessions/<id>.ics       one per session of an issue (and standalone session): the
+                                           target of the email's « Fichier .ics » link
+
+A session keeps its id, hence its UID, from build to build; when a session is announced again with
+the same `id` in a later issue, the later issue's version is the one published.
+
+SEQUENCE (how agendas tell an update from a new event) is kept in `calendars/published.json`, in
+the project and committed with the issues: for each session id, the sequence last published and a
+digest of its event. A build that finds an event different from its digest raises its sequence;
+a build that changes nothing changes no byte, neither of the state nor of the calendars. The state
+has one line per session, so that two people's builds rarely conflict when merged.
+
+All calendars are rendered in memory before any is written, and written atomically; when a source
+has an error, nothing of the calendars is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter import __version__
+from newsletter.errors import ERROR, WARNING, Problem, SourceError
+from newsletter.fsutil import write_atomic
+from newsletter.model.issue import Issue
+from newsletter.model.programme import Programme
+from newsletter.model.session import Session
+from newsletter.parse.issue import parse_issue
+from newsletter.parse.programme import is_calendar_source, parse_programme
+from newsletter.project import Project
+from newsletter.render import calendar as ical
+from newsletter.settings import Settings
+
+STATE_FILE = "published.json"
+BUILD_RECORD = ".calendars.json"  # in dist/: what the last calendars were made of, and their files
+_RENDERER = "1"  # raise when the calendars' output changes for the same sources
+STATE_NOTE = (
+    "Ce que les agendas ont publié (séquence et empreinte de chaque séance) : écrit par newsletter build, "
+    "à committer avec les numéros, à ne pas modifier à la main."
+)
+_SEQUENCE_LINE = re.compile(rb"\r\nSEQUENCE:0\r\n")
+
+
+@dataclass(frozen=True)
+class Calendars:
+    """What the calendars are made of, once every source is read."""
+
+    events: tuple[Session, ...]  # every event, in agenda order
+    programmes: tuple[Programme, ...]
+    own_files: tuple[Session, ...]  # the sessions that get an .ics of their own
+
+
+def collect(project: Project, issues: list[Issue]) -> tuple[Calendars | None, list[Problem]]:
+    """The sessions of `issues` (a later issue's version of an id wins) and the programmes of
+    `calendars/`; None and the problems when a calendar source has an error."""
+    problems: list[Problem] = []
+    by_id: dict[str, Session] = {}
+    for issue in sorted(issues, key=lambda issue: issue.number):
+        for session in issue.sessions:
+            by_id[session.id] = session
+    programmes = []
+    for path in calendar_paths(project):
+        try:
+            programme, warnings = parse_programme(path, project.settings.tz)
+        except SourceError as error:
+            problems.append(Problem.from_error(error))
+            continue
+        problems.extend(warnings)
+        for event in programme.events():
+            if event.id in by_id:
+                other = by_id[event.id]
+                where = f"{other.path.name}, ligne {other.line}" if other.path else "une autre source"
+                problems.append(Problem(path, event.line, ERROR, f"id « {event.id} » déjà pris ({where}) : choisissez-en un autre"))
+            by_id[event.id] = event
+        programmes.append(programme)
+    if any(problem.is_error for problem in problems):
+        return None, problems
+    events = tuple(sorted(by_id.values(), key=_agenda_order))
+    standalone = {session.id for programme in programmes for session in programme.sessions}
+    own = tuple(event for event in events if event.issue is not None or event.id in standalone)
+    return Calendars(events, tuple(programmes), own), problems
+
+
+def calendar_paths(project: Project) -> list[Path]:
+    folder = project.calendars_dir
+    return sorted(path for path in folder.glob("*.md") if is_calendar_source(path)) if folder.is_dir() else []
+
+
+def check_calendars(project: Project, issues: list[Issue]) -> list[Problem]:
+    """For `check`: what is wrong in `calendars/`, and the dates of each issue (`datecheck`)."""
+    from newsletter.datecheck import date_problems
+
+    calendars, problems = collect(project, issues)
+    others = [event for programme in calendars.programmes for event in programme.events()] if calendars else []
+    for issue in issues:
+        problems.extend(date_problems(issue, others))
+    return problems
+
+
+def write_calendars(project: Project, issues: list[Issue], dist: Path) -> list[Problem]:
+    """The `ProjectOutput` of the calendars: render everything, then write, then record the state.
+
+    When none of what they are made of changed since the last build (the issues' sources, the files
+    of calendars/ and its state, the settings), and every file is still there, nothing is done.
+    """
+    inputs = _inputs_digest(project, issues)
+    if _unchanged(dist, inputs):
+        return []
+    calendars, problems = collect(project, issues)
+    if calendars is None:
+        return problems
+    if _an_issue_failed(project, issues):
+        # its sessions would vanish from the agenda until it is fixed: keep the last calendars
+        return problems + [Problem(project.calendars_dir, 0, WARNING, "agendas non mis à jour tant qu’un numéro a une erreur")]
+    state_path = project.calendars_dir / STATE_FILE
+    try:
+        state = PublishedState.read(state_path)
+    except SourceError as error:
+        return problems + [Problem.from_error(error)]
+    files = render_calendars(project.settings, calendars, state)
+    written = set(files)
+    for relative, data in files.items():
+        write_atomic(dist / relative, data)
+    _remove_stale(dist, written)
+    if state.changed:
+        write_atomic(state_path, state.dumps())
+    record = {"inputs": _inputs_digest(project, issues), "files": sorted(written)}
+    write_atomic(dist / BUILD_RECORD, json.dumps(record, indent=0, sort_keys=True) + "\n")
+    return problems
+
+
+def render_calendars(settings: Settings, calendars: Calendars, state: PublishedState) -> dict[str, bytes]:
+    """Every calendar file, by path relative to dist/; `state` learns the sequences published."""
+    serialised: dict[str, bytes] = {}
+    for event in calendars.events:
+        data = ical.event_ical(settings, event, 0)
+        sequence = state.sequence(event.id, hashlib.sha256(data).hexdigest()[:16])
+        if sequence:
+            data = _SEQUENCE_LINE.sub(b"\r\nSEQUENCE:%d\r\n" % sequence, data, count=1)
+        serialised[event.id] = data
+    files: dict[str, bytes] = {}
+    for event in calendars.own_files:
+        files[ical.session_path(event)] = ical.calendar_ical(
+            settings, name=ical.summary(event), description=settings.name, events=[(event, serialised[event.id])]
+        )
+    for programme in calendars.programmes:
+        events = sorted(programme.events(), key=_agenda_order)
+        files[ical.programme_path(programme.id)] = ical.calendar_ical(
+            settings,
+            name=programme.title,
+            description=f"{settings.name} : le programme",
+            source=f"{settings.base_url}/{ical.programme_path(programme.id)}",
+            events=[(event, serialised[event.id]) for event in events],
+        )
+    files[ical.AGENDA_PATH] = ical.calendar_ical(
+        settings,
+        name=f"{settings.name} – agenda",
+        description=f"Les rendez-vous annoncés dans la lettre {settings.name}.",
+        source=f"{settings.base_url}/{ical.AGENDA_PATH}",
+        events=[(event, serialised[event.id]) for event in calendars.events],
+    )
+    return files
+
+
+class PublishedState:
+    """`calendars/published.json`: for each session id, the sequence and digest last published."""
+
+    def __init__(self, entries: dict[str, tuple[int, str]]):
+        self.entries = entries
+        self.changed = False
+
+    @classmethod
+    def read(cls, path: Path) -> PublishedState:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls({})
+        except (OSError, UnicodeDecodeError) as error:
+            raise SourceError(path, None, f"état des agendas illisible ({error})")
+        if conflict := re.search(r"^(<<<<<<<|=======|>>>>>>>)", text, re.M):
+            line = text[: conflict.start()].count("\n") + 1
+            raise SourceError(path, line, "conflit de fusion : gardez pour chaque séance la ligne à la plus grande « sequence »")
+        try:
+            data = json.loads(text)
+            entries = {key: (int(value["sequence"]), str(value["digest"])) for key, value in data["sessions"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            line = getattr(error, "lineno", None)
+            raise SourceError(path, line, "état des agendas illisible : reprenez la version du dépôt (git checkout)")
+        return cls(entries)
+
+    def sequence(self, key: str, digest: str) -> int:
+        """The sequence to publish for this event: the last one, raised if the event changed."""
+        if key not in self.entries:
+            self.entries[key] = (0, digest)
+            self.changed = True
+            return 0
+        sequence, known = self.entries[key]
+        if known != digest:
+            sequence += 1
+            self.entries[key] = (sequence, digest)
+            self.changed = True
+        return sequence
+
+    def dumps(self) -> str:
+        lines = [
+            f"  {json.dumps(key, ensure_ascii=False)}: {{\"sequence\": {sequence}, \"digest\": \"{digest}\"}}"
+            for key, (sequence, digest) in sorted(self.entries.items())
+        ]
+        body = ",\n".join(lines)
+        return f'{{\n "note": {json.dumps(STATE_NOTE, ensure_ascii=False)},\n "sessions": {{\n{body}\n }}\n}}\n'
+
+
+def _inputs_digest(project: Project, issues: list[Issue]) -> str:
+    settings = project.settings
+    digest = hashlib.sha256(repr((__version__, _RENDERER, settings.name, settings.base_url, settings.timezone, settings.language)).encode())
+    for issue in sorted(issues, key=lambda issue: issue.number):
+        digest.update(f"\0{issue.path.name}\0{issue.source_hash}".encode())
+    folder = project.calendars_dir
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.is_file():
+            digest.update(b"\0" + path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _unchanged(dist: Path, inputs: str) -> bool:
+    try:
+        record = json.loads((dist / BUILD_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("inputs") == inputs and all((dist / name).is_file() for name in record.get("files", []))
+
+
+def _agenda_order(session: Session) -> tuple[dt.datetime, str]:
+    start = session.start
+    if not isinstance(start, dt.datetime):
+        start = dt.datetime.combine(start, dt.time(), tzinfo=dt.timezone.utc)
+    return start.astimezone(dt.timezone.utc), session.id
+
+
+def _an_issue_failed(project: Project, issues: list[Issue]) -> bool:
+    """Whether an issue file that is not among `issues` (a draft, or one with an error) has an error."""
+    built = {issue.path for issue in issues}
+    return any(parse_issue(path, project.settings).errors for path in project.issue_paths() if path not in built)
+
+
+def _remove_stale(dist: Path, written: set[str]) -> None:
+    """Calendar files of sessions or programmes that are gone."""
+    folder = dist / ical.CALENDARS_DIR
+    for path in [*folder.glob("*.ics"), *(folder / "sessions").glob("*.ics")]:
+        if path.relative_to(dist).as_posix() not in written:
+            path.unlink(missing_ok=True)

@@ -1,0 +1,304 @@
+"""Sessions → iCalendar (RFC 5545, with the RFC 7986 calendar properties), with `icalendar`.
+
+Each event is serialised once (`event_ical`) and the same bytes go into every calendar that holds
+it: the session's own file, the agenda and its programme's calendar (`calendar_ical`). Nothing here
+reads the clock: DTSTAMP is the date the session was published (its issue's date, or its
+programme's), at 8 a.m. local time like the issue's email.
+
+Every TZID used gets a VTIMEZONE (Outlook shows times an hour off without one), made from the
+timezone database: a yearly rule where the zone follows one (Europe/Paris: the last Sundays of
+March and October), so that it stays right for a recurring session years ahead.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import datetime as dt
+from functools import lru_cache
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar.prop import vRecur, vUri
+
+from newsletter.model.session import Session
+from newsletter.render.dates import french_date
+from newsletter.settings import Settings
+
+CALENDARS_DIR = "calendars"
+SESSIONS_DIR = f"{CALENDARS_DIR}/sessions"
+AGENDA_PATH = f"{CALENDARS_DIR}/agenda.ics"
+REFRESH = dt.timedelta(hours=12)
+CANCELLED_PREFIX = "ANNULÉ – "
+PUBLICATION_HOUR = dt.time(8, 0)  # the same instant as the email's Date (build.publication_time)
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_ORDINALS = {1: "premier", 2: "deuxième", 3: "troisième", 4: "quatrième", 5: "cinquième", -1: "dernier"}
+
+
+def session_path(session: Session) -> str:
+    """Where a session's own .ics lives, relative to dist/ and to the site's base URL."""
+    return f"{SESSIONS_DIR}/{session.id}.ics"
+
+
+def programme_path(programme_id: str) -> str:
+    return f"{CALENDARS_DIR}/{programme_id}.ics"
+
+
+def uid(settings: Settings, session: Session) -> str:
+    """The session's UID: its stable id at the site's host. Changing `base_url` changes every UID,
+    so set it before the first publication."""
+    return f"{session.id}@{urlparse(settings.base_url).hostname or 'newsletter'}"
+
+
+def page_url(settings: Settings, session: Session) -> str:
+    """The page that tells about the session: its own `url`, else its issue's page on the archive."""
+    if session.url:
+        return session.url
+    return settings.issue_url(f"{session.issue:03d}") if session.issue is not None else ""
+
+
+def summary(session: Session) -> str:
+    return (CANCELLED_PREFIX if session.cancelled else "") + session.title
+
+
+def location(session: Session) -> str:
+    """The place, and the visio link (clickable in every agenda); either alone when there is one."""
+    return " – ".join(part for part in (session.location, session.online) if part)
+
+
+def description(settings: Settings, session: Session) -> str:
+    parts = []
+    if session.cancelled:
+        parts.append("Cette séance est annulée.")
+    if session.description:
+        parts.append(session.description)
+    if session.online:
+        parts.append(f"Visio : {session.online}")
+    page = page_url(settings, session)
+    if page and session.issue is not None and not session.url:
+        parts.append(f"Annoncée dans {settings.name} n°{session.issue} : {page}")
+    elif page:
+        parts.append(f"Plus d’informations : {page}")
+    return "\n\n".join(parts)
+
+
+def stamp(settings: Settings, session: Session) -> dt.datetime:
+    """DTSTAMP, from the sources: the publication date at 8 a.m. local time, in UTC."""
+    day = session.published or session.first_day
+    return dt.datetime.combine(day, PUBLICATION_HOUR, tzinfo=settings.tz).astimezone(dt.timezone.utc)
+
+
+def event_ical(settings: Settings, session: Session, sequence: int = 0) -> bytes:
+    """One VEVENT, serialised (folded at 75 octets, escaped) by `icalendar`."""
+    event = Event()
+    event.add("uid", uid(settings, session))
+    event.add("dtstamp", stamp(settings, session))
+    event.add("sequence", sequence)
+    if session.all_day:
+        event.add("dtstart", session.start)
+        event.add("dtend", session.end + dt.timedelta(days=1))  # DTEND of a day is exclusive
+    else:
+        event.add("dtstart", session.start)
+        event.add("dtend", session.end)
+    if session.rrule:
+        event.add("rrule", vRecur.from_ical(session.rrule))
+    event.add("summary", summary(session))
+    text = description(settings, session)
+    if text:
+        event.add("description", text)
+    if where := location(session):
+        event.add("location", where)
+    if url := session.online or page_url(settings, session):
+        event.add("url", vUri(url))
+    if session.online:
+        event.add("conference", vUri(session.online), parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Visio"})
+    event.add("status", session.status.name)
+    event.add("class", "PUBLIC")
+    event.add("transp", "TRANSPARENT" if session.all_day else "OPAQUE")
+    if session.reminder is not None and not session.cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", f"Rappel : {session.title}")
+        alarm.add("trigger", -session.reminder)
+        event.add_component(alarm)
+    return event.to_ical()
+
+
+def calendar_ical(
+    settings: Settings, *, name: str, description: str = "", source: str = "", events: list[tuple[Session, bytes]]
+) -> bytes:
+    """A VCALENDAR (METHOD:PUBLISH) of events serialised by `event_ical`, with their VTIMEZONEs."""
+    names = Calendar()
+    names.add("name", name)
+    names.add("x-wr-calname", name)
+    parts = [_calendar_head(settings, description, source), names.to_ical()[len(b"BEGIN:VCALENDAR\r\n") : -len(b"END:VCALENDAR\r\n")]]
+    timed_years = sorted({session.start.year for session, _ in events if not session.all_day})
+    if timed_years:
+        parts.append(vtimezone(settings.timezone, timed_years[0]))
+    parts.extend(data for _, data in events)
+    parts.append(b"END:VCALENDAR\r\n")
+    return b"".join(parts)
+
+
+@lru_cache(maxsize=64)
+def _calendar_head(settings: Settings, description: str, source: str) -> bytes:
+    """The calendar's properties but its name, which changes with every session's file."""
+    cal = Calendar()
+    cal.add("prodid", f"-//{settings.name}//newsletter//FR")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    if description:
+        cal.add("description", description)
+        cal.add("x-wr-caldesc", description)
+    cal.add("x-wr-timezone", settings.timezone)
+    cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", _duration_text(REFRESH))
+    if source:
+        cal.add("source", vUri(source), parameters={"VALUE": "URI"})
+        cal.add("url", vUri(source))
+    return cal.to_ical()[: -len(b"END:VCALENDAR\r\n")]
+
+
+def session_calendar(settings: Settings, session: Session, sequence: int = 0) -> bytes:
+    """The .ics of one session: the target of the email's « Fichier .ics » link."""
+    return calendar_ical(
+        settings, name=summary(session), description=settings.name, events=[(session, event_ical(settings, session, sequence))]
+    )
+
+
+# --- VTIMEZONE ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def vtimezone(tzid: str, first_year: int) -> bytes:
+    """A VTIMEZONE for `tzid`, right from the start of `first_year - 1` on.
+
+    Transitions are read from the timezone database over a few years; each kind of transition
+    (e.g. CET → CEST) that falls every year on the same weekday of the same month at the same local
+    time becomes a yearly RRULE without end, as every agenda expects; any other becomes a list of
+    RDATEs. A zone without transitions gets one STANDARD observance.
+    """
+    zone = ZoneInfo(tzid)
+    start = dt.datetime(first_year - 1, 1, 1, tzinfo=dt.timezone.utc)
+    transitions = _transitions(zone, start, dt.datetime(first_year + 3, 1, 1, tzinfo=dt.timezone.utc))
+    component = Timezone()
+    component.add("tzid", tzid)
+    if not transitions:
+        local = start.astimezone(zone)
+        observance = TimezoneStandard()
+        observance.add("dtstart", dt.datetime(1970, 1, 1))
+        observance.add("tzoffsetfrom", local.utcoffset())
+        observance.add("tzoffsetto", local.utcoffset())
+        observance.add("tzname", local.tzname() or tzid)
+        component.add_component(observance)
+        return component.to_ical()
+    groups: dict[tuple, list[dt.datetime]] = {}
+    for instant, before, after in transitions:
+        key = (before.utcoffset(), after.utcoffset(), after.tzname(), bool(after.dst()))
+        groups.setdefault(key, []).append((instant + before.utcoffset()).replace(tzinfo=None))
+    for (offset_from, offset_to, name, daylight), onsets in groups.items():
+        observance = TimezoneDaylight() if daylight else TimezoneStandard()
+        observance.add("dtstart", onsets[0])
+        observance.add("tzoffsetfrom", offset_from)
+        observance.add("tzoffsetto", offset_to)
+        observance.add("tzname", name or tzid)
+        rule = _yearly_rule(onsets)
+        if rule is not None:
+            observance.add("rrule", rule)
+        elif len(onsets) > 1:
+            observance.add("rdate", onsets[1:])
+        component.add_component(observance)
+    return component.to_ical()
+
+
+def _transitions(zone: ZoneInfo, start: dt.datetime, stop: dt.datetime) -> list[tuple[dt.datetime, dt.datetime, dt.datetime]]:
+    """(UTC instant, local time just before, local time at) of each change of offset or name."""
+    found = []
+    step = dt.timedelta(days=1)
+    moment = start
+    state = _state(moment.astimezone(zone))
+    while moment < stop:
+        following = moment + step
+        if _state(following.astimezone(zone)) != state:
+            low, high = moment, following  # the change happens in (low, high]
+            while high - low > dt.timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                if _state(middle.astimezone(zone)) == state:
+                    low = middle
+                else:
+                    high = middle
+            high = high.replace(second=0, microsecond=0)
+            found.append((high, (high - dt.timedelta(minutes=1)).astimezone(zone), high.astimezone(zone)))
+            state = _state(following.astimezone(zone))
+        moment = following
+    return found
+
+
+def _state(local: dt.datetime) -> tuple:
+    return local.utcoffset(), local.tzname(), local.dst()
+
+
+def _yearly_rule(onsets: list[dt.datetime]) -> dict | None:
+    """FREQ=YEARLY;BYMONTH=m;BYDAY=-1SU (or 2SU…) if every onset, one a year, follows it."""
+    if len(onsets) < 2 or [o.year for o in onsets] != list(range(onsets[0].year, onsets[0].year + len(onsets))):
+        return None
+    first = onsets[0]
+    if any((o.month, o.weekday(), o.time()) != (first.month, first.weekday(), first.time()) for o in onsets):
+        return None
+    day = _ICAL_DAYS[first.weekday()]
+    if all(o.day + 7 > _calendar.monthrange(o.year, o.month)[1] for o in onsets):
+        return {"FREQ": "YEARLY", "BYMONTH": first.month, "BYDAY": f"-1{day}"}
+    nth = {(o.day - 1) // 7 + 1 for o in onsets}
+    if len(nth) == 1:
+        return {"FREQ": "YEARLY", "BYMONTH": first.month, "BYDAY": f"{nth.pop()}{day}"}
+    return None
+
+
+def _duration_text(length: dt.timedelta) -> str:
+    hours, rest = divmod(int(length.total_seconds()), 3600)
+    return f"PT{hours}H" + (f"{rest // 60}M" if rest else "")
+
+
+# --- recurrences in French ----------------------------------------------------------------------
+
+
+def recurrence_text(rule: str, locale: str = "fr_FR") -> str:
+    """« chaque premier mardi du mois », « chaque semaine le jeudi »… ; « régulièrement » otherwise."""
+    parts = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
+    freq, interval = parts.get("FREQ", ""), int(parts.get("INTERVAL", "1") or 1)
+    days = [d for d in parts.get("BYDAY", "").split(",") if d]
+    text = "régulièrement"
+    if freq == "DAILY" and interval == 1:
+        text = "chaque jour"
+    elif freq == "WEEKLY" and days and all(d in _ICAL_DAYS for d in days):
+        names = _join([_WEEKDAYS[_ICAL_DAYS.index(d)] for d in days])
+        text = f"chaque {names}" if interval == 1 else f"un {names} sur {interval}" if interval == 2 else f"le {names}, toutes les {interval} semaines"
+    elif freq == "WEEKLY" and interval == 1:
+        text = "chaque semaine"
+    elif freq == "MONTHLY" and len(days) == 1 and days[0][-2:] in _ICAL_DAYS and interval == 1:
+        position = days[0][:-2]
+        weekday = _WEEKDAYS[_ICAL_DAYS.index(days[0][-2:])]
+        if position.lstrip("+-").isdigit() and int(position) in _ORDINALS:
+            text = f"chaque {_ORDINALS[int(position)]} {weekday} du mois"
+    elif freq == "MONTHLY" and parts.get("BYMONTHDAY", "").isdigit() and interval == 1:
+        day = int(parts["BYMONTHDAY"])
+        text = f"le {'1er' if day == 1 else day} de chaque mois"
+    elif freq == "MONTHLY" and interval == 1:
+        text = "chaque mois"
+    elif freq == "YEARLY" and interval == 1:
+        text = "chaque année"
+    if parts.get("COUNT", "").isdigit():
+        text += f", {parts['COUNT']} fois"
+    elif until := parts.get("UNTIL"):
+        try:
+            last = dt.date(int(until[:4]), int(until[4:6]), int(until[6:8]))
+            text += f", jusqu’au {french_date(last, locale=locale)}"
+        except ValueError:
+            pass
+    return text
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " et " + words[-1]

@@ -108,11 +108,33 @@ def bench_archive(project_root: Path, count: int) -> list[Row]:
     ]
 
 
+def bench_calendar(project_root: Path, count: int) -> list[Row]:
+    """1,000 sessions (250 issues of the seed issue's four) into agenda.ics and one .ics each, as a
+    build writes them: from scratch; everything rendered again with no file to change; nothing to do."""
+    from newsletter.calendars import BUILD_RECORD, write_calendars
+    from newsletter.project import load_project
+
+    project = load_project(make_archive(project_root.parent / "calendar-project", 250))
+    issues = project.issues()
+    sessions = sum(len(issue.sessions) for issue in issues)
+    dist = project.root / "dist"
+    full = timed(lambda: write_calendars(project, issues, dist))
+    (dist / BUILD_RECORD).unlink()
+    again = timed(lambda: write_calendars(project, issues, dist))
+    noop = timed(lambda: write_calendars(project, issues, dist))
+    return [
+        (f"calendars: {sessions} sessions into agenda.ics and one .ics each, from scratch", full, 2.0),
+        (f"calendars: {sessions} sessions rendered again, no file changed", again, None),
+        (f"calendars: {sessions} sessions, nothing changed", noop, None),
+    ]
+
+
 # Each section: (name, function). Later features add theirs here.
 SECTIONS: list[tuple[str, Callable[[Path, int], list[Row]]]] = [
     ("build", bench_build),
     ("cli", bench_help),
     ("archive", bench_archive),
+    ("calendar", bench_calendar),
 ]
 
 

@@ -26,7 +26,7 @@ from email.headerregistry import Address
 from pathlib import Path
 from typing import Callable
 
-from newsletter import __version__
+from newsletter import code_version
 from newsletter.calendars import write_calendars
 from newsletter.errors import ERROR, WARNING, Problem
 from newsletter.fsutil import write_atomic
@@ -90,25 +90,33 @@ def build(project: Project, dist: Path, force: bool = False) -> BuildReport:
     numbers = [(issue.path, issue.number) for issue in fresh.values()]
     flag_duplicate_numbers(numbers + [(p.path, p.issue.number) for p in parsed if p.issue], parsed)
 
-    to_render = []
+    to_render, failed = [], []
     for item in parsed:
         report.problems.extend(item.problems)
-        if item.issue is not None and not item.errors:
+        if item.errors or item.issue is None:
+            failed.append(item.path)
+        else:
             to_render.append(item.issue)
     rendered = []
     for issue, problems in _render_all(project, to_render, dist):
         report.problems.extend(problems)
-        if not any(problem.is_error for problem in problems):
+        if any(problem.is_error for problem in problems):
+            failed.append(issue.path)
+        else:
             rendered.append(issue)
             report.built.append(issue.slug)
 
-    issues = sorted([*fresh.values(), *rendered], key=lambda issue: issue.number)
+    # An issue that now fails keeps its last good version in the archive, feeds and agenda (its old
+    # outputs are untouched), until it is fixed: one typo must not unpublish a past issue.
+    kept = {path.name: models[path.name] for path in failed if path.name in models and path.name in manifest}
+    issues = sorted([*fresh.values(), *rendered, *kept.values()], key=lambda issue: issue.number)
     report.unchanged = sorted(issue.slug for issue in fresh.values())
     published = [issue for issue in issues if not issue.draft]
     for output in PROJECT_OUTPUTS:
         report.problems.extend(output.write(project, published, dist))
 
     new_manifest = {i.path.name: {"digest": digests[i.path], "slug": i.slug, "number": i.number} for i in issues}
+    new_manifest.update({name: manifest[name] for name in kept})  # the old digest: parsed again next time
     _remove_stale(dist, manifest, new_manifest)
     write_atomic(dist / MODEL_CACHE, pickle.dumps({i.path.name: i for i in issues}, protocol=5))
     write_atomic(dist / MANIFEST, json.dumps(new_manifest, indent=1, sort_keys=True) + "\n")
@@ -194,7 +202,7 @@ PROJECT_OUTPUTS: list[ProjectOutput] = [
 def _context_digest(project: Project) -> str:
     settings_file = project.root / "newsletter.toml"
     settings = settings_file.read_bytes() if settings_file.exists() else b""
-    return hashlib.sha256(__version__.encode() + settings + fingerprint(project.root).encode()).hexdigest()
+    return hashlib.sha256(code_version().encode() + settings + fingerprint(project.root).encode()).hexdigest()
 
 
 def _outputs_exist(dist: Path, slug: str) -> bool:

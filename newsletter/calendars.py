@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter import __version__
+from newsletter import code_version
 from newsletter.errors import ERROR, WARNING, Problem, SourceError
 from newsletter.fsutil import write_atomic
 from newsletter.model.issue import Issue
@@ -220,7 +220,7 @@ class PublishedState:
 
 def _inputs_digest(project: Project, issues: list[Issue]) -> str:
     settings = project.settings
-    digest = hashlib.sha256(repr((__version__, _RENDERER, settings.name, settings.base_url, settings.timezone, settings.language)).encode())
+    digest = hashlib.sha256(repr((code_version(), _RENDERER, settings.name, settings.base_url, settings.timezone, settings.language)).encode())
     for issue in sorted(issues, key=lambda issue: issue.number):
         digest.update(f"\0{issue.path.name}\0{issue.source_hash}".encode())
     folder = project.calendars_dir

@@ -11,6 +11,15 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
+# Node and npm for the independent calendar parser (Mozilla's ical.js) used by the tests.
+if ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "Node.js manque : installez les paquets Debian « nodejs » et « npm » (relecture des agendas par ical.js)." >&2
+  fi
+fi
+
 for folder in tests/support/*/; do
   if [ -f "$folder/package.json" ]; then
     (cd "$folder" && if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi)

@@ -22,7 +22,7 @@ EXPECTED = {
     "no_front_matter.md": (1, "en-tête YAML absent"),
     "unclosed_front_matter.md": (1, "en-tête YAML non fermé"),
     "broken_yaml.md": (4, "en-tête YAML invalide"),
-    "yaml_colon.md": (4, "un « : » de trop"),
+    "yaml_colon.md": (4, "un « : » dans une valeur : mettez la valeur entre guillemets"),
     "impossible_date.md": (3, "« date » n’est pas une date valide"),
     "not_a_date.md": (4, "« date » n’est pas une date valide"),
     "number_not_integer.md": (2, "« number » doit être un nombre entier"),

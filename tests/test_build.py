@@ -128,3 +128,26 @@ def test_cli_build_reports_counts_and_writes_into_dist(make_project) -> None:
     other = root / "ailleurs"
     result = CliRunner().invoke(cli, ["build", "-C", str(root), "--dist", str(other)], catch_exceptions=False)
     assert (other / "email" / "002.eml").exists()
+
+
+def test_an_issue_broken_after_publication_keeps_its_last_good_version(make_project) -> None:
+    root = two_issue_project(make_project)
+    project = load_project(root)
+    build(project, root / "dist")
+    email_before = (root / "dist" / "email" / "001.html").read_bytes()
+    feed_before = (root / "dist" / "feed.xml").read_text(encoding="utf-8")
+    assert "Un titre" in feed_before
+
+    path = root / "issues" / "001-a.md"
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("## À suivre", "## Recettes"), encoding="utf-8")
+    report = build(project, root / "dist")
+    assert report.failed and report.built == []
+    assert (root / "dist" / "email" / "001.html").read_bytes() == email_before
+    assert (root / "dist" / "numeros" / "001" / "index.html").exists()
+    assert (root / "dist" / "feed.xml").read_text(encoding="utf-8") == feed_before
+
+    path.write_text(good.replace("Une introduction.", "Une introduction corrigée."), encoding="utf-8")
+    fixed = build(project, root / "dist")
+    assert not fixed.failed and fixed.built == ["001"]
+    assert "Une introduction corrigée." in (root / "dist" / "email" / "001.txt").read_text(encoding="utf-8")

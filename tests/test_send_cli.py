@@ -12,14 +12,13 @@ import threading
 from email import policy
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from support.smtp import FaultyHandler, SMTPServer, free_port
 
 from newsletter.cli.send import send, status
 from newsletter.cli.subscribers import subscribers
 from newsletter.send import Journal
-from newsletter.subscribers import SubscriberStore, open_database
+from newsletter.subscribers import open_database
 
 ROOT = Path(__file__).resolve().parent.parent
 

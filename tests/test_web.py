@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 
 from newsletter.build import build
 from newsletter.project import load_project
@@ -190,7 +189,6 @@ def test_archive_entries_survive_their_json_round_trip(make_project) -> None:
 
 
 def test_issue_pages_carry_the_calendar_links_of_their_sessions(repo_build: Path) -> None:
-    pytest.importorskip("newsletter.render.calendar_links", reason="the calendars (issue 3) have not landed yet")
     issue = load_project(Path(__file__).resolve().parent.parent).issue(2)
     sessions = session_links(load_project(Path(__file__).resolve().parent.parent).settings, issue)
     assert sessions and sessions[0]["links"]
@@ -221,60 +219,52 @@ def test_a_damaged_or_missing_archive_entry_is_made_again(make_project) -> None:
     assert "Première phrase de l’édito" in (root / "dist" / "feed.xml").read_text(encoding="utf-8")
 
 
-def test_sessions_and_their_calendar_links_show_on_the_page(monkeypatch, make_project) -> None:
-    """The page's side of the contract with the calendars (a stand-in until issue 3 lands)."""
-    import datetime as dt
-    import sys
-    import types
-    from dataclasses import dataclass
+def test_sessions_and_their_calendar_links_show_on_the_page(make_project) -> None:
+    """Timed, multi-day and cancelled sessions: their day in French on the page, links but for the cancelled."""
+    from newsletter.render.calendar_links import session_links as links_of
 
-    from newsletter.render.templates import environment
-    from newsletter.render.web import render_archive
+    body = """
+        ## À suivre
 
-    @dataclass(frozen=True)
-    class Session:
-        id: str
-        title: str
-        start: dt.date
-        end: dt.date
-        cancelled: bool = False
+        La journée du jeudi 7 avril 2022.
 
-    class WithSessions:
-        def __init__(self, issue, sessions):
-            self._issue, self.sessions = issue, sessions
+        ```session
+        id: journee-1
+        title: Journée <des> territoires
+        start: 2022-04-07 14:30
+        end: 2022-04-07 16:00
+        ```
 
-        def __getattr__(self, name):
-            return getattr(self._issue, name)
+        ```session
+        id: j2
+        title: Deux jours
+        start: 2022-11-26
+        end: 2022-11-27
+        ```
 
-    module = types.ModuleType("newsletter.render.calendar_links")
-    module.session_links = lambda settings, session: {
-        "ics": f"{settings.base_url}/calendars/{session.id}.ics",
-        "google": f"https://calendar.google.com/calendar/render?action=TEMPLATE&text={session.id}",
-        "outlook": "",  # a kind without a link is left out
-    }
-    import newsletter.render
-
-    monkeypatch.setitem(sys.modules, "newsletter.render.calendar_links", module)
-    monkeypatch.setattr(newsletter.render, "calendar_links", module, raising=False)
-    root = make_project({"issues/001.md": issue_text(MINIMAL_BODY)})
+        ```session
+        id: j3
+        title: Permanence
+        start: 2022-05-03 11:00
+        end: 2022-05-03 13:00
+        status: cancelled
+        ```
+        """
+    root = make_project({"issues/001.md": issue_text(body)})
     project = load_project(root)
-    paris = project.settings.tz
-    session = Session("journee-1", "Journée <des> territoires", dt.datetime(2022, 4, 7, 14, 30, tzinfo=paris), dt.datetime(2022, 4, 7, 16, tzinfo=paris))
-    others = (
-        Session("j2", "Deux jours", dt.date(2022, 11, 26), dt.date(2022, 11, 27)),
-        Session("j3", "Permanence", dt.datetime(2022, 5, 3, 11, tzinfo=paris), dt.datetime(2022, 5, 3, 13, tzinfo=paris), cancelled=True),
-    )
-    entry = archive_entry(project.settings, WithSessions(project.issues()[0], (session, *others)), root)
+    issue = project.issues()[0]
+    entry = archive_entry(project.settings, issue, root)
     assert [s["when"] for s in entry.sessions] == [
         "jeudi 7 avril 2022, 14h30–16h",
         "du samedi 26 novembre 2022 au dimanche 27 novembre 2022",
         "mardi 3 mai 2022, 11h–13h",
     ]
     assert (entry.sessions[2]["title"], entry.sessions[2]["links"]) == ("ANNULÉ – Permanence", [])
-    html = render_archive(environment(root), project.settings, [entry])["numeros/001/index.html"]
+    build(project, root / "dist")
+    html = (root / "dist" / "numeros" / "001" / "index.html").read_text(encoding="utf-8")
     section = [s for s in parse_html(html)[0].iter("section") if s.attrs.get("id") == "agenda"][0]
     assert "Journée <des> territoires – jeudi 7 avril 2022, 14h30–16h" in " ".join(section.text.split())
-    assert [(a.text, a.attrs["href"]) for a in section.iter("a")][:2] == [
-        ("Fichier .ics", f"{BASE}/calendars/journee-1.ics"),
-        ("Google Agenda", "https://calendar.google.com/calendar/render?action=TEMPLATE&text=journee-1"),
-    ]
+    expected = links_of(project.settings, issue.sessions[0])
+    hrefs = [a.attrs["href"] for a in section.iter("a")]
+    assert expected["ics"] in hrefs and expected["google"] in hrefs
+    assert not any("j3" in href for href in hrefs)

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from newsletter.errors import SourceError
+from newsletter.parse.yamltext import FAST_LOADER, yaml_reason
 
 FENCE = "---"
 KNOWN_FIELDS = ("number", "date", "title", "subject", "preheader", "draft")
@@ -65,7 +66,7 @@ def _load_yaml(path: Path, source: str) -> dict[str, Any]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 2 if mark else 2
-        raise SourceError(path, line, f"en-tête YAML invalide ({_yaml_reason(error)})")
+        raise SourceError(path, line, f"en-tête YAML invalide ({yaml_reason(error)})")
     except yaml.YAMLError:
         raise SourceError(path, 2, "en-tête YAML invalide")
     if data is None:
@@ -75,7 +76,7 @@ def _load_yaml(path: Path, source: str) -> dict[str, Any]:
     return {str(key): value for key, value in data.items()}
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _Loader(FAST_LOADER):  # type: ignore[misc,valid-type]
     """Safe YAML that leaves dates as text, so that « 2022-02-30 » is our error, not a crash."""
 
 
@@ -83,19 +84,6 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-
-
-def _yaml_reason(error: yaml.MarkedYAMLError) -> str:
-    problem = (error.problem or "").lower()
-    if "mapping values" in problem:
-        return "un « : » de trop ; mettez la valeur entre guillemets"
-    if "found character" in problem and "tab" in problem:
-        return "tabulation interdite ; utilisez des espaces"
-    if "expected <block end>" in problem or "indentation" in problem:
-        return "indentation incohérente"
-    if "quoted scalar" in (error.context or "") or "end of stream" in problem:
-        return "guillemet non fermé"
-    return "syntaxe incorrecte"
 
 
 def _line_of_key(source: str, key: str) -> int:

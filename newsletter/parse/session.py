@@ -33,6 +33,7 @@ from dateutil import rrule as dateutil_rrule
 
 from newsletter.errors import ERROR, WARNING, Problem
 from newsletter.model.session import Session, Status
+from newsletter.parse.yamltext import FAST_LOADER, yaml_reason
 
 FIELDS = ("id", "title", "start", "end", "duration", "location", "online", "description", "status", "rrule", "reminder", "url")
 DEFAULT_TIMED_DURATION = dt.timedelta(hours=1)
@@ -85,11 +86,11 @@ def read_fields(source: str, path: Path, first_line: int, what: str) -> tuple[di
     Values are the written text (never converted by YAML); a list or mapping is refused.
     """
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
+        node = yaml.compose(source, Loader=FAST_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = first_line + (mark.line if mark else 0)
-        return None, [Problem(path, line, ERROR, f"{what} : YAML invalide ({_yaml_reason(error)})")]
+        return None, [Problem(path, line, ERROR, f"{what} : YAML invalide ({yaml_reason(error)})")]
     if node is None:
         return None, [Problem(path, first_line - 1, ERROR, f"{what} vide : donnez au moins « title: » et « start: »")]
     if not isinstance(node, yaml.MappingNode):
@@ -354,10 +355,3 @@ def slug(text: str, length: int = ID_LENGTH) -> str:
     made = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
     return made[:length].rstrip("-")
 
-
-def _yaml_reason(error: yaml.YAMLError) -> str:
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    return {
-        "mapping values are not allowed here": "un « : » dans une valeur : mettez la valeur entre guillemets",
-        "found character '\\t' that cannot start any token": "une tabulation : remplacez-la par des espaces",
-    }.get(problem, problem)

@@ -82,12 +82,10 @@ def mjml_to_html(source: str) -> str:
 
 def _contexts(settings: Settings, issue: Issue) -> tuple[dict, dict]:
     """The template contexts of the HTML and of the text, from one Markdown pass per block."""
-    handlers = fence_handlers(settings, issue)
-
     def both(block: Block) -> tuple[Markup, str]:
         if not block:
             return Markup(""), ""
-        page, text = md.to_email_html_and_text(block.markdown, handlers)
+        page, text = md.to_email_html_and_text(block.markdown, fence_handlers(settings, issue, block))
         return Markup(page), text
 
     common = {

@@ -13,7 +13,7 @@ import datetime as dt
 import html
 from typing import Callable
 
-from newsletter.model.issue import Issue
+from newsletter.model.issue import Block, Issue
 from newsletter.model.session import Session, Status
 from newsletter.parse.session import parse_session
 from newsletter.render import calendar as ical
@@ -35,11 +35,22 @@ _LINKS = "margin:8px 0 0 0;font-size:14px;"
 _LINK = f"color:{ACCENT};text-decoration:underline;word-break:break-word;"
 
 
-def fence_handlers(settings: Settings, issue: Issue) -> dict[str, Callable[[str], tuple[str, str]]]:
+def fence_handlers(settings: Settings, issue: Issue, block: Block) -> dict[str, Callable[[str], tuple[str, str]]]:
+    """Handlers for the fenced blocks of one Block of `issue`, rendered in the order of the file.
+
+    The issue's sessions were parsed with it: the blocks of this Block are its sessions whose line
+    falls inside it, in order, so nothing is parsed twice. Parsing again is only the fallback for a
+    block the issue parser did not take as a session.
+    """
+    last_line = block.line + block.markdown.count("\n")
+    inside = iter([s for s in issue.sessions if block.line <= s.line <= last_line])
+
     def session(source: str) -> tuple[str, str]:
-        parsed, _ = parse_session(
-            source, issue.path, 0, settings.tz, id_prefix=f"numero-{issue.number:03d}", issue=issue.number, published=issue.date
-        )
+        parsed = next(inside, None)
+        if parsed is None:
+            parsed, _ = parse_session(
+                source, issue.path, 0, settings.tz, id_prefix=f"numero-{issue.number:03d}", issue=issue.number, published=issue.date
+            )
         if parsed is None:  # the parser refused it, so the issue is not built; a preview shows nothing
             return "", ""
         return session_card(settings, parsed)

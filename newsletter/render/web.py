@@ -22,7 +22,7 @@ from typing import Any
 
 import jinja2
 
-from newsletter import __version__
+from newsletter import code_version
 from newsletter.errors import ERROR, Problem
 from newsletter.fsutil import write_atomic
 from newsletter.model.issue import Block, Issue
@@ -90,10 +90,11 @@ class ArchiveEntry:
 def archive_entry(settings: Settings, issue: Issue, root: Path | None = None) -> ArchiveEntry:
     """The entry, its rubrics and whole content rendered with the templates of the project `root`."""
     page = settings.issue_url(issue.slug)
-    handlers = fence_handlers(settings, issue)
 
     def html(block: Block) -> str:
-        return clean_html(md.to_html(block.markdown, handlers), settings.base_url, page) if block else ""
+        if not block:
+            return ""
+        return clean_html(md.to_html(block.markdown, fence_handlers(settings, issue, block)), settings.base_url, page)
 
     sections = []
     for section in issue.sections:
@@ -356,7 +357,7 @@ def _fresh_entry(project: Project, issue: Issue, dist: Path) -> ArchiveEntry:
 
 def _state(project: Project, texts: list[str]) -> str:
     digest = hashlib.sha256()
-    for part in (__version__, repr(project.settings), fingerprint(project.root), *texts):
+    for part in (code_version(), repr(project.settings), fingerprint(project.root), *texts):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return json.dumps({"digest": digest.hexdigest()}) + "\n"

@@ -34,6 +34,7 @@ from newsletter.model.issue import Issue
 from newsletter.parse.issue import parse_issue
 from newsletter.project import Project, flag_duplicate_numbers
 from newsletter.render import eml
+from newsletter.render.blocks import IssueBlocks
 from newsletter.render.email import GMAIL_CLIP_BYTES, EmailParts, RenderError, render_email
 from newsletter.render.personalize import personalize
 from newsletter.render.templates import fingerprint
@@ -62,7 +63,7 @@ class BuildReport:
 class IssueOutput:
     """One kind of per-issue output: how to write it, and which files prove it is there."""
 
-    write: Callable[[Project, Issue, Path], list[Problem]]
+    write: Callable[[Project, Issue, Path, IssueBlocks], list[Problem]]
     files: Callable[[Path, str], list[Path]]
 
 
@@ -135,8 +136,9 @@ def _render_all(project: Project, issues: list[Issue], dist: Path):
 
 def _render_one(project: Project, issue: Issue, dist: Path) -> list[Problem]:
     problems: list[Problem] = []
+    blocks = IssueBlocks(project.settings, issue)  # each Markdown block converted once, for all outputs
     for output in ISSUE_OUTPUTS:
-        problems.extend(output.write(project, issue, dist))
+        problems.extend(output.write(project, issue, dist, blocks))
         if any(problem.is_error for problem in problems):
             break
     return problems
@@ -145,10 +147,10 @@ def _render_one(project: Project, issue: Issue, dist: Path) -> list[Problem]:
 # --- the email of each issue -------------------------------------------------------------------
 
 
-def write_email(project: Project, issue: Issue, dist: Path) -> list[Problem]:
+def write_email(project: Project, issue: Issue, dist: Path, blocks: IssueBlocks | None = None) -> list[Problem]:
     """The four files of an issue's email; the .eml is a preview with generic personal details."""
     try:
-        parts = render_email(project.settings, issue, project.root)
+        parts = render_email(project.settings, issue, project.root, blocks)
     except RenderError as error:
         return [Problem(issue.path, 1, ERROR, str(error))]
     settings = project.settings

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from newsletter.model.issue import Block, Issue
 from newsletter.render import markdown as md
 from newsletter.render.dates import french_date
-from newsletter.render.fences import fence_handlers
+from newsletter.render.blocks import IssueBlocks
 from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_MARK
 from newsletter.render.templates import environment
 from newsletter.settings import Settings
@@ -58,8 +58,9 @@ def preheader_of(issue: Issue) -> str:
     return issue.title
 
 
-def render_email(settings: Settings, issue: Issue, root: Path | None = None) -> EmailParts:
-    html_context, text_context = _contexts(settings, issue)
+def render_email(settings: Settings, issue: Issue, root: Path | None = None, blocks: IssueBlocks | None = None) -> EmailParts:
+    """The email of `issue`, with the templates of the project `root`; `blocks` shares conversions."""
+    html_context, text_context = _contexts(settings, issue, blocks or IssueBlocks(settings, issue))
     env = environment(root)
     source = env.get_template("email.mjml").render(html_context)
     return EmailParts(
@@ -80,12 +81,11 @@ def mjml_to_html(source: str) -> str:
         raise RenderError(f"MJML invalide : {error}") from error
 
 
-def _contexts(settings: Settings, issue: Issue) -> tuple[dict, dict]:
+def _contexts(settings: Settings, issue: Issue, blocks: IssueBlocks) -> tuple[dict, dict]:
     """The template contexts of the HTML and of the text, from one Markdown pass per block."""
+
     def both(block: Block) -> tuple[Markup, str]:
-        if not block:
-            return Markup(""), ""
-        page, text = md.to_email_html_and_text(block.markdown, fence_handlers(settings, issue, block))
+        page, text = blocks.convert(block)
         return Markup(page), text
 
     common = {

@@ -27,11 +27,10 @@ from newsletter.errors import ERROR, Problem
 from newsletter.fsutil import write_atomic
 from newsletter.model.issue import Block, Issue
 from newsletter.project import Project
-from newsletter.render import markdown as md
 from newsletter.render.dates import french_date
 from newsletter.render.email import preheader_of
 from newsletter.render.feed import Channel, FeedItem, render_feed
-from newsletter.render.fences import fence_handlers
+from newsletter.render.blocks import IssueBlocks
 from newsletter.render.sanitize import clean_html, shorten, text_of
 from newsletter.render.templates import environment, fingerprint
 from newsletter.settings import Settings
@@ -87,14 +86,18 @@ class ArchiveEntry:
 # --- step 1: one issue → its archive entry ------------------------------------------------------
 
 
-def archive_entry(settings: Settings, issue: Issue, root: Path | None = None) -> ArchiveEntry:
-    """The entry, its rubrics and whole content rendered with the templates of the project `root`."""
+def archive_entry(
+    settings: Settings, issue: Issue, root: Path | None = None, blocks: IssueBlocks | None = None
+) -> ArchiveEntry:
+    """The entry, its rubrics and whole content rendered with the templates of the project `root`.
+
+    `blocks` shares the Markdown conversions with the email; the sanitiser drops their inline styles.
+    """
     page = settings.issue_url(issue.slug)
+    blocks = blocks or IssueBlocks(settings, issue)
 
     def html(block: Block) -> str:
-        if not block:
-            return ""
-        return clean_html(md.to_html(block.markdown, fence_handlers(settings, issue, block)), settings.base_url, page)
+        return clean_html(blocks.convert(block)[0], settings.base_url, page) if block else ""
 
     sections = []
     for section in issue.sections:
@@ -305,10 +308,10 @@ def archive_entry_files(dist: Path, slug: str) -> list[Path]:
     return [dist / ENTRY_DIR / f"{slug}.json"]
 
 
-def write_archive_entry(project: Project, issue: Issue, dist: Path) -> list[Problem]:
+def write_archive_entry(project: Project, issue: Issue, dist: Path, blocks: IssueBlocks | None = None) -> list[Problem]:
     """IssueOutput: the issue's archive entry (drafts too: publishing one then needs no render)."""
     try:
-        entry = archive_entry(project.settings, issue, project.root)
+        entry = archive_entry(project.settings, issue, project.root, blocks)
     except jinja2.TemplateError as error:
         return [_template_problem(project, error)]
     write_atomic(archive_entry_files(dist, issue.slug)[0], entry.to_json())

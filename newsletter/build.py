@@ -24,7 +24,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from pathlib import Path
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from newsletter import code_version
 from newsletter.calendars import write_calendars
@@ -99,22 +100,22 @@ def build(project: Project, dist: Path, force: bool = False) -> BuildReport:
         else:
             to_render.append(item.issue)
     rendered = []
-    for issue, problems in _render_all(project, to_render, dist):
-        report.problems.extend(problems)
-        if any(problem.is_error for problem in problems):
-            failed.append(issue.path)
-        else:
-            rendered.append(issue)
-            report.built.append(issue.slug)
+    with _workers(len(to_render)) as pool:
+        for issue, problems in _render_all(project, to_render, dist, pool):
+            report.problems.extend(problems)
+            if any(problem.is_error for problem in problems):
+                failed.append(issue.path)
+            else:
+                rendered.append(issue)
+                report.built.append(issue.slug)
 
-    # An issue that now fails keeps its last good version in the archive, feeds and agenda (its old
-    # outputs are untouched), until it is fixed: one typo must not unpublish a past issue.
-    kept = {path.name: models[path.name] for path in failed if path.name in models and path.name in manifest}
-    issues = sorted([*fresh.values(), *rendered, *kept.values()], key=lambda issue: issue.number)
-    report.unchanged = sorted(issue.slug for issue in fresh.values())
-    published = [issue for issue in issues if not issue.draft]
-    for output in PROJECT_OUTPUTS:
-        report.problems.extend(output.write(project, published, dist))
+        # An issue that now fails keeps its last good version in the archive, feeds and agenda (its
+        # old outputs are untouched), until it is fixed: one typo must not unpublish a past issue.
+        kept = {path.name: models[path.name] for path in failed if path.name in models and path.name in manifest}
+        issues = sorted([*fresh.values(), *rendered, *kept.values()], key=lambda issue: issue.number)
+        report.unchanged = sorted(issue.slug for issue in fresh.values())
+        published = [issue for issue in issues if not issue.draft]
+        report.problems.extend(_write_project_outputs(project, published, dist, pool))
 
     new_manifest = {i.path.name: {"digest": digests[i.path], "slug": i.slug, "number": i.number} for i in issues}
     new_manifest.update({name: manifest[name] for name in kept})  # the old digest: parsed again next time
@@ -124,14 +125,31 @@ def build(project: Project, dist: Path, force: bool = False) -> BuildReport:
     return report
 
 
-def _render_all(project: Project, issues: list[Issue], dist: Path):
-    """Render each issue's outputs, on every core when there are many."""
-    if len(issues) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        return [(issue, _render_one(project, issue, dist)) for issue in issues]
+@contextmanager
+def _workers(renders: int) -> Iterator[ProcessPoolExecutor | None]:
+    """A process pool over every core when there are enough issues to render to pay for it."""
+    if renders < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        yield None
+        return
     with ProcessPoolExecutor() as pool:
-        chunks = max(1, len(issues) // (4 * (os.cpu_count() or 1)))
-        problems = pool.map(_render_one, [project] * len(issues), issues, [dist] * len(issues), chunksize=chunks)
-        return list(zip(issues, problems))
+        yield pool
+
+
+def _write_project_outputs(project: Project, issues: list[Issue], dist: Path, pool: ProcessPoolExecutor | None) -> list[Problem]:
+    """The project-wide outputs are independent of each other: with a pool, written side by side."""
+    if pool is None:
+        return [problem for output in PROJECT_OUTPUTS for problem in output.write(project, issues, dist)]
+    jobs = [pool.submit(output.write, project, issues, dist) for output in PROJECT_OUTPUTS]
+    return [problem for job in jobs for problem in job.result()]
+
+
+def _render_all(project: Project, issues: list[Issue], dist: Path, pool: ProcessPoolExecutor | None):
+    """Render each issue's outputs, on every core when there is a pool."""
+    if pool is None:
+        return [(issue, _render_one(project, issue, dist)) for issue in issues]
+    chunks = max(1, len(issues) // (4 * (os.cpu_count() or 1)))
+    problems = pool.map(_render_one, [project] * len(issues), issues, [dist] * len(issues), chunksize=chunks)
+    return list(zip(issues, problems))
 
 
 def _render_one(project: Project, issue: Issue, dist: Path) -> list[Problem]:

@@ -70,9 +70,14 @@ class IssueOutput:
 
 @dataclass(frozen=True)
 class ProjectOutput:
-    """One kind of project-wide output, written from every published issue at each build."""
+    """One kind of project-wide output, written from every published issue at each build.
+
+    `from_models`: it needs the parsed issues only, not their rendered outputs, so a parallel build
+    writes it while the issues render.
+    """
 
     write: Callable[[Project, list[Issue], Path], list[Problem]]
+    from_models: bool = False
 
 
 def build(project: Project, dist: Path, force: bool = False) -> BuildReport:
@@ -101,6 +106,9 @@ def build(project: Project, dist: Path, force: bool = False) -> BuildReport:
             to_render.append(item.issue)
     rendered = []
     with _workers(len(to_render)) as pool:
+        # Outputs that need only the models start now, on the issues as they will be if every
+        # render succeeds; they are written again in the rare case where a render fails.
+        early = _start_early_outputs(project, [*fresh.values(), *to_render, *_last_good(failed, models, manifest).values()], dist, pool)
         for issue, problems in _render_all(project, to_render, dist, pool):
             report.problems.extend(problems)
             if any(problem.is_error for problem in problems):
@@ -111,11 +119,15 @@ def build(project: Project, dist: Path, force: bool = False) -> BuildReport:
 
         # An issue that now fails keeps its last good version in the archive, feeds and agenda (its
         # old outputs are untouched), until it is fixed: one typo must not unpublish a past issue.
-        kept = {path.name: models[path.name] for path in failed if path.name in models and path.name in manifest}
+        kept = _last_good(failed, models, manifest)
         issues = sorted([*fresh.values(), *rendered, *kept.values()], key=lambda issue: issue.number)
         report.unchanged = sorted(issue.slug for issue in fresh.values())
-        published = [issue for issue in issues if not issue.draft]
-        report.problems.extend(_write_project_outputs(project, published, dist, pool))
+        published = _published(issues)
+        if len(rendered) < len(to_render):  # a render failed: the early outputs saw an issue that is not there
+            for job in early.values():
+                job.result()  # let them finish before they are written again
+            early = {}
+        report.problems.extend(_write_project_outputs(project, published, dist, pool, early))
 
     new_manifest = {i.path.name: {"digest": digests[i.path], "slug": i.slug, "number": i.number} for i in issues}
     new_manifest.update({name: manifest[name] for name in kept})  # the old digest: parsed again next time
@@ -135,11 +147,30 @@ def _workers(renders: int) -> Iterator[ProcessPoolExecutor | None]:
         yield pool
 
 
-def _write_project_outputs(project: Project, issues: list[Issue], dist: Path, pool: ProcessPoolExecutor | None) -> list[Problem]:
+def _last_good(failed: list[Path], models: dict[str, Issue], manifest: dict) -> dict[str, Issue]:
+    """The last built version of each failing issue, when there is one."""
+    return {path.name: models[path.name] for path in failed if path.name in models and path.name in manifest}
+
+
+def _published(issues: list[Issue]) -> list[Issue]:
+    return sorted((issue for issue in issues if not issue.draft), key=lambda issue: issue.number)
+
+
+def _start_early_outputs(project: Project, issues: list[Issue], dist: Path, pool: ProcessPoolExecutor | None) -> dict:
+    """Submit the `from_models` outputs to the pool, to run while the issues render."""
+    if pool is None:
+        return {}
+    published = _published(issues)
+    return {index: pool.submit(output.write, project, published, dist) for index, output in enumerate(PROJECT_OUTPUTS) if output.from_models}
+
+
+def _write_project_outputs(
+    project: Project, issues: list[Issue], dist: Path, pool: ProcessPoolExecutor | None, early: dict
+) -> list[Problem]:
     """The project-wide outputs are independent of each other: with a pool, written side by side."""
     if pool is None:
         return [problem for output in PROJECT_OUTPUTS for problem in output.write(project, issues, dist)]
-    jobs = [pool.submit(output.write, project, issues, dist) for output in PROJECT_OUTPUTS]
+    jobs = [early.get(index) or pool.submit(output.write, project, issues, dist) for index, output in enumerate(PROJECT_OUTPUTS)]
     return [problem for job in jobs for problem in job.result()]
 
 
@@ -147,7 +178,7 @@ def _render_all(project: Project, issues: list[Issue], dist: Path, pool: Process
     """Render each issue's outputs, on every core when there is a pool."""
     if pool is None:
         return [(issue, _render_one(project, issue, dist)) for issue in issues]
-    chunks = max(1, len(issues) // (4 * (os.cpu_count() or 1)))
+    chunks = max(1, len(issues) // (16 * (os.cpu_count() or 1)))  # small chunks keep both cores busy to the end
     problems = pool.map(_render_one, [project] * len(issues), issues, [dist] * len(issues), chunksize=chunks)
     return list(zip(issues, problems))
 
@@ -212,7 +243,7 @@ ISSUE_OUTPUTS: list[IssueOutput] = [
 ]
 PROJECT_OUTPUTS: list[ProjectOutput] = [
     ProjectOutput(write_archive),  # pages, index.html, feed.xml, feeds/<rubric>.xml
-    ProjectOutput(write_calendars),  # calendars/agenda.ics, one .ics per programme and per session
+    ProjectOutput(write_calendars, from_models=True),  # calendars/agenda.ics, one .ics per programme and per session
 ]
 
 

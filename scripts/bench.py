@@ -63,11 +63,30 @@ def bench_build(project_root: Path, count: int) -> list[Row]:
     changed = project_root / "issues" / "0001.md"
     changed.write_text(changed.read_text(encoding="utf-8").replace("Numéro 1\"", "Numéro un\""), encoding="utf-8")
     one = timed(lambda: build(project, dist))
+    emails_only = project_root.parent / "emails-only"
+    emails = timed(lambda: _build_emails_only(project, emails_only))
     return [
-        (f"full build, {count} issues", full, 15.0 * count / 1000),
+        (f"full build, {count} issues: emails, web archive, feeds, calendars ({_sessions(project)} sessions)", full, 15.0 * count / 1000),
+        (f"full build, {count} issues, emails only (archive and calendars left out)", emails, 15.0 * count / 1000),
         (f"no-op rebuild, {count} issues", noop, 1.0),
         (f"rebuild after one issue changed, {count} issues", one, None),
     ]
+
+
+def _build_emails_only(project, dist: Path) -> None:
+    from newsletter import build as pipeline
+
+    saved = pipeline.ISSUE_OUTPUTS[:], pipeline.PROJECT_OUTPUTS[:]
+    pipeline.ISSUE_OUTPUTS[:] = [output for output in saved[0] if output.write is pipeline.write_email]
+    pipeline.PROJECT_OUTPUTS[:] = []
+    try:
+        pipeline.build(project, dist)
+    finally:
+        pipeline.ISSUE_OUTPUTS[:], pipeline.PROJECT_OUTPUTS[:] = saved
+
+
+def _sessions(project) -> int:
+    return sum(len(issue.sessions) for issue in project.issues())
 
 
 def bench_help(project_root: Path, count: int) -> list[Row]:
@@ -99,8 +118,28 @@ def bench_archive(project_root: Path, count: int) -> list[Row]:
     (dist / ENTRY_DIR / STATE_FILE).unlink()
     again = timed(lambda: write_archive(project, issues, dist))
     noop = timed(lambda: write_archive(project, issues, dist))
+
+    # Inside `build`, the Markdown of each block is converted once for the email and the archive
+    # (IssueBlocks): the archive's own share is the sanitised entries (on every core, as in `build`)
+    # and the pages.
+    from newsletter.render.blocks import IssueBlocks
+
+    shared = [IssueBlocks(project.settings, issue) for issue in issues]
+    for blocks in shared:
+        for block in (blocks.issue.intro, blocks.issue.signoff, *(s.body for s in blocks.issue.sections)):
+            blocks.convert(block)
+    own_dist = project_root / "dist-archive-share"
+
+    def shared_entries() -> None:
+        with ProcessPoolExecutor() as pool:
+            chunks = max(1, len(shared) // (4 * (os.cpu_count() or 1)))
+            args = ([project] * len(shared), [b.issue for b in shared], [own_dist] * len(shared), shared)
+            list(pool.map(write_archive_entry, *args, chunksize=chunks))
+
+    share = timed(shared_entries) + timed(lambda: write_archive(project, issues, own_dist))
     return [
-        (f"archive of {count} issues from scratch: feeds and pages, Markdown included", first + pages, 5.0 * count / 1000),
+        (f"archive of {count} issues within a build: entries from the shared Markdown, then feeds and pages", share, 5.0 * count / 1000),
+        (f"archive of {count} issues alone from scratch: feeds and pages, Markdown included", first + pages, None),
         ("  of which each issue's entry (Markdown → sanitised HTML, on every core)", first, None),
         ("  of which the feeds and pages, written for the first time", pages, None),
         (f"archive: feeds and pages again from {count} entries (each build after a change)", again, None),

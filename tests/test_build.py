@@ -151,3 +151,23 @@ def test_an_issue_broken_after_publication_keeps_its_last_good_version(make_proj
     fixed = build(project, root / "dist")
     assert not fixed.failed and fixed.built == ["001"]
     assert "Une introduction corrigée." in (root / "dist" / "email" / "001.txt").read_text(encoding="utf-8")
+
+
+def test_a_render_failure_in_a_parallel_build_keeps_its_sessions_out_of_the_agenda(make_project) -> None:
+    """The agenda starts while issues render; when one fails to render, it is written again without it."""
+    files = {f"issues/{n:03d}.md": issue_text(MINIMAL_BODY, number=n, title=f"N{n}") for n in range(1, 18)}
+    files["issues/018.md"] = issue_text(
+        "## À suivre\n\n```session\nid: seance-18\ntitle: Séance du 18\nstart: 2022-04-07\n```\n", number=18
+    )
+    root = make_project(files)
+    (root / "templates").mkdir()
+    # A template that MRML refuses for issue 18 only: its render fails after parsing succeeded.
+    from newsletter.render.templates import builtin_templates
+
+    default = (builtin_templates() / "email.mjml").read_text(encoding="utf-8")
+    broken = default.replace("<mj-body", "{% if issue.number == 18 %}<mj-oops>{% endif %}<mj-body", 1)
+    (root / "templates" / "email.mjml").write_text(broken, encoding="utf-8")
+    report = build(load_project(root), root / "dist")
+    assert report.failed and "018" not in report.built and len(report.built) == 17
+    agenda = (root / "dist" / "calendars" / "agenda.ics").read_text(encoding="utf-8")
+    assert "Séance du 18" not in agenda

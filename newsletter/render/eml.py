@@ -40,8 +40,9 @@ def compose(
     message["Message-ID"] = header_safe(message_id, "Message-ID")
     for name, value in (headers or {}).items():
         message[name] = header_safe(value, name)
-    message.set_content(text, subtype="plain", charset="utf-8")
-    message.add_alternative(html, subtype="html", charset="utf-8")
+    # base64: encoded in C, twice as fast as quoted-printable here, and every client reads it.
+    message.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     digest = hashlib.sha256((message_id + text + html).encode("utf-8")).hexdigest()[:32]
     message.set_boundary(f"=_{digest}")
     return message

@@ -15,7 +15,6 @@ Outputs come in two kinds, each a list below that later features extend:
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
@@ -36,6 +35,7 @@ from newsletter.parse.issue import parse_issue
 from newsletter.project import Project, flag_duplicate_numbers
 from newsletter.render import eml
 from newsletter.render.blocks import IssueBlocks
+from newsletter.render.dates import publication_time
 from newsletter.render.email import GMAIL_CLIP_BYTES, EmailParts, RenderError, render_email
 from newsletter.render.personalize import personalize
 from newsletter.render.templates import fingerprint
@@ -212,7 +212,7 @@ def write_email(project: Project, issue: Issue, dist: Path, blocks: IssueBlocks 
         reply_to=Address(addr_spec=settings.reply_to) if settings.reply_to else None,
         html=html,
         text=text,
-        date=publication_time(issue, settings.tz),
+        date=publication_time(issue.date, settings.tz),
         message_id=f"<{issue.slug}.preview@{sender.domain}>",
     )
     base = dist / EMAIL_DIR / issue.slug
@@ -225,11 +225,6 @@ def write_email(project: Project, issue: Issue, dist: Path, blocks: IssueBlocks 
 
 def email_files(dist: Path, slug: str) -> list[Path]:
     return [(dist / EMAIL_DIR / slug).with_suffix(suffix) for suffix in EMAIL_SUFFIXES]
-
-
-def publication_time(issue: Issue, tz: dt.tzinfo) -> dt.datetime:
-    """The issue's date at 8 a.m. local time: a fixed instant, never the clock."""
-    return dt.datetime.combine(issue.date, dt.time(8, 0), tzinfo=tz)
 
 
 def clip_warning(path: Path, parts: EmailParts) -> Problem:

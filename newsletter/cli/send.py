@@ -60,7 +60,7 @@ def send(project_dir: Path, issue: int, test_to: tuple[str, ...], transport: str
 
 
 def _letter(project, number: int):
-    from newsletter.build import publication_time
+    from newsletter.render.dates import publication_time
     from newsletter.render.email import RenderError, render_email
     from newsletter.send import Letter
 
@@ -71,7 +71,7 @@ def _letter(project, number: int):
         raise Failure(f"{issue.path}: {error}") from error
     letter = Letter(
         number=issue.number,
-        date=publication_time(issue, project.settings.tz),
+        date=publication_time(issue.date, project.settings.tz),
         subject=parts.subject,
         html=parts.html,
         text=parts.text,

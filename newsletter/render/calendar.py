@@ -22,7 +22,7 @@ from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, Timezo
 from icalendar.prop import vRecur, vUri
 
 from newsletter.model.session import Session
-from newsletter.render.dates import french_date
+from newsletter.render.dates import french_date, publication_time
 from newsletter.settings import Settings
 
 CALENDARS_DIR = "calendars"
@@ -30,7 +30,6 @@ SESSIONS_DIR = f"{CALENDARS_DIR}/sessions"
 AGENDA_PATH = f"{CALENDARS_DIR}/agenda.ics"
 REFRESH = dt.timedelta(hours=12)
 CANCELLED_PREFIX = "ANNULÉ – "
-PUBLICATION_HOUR = dt.time(8, 0)  # the same instant as the email's Date (build.publication_time)
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _ORDINALS = {1: "premier", 2: "deuxième", 3: "troisième", 4: "quatrième", 5: "cinquième", -1: "dernier"}
@@ -86,7 +85,7 @@ def description(settings: Settings, session: Session) -> str:
 def stamp(settings: Settings, session: Session) -> dt.datetime:
     """DTSTAMP, from the sources: the publication date at 8 a.m. local time, in UTC."""
     day = session.published or session.first_day
-    return dt.datetime.combine(day, PUBLICATION_HOUR, tzinfo=settings.tz).astimezone(dt.timezone.utc)
+    return publication_time(day, settings.tz).astimezone(dt.timezone.utc)
 
 
 def event_ical(settings: Settings, session: Session, sequence: int = 0) -> bytes:

@@ -5,6 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
+PUBLICATION_HOUR = dt.time(8, 0)
+
+
+def publication_time(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """The instant an issue (or a programme) dated `day` is published: 8 a.m. local time.
+
+    One fixed instant, never the clock, shared by the email's Date, the feed's pubDate and the
+    calendars' DTSTAMP, so that every output says the same.
+    """
+    return dt.datetime.combine(day, PUBLICATION_HOUR, tzinfo=tz)
+
 
 @lru_cache(maxsize=None)
 def _babel_format_date():

@@ -27,7 +27,7 @@ from newsletter.errors import ERROR, Problem
 from newsletter.fsutil import write_atomic
 from newsletter.model.issue import Block, Issue
 from newsletter.project import Project
-from newsletter.render.dates import french_date
+from newsletter.render.dates import french_date, publication_time
 from newsletter.render.email import preheader_of
 from newsletter.render.feed import Channel, FeedItem, render_feed
 from newsletter.render.blocks import IssueBlocks
@@ -44,7 +44,6 @@ INDEX_FILE = "index.html"
 STYLE_FILE = "style.css"
 AGENDA_PATH = "calendars/agenda.ics"
 SUMMARY_LENGTH = 280
-PUBLICATION_HOUR = dt.time(8, 0)  # the same instant as the email's Date (build.publication_time)
 
 
 @dataclass(frozen=True)
@@ -240,8 +239,8 @@ class Site:
         return re.sub(r"^https?://", "webcal://", self.agenda)
 
 
-def publication_time(entry: ArchiveEntry, settings: Settings) -> dt.datetime:
-    return dt.datetime.combine(entry.day, PUBLICATION_HOUR, tzinfo=settings.tz)
+def entry_time(entry: ArchiveEntry, settings: Settings) -> dt.datetime:
+    return publication_time(entry.day, settings.tz)
 
 
 def render_archive(env: jinja2.Environment, settings: Settings, entries: list[ArchiveEntry]) -> dict[str, str]:
@@ -282,7 +281,7 @@ def _issue_item(settings: Settings, entry: ArchiveEntry) -> FeedItem:
     return FeedItem(
         title=entry.heading,
         link=entry.url,
-        published=publication_time(entry, settings),
+        published=entry_time(entry, settings),
         summary=entry.summary,
         content_html=entry.content,
         categories=tuple(titles.get(section["key"], section["title"]) for section in entry.sections),
@@ -294,7 +293,7 @@ def _section_item(settings: Settings, entry: ArchiveEntry, section: dict) -> Fee
     return FeedItem(
         title=f"n°{entry.number} – {heading}",
         link=f"{entry.url}#{section['key']}",
-        published=publication_time(entry, settings),
+        published=entry_time(entry, settings),
         summary=section["summary"] or entry.summary,
         content_html=section["html"],
         categories=(section["title"],),

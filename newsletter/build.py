@@ -37,7 +37,7 @@ from newsletter.render import eml
 from newsletter.render.blocks import IssueBlocks
 from newsletter.render.dates import publication_time
 from newsletter.render.email import GMAIL_CLIP_BYTES, EmailParts, RenderError, render_email
-from newsletter.render.personalize import personalize
+from newsletter.render.personalize import FALLBACK_GREETING, personalize
 from newsletter.render.templates import fingerprint
 from newsletter.render.web import archive_entry_files, write_archive, write_archive_entry
 
@@ -45,7 +45,6 @@ MANIFEST = ".build-manifest.json"
 MODEL_CACHE = ".build-models.pickle"
 EMAIL_DIR = "email"
 EMAIL_SUFFIXES = (".mjml", ".html", ".txt", ".eml")
-PREVIEW_GREETING = "Bonjour,"
 PARALLEL_FROM = 16  # below this many issues to render, a process pool costs more than it saves
 
 
@@ -203,7 +202,7 @@ def write_email(project: Project, issue: Issue, dist: Path, blocks: IssueBlocks 
     except RenderError as error:
         return [Problem(issue.path, 1, ERROR, str(error))]
     settings = project.settings
-    html, text = personalize(parts, issue.greeting or PREVIEW_GREETING, settings.unsubscribe_url)
+    html, text = personalize(parts, issue.greeting or FALLBACK_GREETING, settings.unsubscribe_url)
     sender = Address(settings.sender_name, addr_spec=settings.sender_address)
     message = eml.compose(
         subject=parts.subject,

@@ -11,6 +11,7 @@ from typing import Protocol
 
 GREETING_MARK = "%%GREETING%%"
 UNSUBSCRIBE_MARK = "%%UNSUBSCRIBE_URL%%"
+FALLBACK_GREETING = "Bonjour,"  # for an issue that opens with no greeting of its own
 
 
 class _Parts(Protocol):

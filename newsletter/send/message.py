@@ -25,13 +25,12 @@ from types import SimpleNamespace
 from urllib.parse import quote
 
 from newsletter.errors import NewsletterError
-from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_MARK, personalize
+from newsletter.render.personalize import FALLBACK_GREETING, GREETING_MARK, UNSUBSCRIBE_MARK, personalize
 from newsletter.send.config import SendingConfig
 from newsletter.send.tokens import TEST_ID, make_token, message_digest
 from newsletter.subscribers.addresses import AddressError, normalize_address
 
 TEST_PREFIX = "[TEST] "
-DEFAULT_GREETING = "Bonjour,"
 
 
 class MessageError(NewsletterError):
@@ -83,7 +82,7 @@ class MessageFactory:
         self.text_part = _EncodedPart("plain", letter.text, b"\r\n--" + boundary + b"\r\n")
         self.html_part = _EncodedPart("html", letter.html, b"\r\n--" + boundary + b"\r\n")
         self.closing = b"\r\n--" + boundary + b"--\r\n"
-        self.generic_greeting = letter.greeting or DEFAULT_GREETING
+        self.generic_greeting = letter.greeting or FALLBACK_GREETING
         self.mailto = _address(config.unsubscribe_mailto, "l’adresse de désinscription")
         if not header_safe(config.unsubscribe_url, "le lien de désinscription").isascii():
             raise MessageError(f"le lien de désinscription doit être écrit en ASCII : {config.unsubscribe_url}")

@@ -21,25 +21,25 @@ import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from email.headerregistry import Address
 from pathlib import Path
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from newsletter import code_version
 from newsletter.calendars import write_calendars
-from newsletter.errors import ERROR, WARNING, Problem
+from newsletter.errors import ERROR, WARNING, NewsletterError, Problem, SourceError
 from newsletter.fsutil import write_atomic
 from newsletter.model.issue import Issue
 from newsletter.parse.issue import parse_issue
 from newsletter.project import Project, flag_duplicate_numbers
-from newsletter.render import eml
 from newsletter.render.blocks import IssueBlocks
 from newsletter.render.dates import publication_time
 from newsletter.render.email import GMAIL_CLIP_BYTES, EmailParts, RenderError, render_email
 from newsletter.render.personalize import FALLBACK_GREETING, personalize
 from newsletter.render.templates import fingerprint
 from newsletter.render.web import archive_entry_files, write_archive, write_archive_entry
+from newsletter.send.config import sending_config
+from newsletter.send.message import Letter, preview_message
 
 MANIFEST = ".build-manifest.json"
 MODEL_CACHE = ".build-models.pickle"
@@ -197,38 +197,45 @@ def _render_one(project: Project, issue: Issue, dist: Path) -> list[Problem]:
 
 def write_email(project: Project, issue: Issue, dist: Path, blocks: IssueBlocks | None = None) -> list[Problem]:
     """The four files of an issue's email; the .eml is a preview with generic personal details."""
+    settings = project.settings
     try:
-        parts = render_email(project.settings, issue, project.root, blocks)
+        parts = render_email(settings, issue, project.root, blocks)
+        preview = preview_message(sending_config(settings, project.root), letter_of(project, issue, parts))
     except RenderError as error:
         return [Problem(issue.path, 1, ERROR, str(error))]
-    settings = project.settings
+    except SourceError as error:  # a bad [sending] setting
+        return [Problem.from_error(error)]
+    except NewsletterError as error:  # a sender address that cannot be written in a header
+        return [Problem(settings.path or project.root, 1, ERROR, str(error))]
     html, text = personalize(parts, issue.greeting or FALLBACK_GREETING, settings.unsubscribe_url)
-    sender = Address(settings.sender_name, addr_spec=settings.sender_address)
-    message = eml.compose(
-        subject=parts.subject,
-        sender=sender,
-        to=sender,
-        reply_to=Address(addr_spec=settings.reply_to) if settings.reply_to else None,
-        html=html,
-        text=text,
-        date=publication_time(issue.date, settings.tz),
-        message_id=f"<{issue.slug}.preview@{sender.domain}>",
-    )
     base = dist / EMAIL_DIR / issue.slug
     write_atomic(base.with_suffix(".mjml"), parts.mjml)
     write_atomic(base.with_suffix(".html"), html)
     write_atomic(base.with_suffix(".txt"), text)
-    write_atomic(base.with_suffix(".eml"), eml.to_bytes(message))
+    write_atomic(base.with_suffix(".eml"), preview)
     return [clip_warning(issue.path, parts)] if parts.html_bytes > GMAIL_CLIP_BYTES else []
+
+
+def letter_of(project: Project, issue: Issue, parts: EmailParts) -> Letter:
+    """What sending needs of a rendered issue (the same for the preview and the real thing)."""
+    return Letter(
+        number=issue.number,
+        date=publication_time(issue.date, project.settings.tz),
+        subject=parts.subject,
+        html=parts.html,
+        text=parts.text,
+        greeting=issue.greeting,
+    )
 
 
 def email_files(dist: Path, slug: str) -> list[Path]:
     return [(dist / EMAIL_DIR / slug).with_suffix(suffix) for suffix in EMAIL_SUFFIXES]
 
 
-def clip_warning(path: Path, parts: EmailParts) -> Problem:
+def clip_warning(path: Path, parts: EmailParts, severity: str = WARNING) -> Problem:
+    """A warning for the build (the files are still written); `check` and `send` make it an error."""
     size = parts.html_bytes / 1024
-    return Problem(path, 1, WARNING, f"l’email fait {size:.0f} Ko de HTML : Gmail le coupera au-delà de 102 Ko")
+    return Problem(path, 1, severity, f"l’email fait {size:.0f} Ko de HTML : Gmail le coupera au-delà de 102 Ko")
 
 
 ISSUE_OUTPUTS: list[IssueOutput] = [

@@ -43,10 +43,15 @@ class Project:
         """Every issue without errors, in number order."""
         return sorted((p.issue for p in self.parse_all() if p.issue and not p.errors), key=lambda i: i.number)
 
+    @staticmethod
+    def is_issue(parsed: ParsedIssue, number: int) -> bool:
+        """Whether `parsed` is issue `number`: by its front matter, or by its file name when broken."""
+        return bool(parsed.issue and parsed.issue.number == number or _names(parsed.path, number))
+
     def issue(self, number: int) -> Issue:
         """The issue with this number, or a SourceError saying why it cannot be had."""
         for parsed in self.parse_all():
-            if parsed.issue and parsed.issue.number == number or _names(parsed.path, number):
+            if self.is_issue(parsed, number):
                 if parsed.errors:
                     first = parsed.errors[0]
                     raise SourceError(first.path, first.line or None, first.message)

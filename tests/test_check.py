@@ -81,9 +81,12 @@ def test_errors_and_warnings_of_several_files_together(make_project) -> None:
     assert "2 erreur(s), 3 avertissement(s)" in out
 
 
-def test_an_email_over_gmail_clipping_is_a_warning(make_project) -> None:
+def test_an_email_over_gmail_clipping_is_an_error_for_check_and_a_warning_for_build(make_project) -> None:
+    """Clipped, the email loses its end and its unsubscribe link: never sent, but still previewable."""
     paragraphs = "\n\n".join(f"Paragraphe {n} " + "avec un peu de texte " * 30 for n in range(250))
     root = make_project({"issues/001.md": issue_text("## Édito\n\n" + paragraphs)})
     result = run_check(root)
-    assert result.exit_code == 0
-    assert "Gmail le coupera au-delà de 102 Ko" in result.output
+    assert result.exit_code == 1
+    assert "erreur : l’email fait" in result.output and "Gmail le coupera au-delà de 102 Ko" in result.output
+    built = CliRunner().invoke(cli, ["build", "-C", str(root)])
+    assert built.exit_code == 0 and "attention : l’email fait" in built.output

@@ -148,6 +148,10 @@ def test_eml_is_multipart_alternative_text_then_html(repo_build: Path) -> None:
     assert message["Subject"] == "Territoires Pilotes n°1 – Comprendre, réfléchir, agir"
     assert message["Date"] == "Thu, 31 Mar 2022 08:00:00 +0200"
     assert message["Message-ID"] == "<001.preview@example.org>"
+    # made by the sending's own builder: the list headers a subscriber's copy carries are there too
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Unsubscribe"].startswith("<https://example.org/territoires-pilotes/desinscription/>")
+    assert message["List-Id"] == "Territoires Pilotes <territoires-pilotes.example.org>"
 
 
 def test_personalize_fills_marks_and_escapes_html(seed_parts) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import os
 import shutil
@@ -15,6 +16,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from support.smtp import FaultyHandler, SMTPServer, free_port
 
+from newsletter.cli import cli
 from newsletter.cli.send import send, status
 from newsletter.cli.subscribers import subscribers
 from newsletter.send import Journal
@@ -75,7 +77,8 @@ def test_send_to_the_outbox_then_status_then_nothing_twice(tmp_path):
     other = parse(next(f for f in files if addresses[1] in f.name).read_bytes())
     assert "Bonjour à toutes et à tous," in other.get_body(("plain",)).get_content()
     assert other["Subject"] == "Territoires Pilotes n°1 – Comprendre, réfléchir, agir"
-    assert other["Date"] == "Thu, 31 Mar 2022 08:00:00 +0200"
+    # the issue is dated 2022, the message is dated when it was handed over
+    assert abs(other["Date"].datetime - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=10)
     report = invoke(status, "-C", root, "1")
     assert report.exit_code == 0 and "4 destinataire(s)" in report.output and "envoyés" in report.output
     again = invoke(send, "-C", root, "1")
@@ -188,3 +191,59 @@ def test_a_send_killed_mid_way_resumes_without_sending_twice(tmp_path):
     assert handler.counts() == {address: 1 for address in addresses}
     journal = Journal(open_database(root / "subscribers.sqlite3"), 1)
     assert journal.counts()["sent"] == count
+
+
+# The gate, and what the editor is shown before the list gets it ----------------------------------
+
+
+def test_the_imported_seed_letter_is_refused_with_each_error_at_its_line(tmp_path):
+    """`import` leaves « À COMPLÉTER » session stubs: `check` calls them errors, so `send` refuses."""
+    root = make_sending_project(tmp_path)
+    (root / "issues" / "001-comprendre-reflechir-agir.md").unlink()
+    seed = ROOT / "tests" / "data" / "seeds" / "000_962585268f068bc6.txt"
+    imported = invoke(cli, "import", "-C", root, seed, "--number", "1")
+    assert imported.exit_code == 0, imported.output
+    subscribe(root, 3)
+    checked = invoke(cli, "check", "-C", root)
+    assert checked.exit_code == 1
+    errors = [line for line in checked.output.splitlines() if ": erreur : " in line]
+    result = invoke(send, "-C", root, "1", "-y")
+    assert result.exit_code == 1
+    assert "envoi refusé : " in result.output and f"{len(errors)} erreur(s)" in result.output
+    for line in errors:  # each error as `newsletter check` words it, with its file and line
+        assert line in result.output
+    assert not (root / "outbox").exists()
+    assert invoke(status, "-C", root, "1").output.startswith("Numéro 1 : pas encore envoyé.")
+    test = invoke(send, "-C", root, "1", "--to", "moi@example.org")  # a test send is how one looks at it
+    assert test.exit_code == 0, test.output
+
+
+def test_a_date_that_contradicts_its_weekday_blocks_the_send_but_not_the_other_issues(tmp_path):
+    root = make_sending_project(tmp_path)
+    sample = root / "issues" / "001-comprendre-reflechir-agir.md"
+    broken = root / "issues" / "002-autre.md"
+    text = sample.read_text(encoding="utf-8").replace("number: 1", "number: 2", 1)
+    broken.write_text(text.replace("jeudi 07 avril", "mardi 07 avril", 1), encoding="utf-8")
+    subscribe(root, 2)
+    refused = invoke(send, "-C", root, "2")
+    assert refused.exit_code == 1 and f"{broken}:" in refused.output and "mardi" in refused.output
+    assert "envoi refusé : 1 erreur(s) dans le numéro 2" in refused.output
+    sent = invoke(send, "-C", root, "1")  # issue 2's error does not concern issue 1
+    assert sent.exit_code == 0, sent.output
+    assert "2 envoyés" in sent.output
+
+
+def test_the_editor_sees_subject_preheader_sender_recipients_and_size_before_sending(tmp_path):
+    root = make_sending_project(tmp_path)
+    subscribe(root, 3)
+    result = invoke(send, "-C", root, "1")
+    assert result.exit_code == 0, result.output
+    shown = dict(line.split(" : ", 1) for line in result.output.splitlines()[:7] if " : " in line)
+    shown = {key.strip(): value for key, value in shown.items()}
+    assert shown["Sujet"] == "Territoires Pilotes n°1 – Comprendre, réfléchir, agir"
+    assert shown["Expéditeur"] == "Territoires Audacieux <lettre@example.org>"
+    assert shown["Destinataires"] == "3"
+    built = [f for f in (root / "outbox" / "001").glob("*.eml")]
+    size = round(built[0].stat().st_size / 1024)
+    assert abs(int(shown["Taille"].split()[0]) - size) <= 1
+    assert shown["Accroche"] and shown["Avertissements"].strip().isdigit()

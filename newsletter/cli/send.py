@@ -37,7 +37,8 @@ def send(project_dir: Path, issue: int, test_to: tuple[str, ...], transport: str
     project = open_project(project_dir)
     config = sending_config(project.settings, project.root)
     kind = transport or config.transport
-    letter, the_issue = _letter(project, issue)
+    warnings = [] if test_to else _gate(project, issue)
+    letter, the_issue, parts = _letter(project, issue)
     store = open_store(config)
     try:
         if test_to:
@@ -51,33 +52,57 @@ def send(project_dir: Path, issue: int, test_to: tuple[str, ...], transport: str
         if sender.summary.recovered:
             click.echo(f"{sender.summary.recovered} message(s) étaient en cours d’envoi quand l’envoi précédent "
                        "s’est arrêté : marqués incertains.", err=True)
+        if total:
+            _describe(config, parts, sender, total, kind, len(warnings))
         if total and kind == "smtp" and not yes:
-            _confirm(f"Envoyer le numéro {issue} à {total} adresse(s) par {config.smtp.host}:{config.smtp.port} ?")
+            _confirm(f"Envoyer le numéro {issue} à {total} adresse(s) ?")
         summary = _run_with_progress(sender, total, kind)
         _report(store, issue, summary)
     finally:
         store.db.close()
 
 
+def _gate(project, number: int) -> list:
+    """The checks of `newsletter check` on this issue: any error refuses the send; returns the warnings."""
+    from newsletter.check import check
+
+    problems = check(project, only=number)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    errors = sum(1 for problem in problems if problem.is_error)
+    if errors:
+        raise Failure(f"envoi refusé : {errors} erreur(s) dans le numéro {number} (voir ci-dessus, "
+                      "ou « newsletter check »). Corrigez-les, puis relancez l’envoi.")
+    return problems
+
+
+def _describe(config, parts, sender, total: int, kind: str, warnings: int) -> None:
+    """What the subscribers will see, before they see it."""
+    size = len(sender.factory.build(sender.factory.sample_recipient()).data)
+    where = f"SMTP {config.smtp.host}:{config.smtp.port}" if kind == "smtp" else f"boîte d’envoi {config.outbox}"
+    shown = {
+        "Sujet": sender.factory.subject,
+        "Accroche": parts.preheader,
+        "Expéditeur": f"{config.sender_name} <{config.sender_address}>",
+        "Destinataires": str(total),
+        "Taille": f"{size / 1024:.0f} Ko par message ({len(parts.html.encode()) / 1024:.0f} Ko de HTML)",
+        "Transport": where,
+        "Avertissements": str(warnings),
+    }
+    lines = [f"{label:<14} : {value}" for label, value in shown.items()]
+    click.echo("\n".join(lines), err=True)
+
+
 def _letter(project, number: int):
-    from newsletter.render.dates import publication_time
+    from newsletter.build import letter_of
     from newsletter.render.email import RenderError, render_email
-    from newsletter.send import Letter
 
     issue = project.issue(number)
     try:
         parts = render_email(project.settings, issue, project.root)
     except RenderError as error:
         raise Failure(f"{issue.path}: {error}") from error
-    letter = Letter(
-        number=issue.number,
-        date=publication_time(issue.date, project.settings.tz),
-        subject=parts.subject,
-        html=parts.html,
-        text=parts.text,
-        greeting=issue.greeting,
-    )
-    return letter, issue
+    return letter_of(project, issue, parts), issue, parts
 
 
 def _send_test(config, store, letter, kind: str, addresses: tuple[str, ...]) -> None:

@@ -1,13 +1,19 @@
 """One message per subscriber, from an issue rendered once.
 
-The headers that are the same for every subscriber (From, Reply-To, Subject, Date, List-Id…)
-are made once per issue by the standard `email` package, and so is the quoted-printable encoding of
+This is the one MIME builder: the `.eml` preview of `newsletter build` and every message sent come
+from it, so what the editor previews is what subscribers get. The headers that are the same for
+every subscriber (From, Reply-To, Subject, List-Id…) are made once per issue by the standard `email`
+package (folded, RFC 2047 encoded-words of at most 75 characters), and so is the quoted-printable encoding of
 the text and HTML parts: each part is cut at its personal marks (`newsletter.render.personalize`)
 and every piece between them is encoded once, ending in a soft line break. Per subscriber, only the
 greeting and the unsubscribe link are escaped (by `personalize` itself, applied to the marks alone),
 encoded and slotted in; the decoded parts are exactly `personalize(parts, greeting, url)`.
 Building a whole `EmailMessage` per subscriber costs ~4.5 ms for a 45 KB issue, more than sending
 it; this costs a few tens of microseconds. `tests/test_send.py` parses the result with `email`.
+
+`Date:` is the instant the message is built, just before it is handed over (`clock`), never the
+issue's date: a message dated years back sorts among old mail and counts against us with spam
+filters. Only the preview, which must be the same bytes at every build, passes a fixed clock.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 from types import SimpleNamespace
+from typing import Callable
 from urllib.parse import quote
 
 from newsletter.errors import NewsletterError
@@ -42,7 +50,7 @@ class Letter:
     """What `send/` needs of an issue, rendered once: `html` and `text` still hold the personal marks."""
 
     number: int
-    date: dt.datetime
+    date: dt.datetime  # the publication instant: the preview's Date, and the clock's time zone
     subject: str
     html: str
     text: str
@@ -72,9 +80,21 @@ def header_safe(value: str, what: str) -> str:
 class MessageFactory:
     """Builds the message of each subscriber for one letter; made once per send."""
 
-    def __init__(self, config: SendingConfig, letter: Letter, secret: str, *, test: bool = False):
-        self.config, self.letter, self.secret, self.test = config, letter, secret, test
-        subject = (TEST_PREFIX if test else "") + header_safe(letter.subject, "le sujet")
+    def __init__(
+        self,
+        config: SendingConfig,
+        letter: Letter,
+        secret: str,
+        *,
+        test: bool = False,
+        preview: bool = False,
+    ):
+        self.config, self.letter, self.secret, self.test, self.preview = config, letter, secret, test, preview
+        zone = letter.date.tzinfo
+        self.clock: Callable[[], dt.datetime] = (
+            (lambda: letter.date) if preview else (lambda: dt.datetime.now(zone).replace(microsecond=0))
+        )
+        self.subject = subject = (TEST_PREFIX if test else "") + header_safe(letter.subject, "le sujet")
         self.domain = normalize_address(config.sender_address).rpartition("@")[2]
         self.boundary = "=_" + hashlib.sha256(f"{letter.number}:{letter.html}".encode()).hexdigest()[:32]
         self.head = self._common_headers(subject)
@@ -96,22 +116,29 @@ class MessageFactory:
         )
         if config.reply_to:
             message["Reply-To"] = _address(config.reply_to, "l’adresse de réponse")
-        message["Subject"] = subject
-        message["Date"] = format_datetime(self.letter.date)
         message["List-Id"] = f"{header_safe(config.list_name, 'le nom de la lettre')} <{header_safe(config.list_id, 'List-Id')}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message["MIME-Version"] = "1.0"
         message["Content-Type"] = f'multipart/alternative; boundary="{self.boundary}"'
-        return b"".join(SMTP.fold_binary(name, value) for name, value in message.items())
+        head = b"".join(SMTP.fold_binary(name, value) for name, value in message.items())
+        return head + b"Subject: " + text_header("Subject", subject) + b"\r\n"
+
+    def sample_recipient(self) -> Recipient:
+        """A typical subscriber, to show the editor the size of a message before sending."""
+        return Recipient(TEST_ID, self.config.sender_address, self.config.sender_name)
 
     def token(self, recipient: Recipient) -> str:
         return make_token(self.secret, recipient.id, "" if recipient.id == TEST_ID else recipient.address)
 
     def unsubscribe_url(self, token: str) -> str:
         base = self.config.unsubscribe_url
+        if self.preview:  # the same link as the .html and .txt files beside the preview
+            return base
         return f"{base}{'&' if '?' in base else '?'}token={token}"
 
     def message_id(self, recipient: Recipient) -> str:
+        if self.preview:
+            return f"<{self.letter.number:03d}.preview@{self.domain}>"
         if self.test:  # a test must not be hidden by mail clients as a copy of the previous test
             return make_msgid("test", domain=self.domain)
         digest = message_digest(self.secret, self.config.list_id, self.letter.number, recipient.address)
@@ -129,13 +156,50 @@ class MessageFactory:
         head = b"".join(
             (
                 self.head,
-                b"To: ", formataddr((name, address), charset="utf-8").encode("ascii"), b"\r\n",
+                b"Date: ", format_datetime(self.clock()).encode("ascii"), b"\r\n",
+                b"To: ", mailbox_header(name, address), b"\r\n",
                 b"Message-ID: ", message_id.encode("ascii"), b"\r\n",
                 b"List-Unsubscribe: <", url.encode("ascii"), b">,\r\n <", mailto.encode("ascii"), b">\r\n",
             )
         )
         body = self.text_part.fill(values["text"]) + self.html_part.fill(values["html"]) + self.closing
         return Message(address, message_id, head + body)
+
+
+PREVIEW_SECRET = "aperçu"  # signs nothing real: the preview's links must stay the same at every build
+
+
+def preview_message(config: SendingConfig, letter: Letter) -> bytes:
+    """The `.eml` preview of `newsletter build`: the message a subscriber without a name would get,
+    addressed to the sender, dated at the publication instant so the build stays reproducible, its
+    unsubscribe link without a token (as in the `.html` and `.txt` files beside it)."""
+    factory = MessageFactory(config, letter, PREVIEW_SECRET, preview=True)
+    return factory.build(Recipient(TEST_ID, config.sender_address)).data
+
+
+def text_header(name: str, value: str) -> bytes:
+    """An unstructured header value folded in lines of at most 78 characters, RFC 2047 encoded
+    when it is not ASCII (the `email` package's own folder writes 76-character encoded-words)."""
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    return Header(value, charset, maxlinelen=76, header_name=name).encode(linesep="\r\n").encode("ascii")
+
+
+_ATOM_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]{1,60}")
+
+
+def mailbox_header(name: str, address: str) -> bytes:
+    """`Name <address>` as a header value of ASCII lines of at most 78 characters.
+
+    A plain short name is written as is; any other is RFC 2047 encoded in words of at most 75
+    characters, folded over as many lines as it takes (a 200-emoji name gives a dozen short lines
+    rather than one of 1,100 octets, which RFC 5322 forbids and strict servers refuse).
+    """
+    if not name:
+        return address.encode("ascii")
+    if _ATOM_NAME.fullmatch(name):
+        return formataddr((name, address)).encode("ascii")
+    words = Header(name, "utf-8", maxlinelen=76, header_name="To").encode(linesep="\r\n")
+    return f"{words}\r\n <{address}>".encode("ascii")
 
 
 _SPLIT = re.compile(f"({re.escape(GREETING_MARK)}|{re.escape(UNSUBSCRIBE_MARK)})")

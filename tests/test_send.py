@@ -306,16 +306,17 @@ def test_messages_received_by_the_server_parse_and_carry_everything(tmp_path, db
         assert verify_token(SECRET, token, subscriber.address) and token.startswith(f"{subscriber.id}.")
 
 
-def test_temporary_refusals_past_the_retry_limit_stay_deferred(tmp_path, db_path):
+def test_temporary_refusals_are_retried_then_given_up_past_the_retry_limit(tmp_path, db_path):
     store = populate(db_path, 5)
     handler = FaultyHandler(defer={address(2)})
     with SMTPServer(handler) as server:
         config = dataclasses.replace(make_config(tmp_path, server.port), retries=2)
         summary = run(config, store)
-    rows = Journal(store.db, 3).rows(("deferred",))
-    assert [(r.address, r.attempts) for r in rows] == [(address(2), 3)]
-    assert rows[0].reply.startswith("451")
-    assert summary.waiting == 1 and not summary.complete
+    assert not Journal(store.db, 3).rows(("deferred",))
+    [row] = Journal(store.db, 3).rows(("failed",))
+    assert (row.address, row.attempts) == (address(2), 3)  # the first try and two retries
+    assert row.reply.startswith("abandonné après 3 essais : 451")
+    assert summary.waiting == 0 and summary.complete
     assert len(handler.counts()) == 4
 
 

@@ -57,7 +57,7 @@ def send(project_dir: Path, issue: int, test_to: tuple[str, ...], transport: str
         if total and kind == "smtp" and not yes:
             _confirm(f"Envoyer le numéro {issue} à {total} adresse(s) ?")
         summary = _run_with_progress(sender, total, kind)
-        _report(store, issue, summary)
+        _report(store, issue, summary, config.unknown, project.settings.tz)
     finally:
         store.db.close()
 
@@ -148,31 +148,45 @@ def _run_with_progress(sender, total: int, kind: str):
         return sender.run(progress)
 
 
-def _report(store, issue: int, summary) -> None:
+TEMPFAIL = 75  # EX_TEMPFAIL (sysexits.h): messages wait for a later attempt; a scheduled rerun settles them
+
+
+def _report(store, issue: int, summary, unknown_policy: str, tz) -> None:
+    """The summary line, the problem rows, and the exit status a scheduler reads (docs/redaction.md)."""
     from newsletter.send import Journal
     from newsletter.send.journal import LABELS
 
-    outcomes = summary.outcomes
+    outcomes, counts = summary.outcomes, summary.counts
     rate = outcomes["sent"] / summary.elapsed if summary.elapsed > 0 else 0
-    parts = [f"{outcomes[status]} {LABELS[status]}" for status in ("sent", "failed", "deferred", "unknown")]
+    parts = [f"{outcomes[status]} {LABELS[status]}" for status in ("sent", "failed")]
+    parts += [f"{counts.get(status, 0)} {LABELS[status]}" for status in ("deferred", "unknown")]
     click.echo(f"Numéro {issue} : {', '.join(parts)} en {summary.elapsed:.0f} s ({rate:.0f} messages/s).")
     _print_problems(Journal(store.db, issue))
-    counts = summary.counts
-    if summary.error:
+    if summary.error and not summary.temporary:
         raise Failure(f"envoi arrêté : {summary.error}. Relancez la même commande pour reprendre.")
     if summary.interrupted:
         raise Failure(f"envoi interrompu : {summary.waiting} message(s) en attente. "
                       "Relancez la même commande pour reprendre.")
+    if summary.error:
+        raise _later(f"envoi suspendu : {summary.error}. {summary.waiting} message(s) attendent : relancez la même "
+                     "commande plus tard (ou laissez le minuteur le faire).")
     if counts.get("deferred"):
-        raise Failure(f"{counts['deferred']} message(s) différés par le serveur (4xx) après toutes les tentatives : "
-                      "relancez la même commande plus tard.")
-    if counts.get("unknown"):
-        raise Failure(f"{counts['unknown']} message(s) incertains : le serveur les a peut-être reçus. "
-                      "Relancez avec --resend-unknown pour les renvoyer.")
+        when = summary.next_due.astimezone(tz).strftime("%d/%m à %H:%M") if summary.next_due else "bientôt"
+        raise _later(f"{counts['deferred']} message(s) différés par le serveur (4xx) : nouvel essai possible le {when}. "
+                     "Relancez la même commande à partir de là (ou laissez le minuteur le faire).")
+    if counts.get("unknown") and unknown_policy == "hold":
+        click.echo(f"{counts['unknown']} message(s) incertains, gardés de côté : le serveur les a peut-être reçus. "
+                   "Pour les renvoyer : --resend-unknown (ou [sending] unknown = \"resend\").", err=True)
     if not summary.total and not sum(counts.values()):
         click.echo("Aucun abonné : importez-les avec « newsletter subscribers import FICHIER.csv ».")
     elif not summary.total:
-        click.echo("Rien à envoyer : chaque abonné a déjà reçu ce numéro (voir newsletter status).")
+        click.echo("Rien à envoyer maintenant : chaque abonné a reçu ce numéro ou attend son tour (voir newsletter status).")
+
+
+def _later(message: str) -> Failure:
+    failure = Failure(message)
+    failure.exit_code = TEMPFAIL
+    return failure
 
 
 def _print_problems(journal) -> None:

@@ -46,12 +46,14 @@ def new_sender(
     folder = config.outbox / f"{letter.number:03d}"
     smtp = kind == "smtp"
     return Sender(
-        Journal(store.db, letter.number),
+        Journal(store.db, letter.number, retries=config.retries, backoff=config.backoff),
         factory,
         transports(config, kind, folder),
         connections=config.smtp.connections if smtp else 1,
         rate=config.smtp.rate if smtp else 0.0,
-        retries=config.retries,
-        backoff=config.backoff,
-        resend_unknown=resend_unknown,
+        domains=dict(config.domains) if smtp else {},
+        wait=config.wait,
+        reconnect=config.reconnect,
+        reconnect_delay=config.reconnect_delay,
+        resend_unknown=resend_unknown or config.unknown == "resend",
     )

@@ -5,11 +5,18 @@
 transport = "outbox"          # or "smtp"
 outbox = "outbox"             # folder of .eml files, relative to the project
 database = "subscribers.sqlite3"
-retries = 3                   # new attempts for a temporary refusal (4xx), per run
-backoff = 60                  # seconds before the first retry, doubled at each round
+retries = 5                   # new attempts for a temporary refusal (4xx), over every run; then it fails
+backoff = 300                 # seconds before the first retry, doubled at each one (5, 10, 20, 40, 80 min)
+wait = 120                    # a run waits for a retry due within this many seconds; later ones: next run
+reconnect = 3                 # new attempts when the server cannot be reached (refused, 421 greeting)
+reconnect_delay = 5           # seconds before the first, doubled at each one
+unknown = "hold"              # messages maybe delivered (connection cut after sending): "hold" or "resend"
 secret = ""                   # signs unsubscribe links; NEWSLETTER_SECRET wins; else one is generated
 unsubscribe_mailto = ""       # address of the mailto unsubscribe (default: the sender)
 list_id = ""                  # List-Id (default: from the letter's name and the site's domain)
+
+[sending.domains."orange.fr"] # a pace per recipient domain, on top of [smtp] rate; "*": every other one
+rate = "30/min"               # "N/s", "N/min", "N/h" or "N/jour"
 
 [smtp]
 host = "localhost"
@@ -29,12 +36,13 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from newsletter.errors import SourceError
+from newsletter.send.ratelimit import parse_rate
 from newsletter.settings import SETTINGS_FILE, Settings
 
 SECRET_ENV = "NEWSLETTER_SECRET"
@@ -72,16 +80,23 @@ class SendingConfig:
     database: Path
     outbox: Path
     transport: str = "outbox"
-    retries: int = 3
-    backoff: float = 60.0
+    retries: int = 5
+    backoff: float = 300.0
+    wait: float = 120.0
+    reconnect: int = 3
+    reconnect_delay: float = 5.0
+    unknown: str = "hold"
+    domains: Mapping[str, float] = field(default_factory=dict)  # messages per second, per recipient domain
     secret: str | None = None
     smtp: SmtpConfig = SmtpConfig()
 
 
 _SENDING_KEYS = {
     "transport": str, "outbox": str, "database": str, "retries": int, "backoff": (int, float),
-    "secret": str, "unsubscribe_mailto": str, "list_id": str,
+    "wait": (int, float), "reconnect": int, "reconnect_delay": (int, float), "unknown": str,
+    "secret": str, "unsubscribe_mailto": str, "list_id": str, "domains": dict,
 }
+UNKNOWN_POLICIES = ("hold", "resend")
 _SMTP_KEYS = {
     "host": str, "port": int, "security": str, "username": str, "password_env": str,
     "timeout": (int, float), "connections": int, "rate": (int, float), "cafile": str,
@@ -97,9 +112,12 @@ def sending_config(settings: Settings, root: Path) -> SendingConfig:
     transport = sending.get("transport", "outbox")
     if transport not in TRANSPORTS:
         raise _error(path, "transport", f"transport inconnu « {transport} » (outbox ou smtp)")
-    for key, low in (("retries", 0), ("backoff", 0)):
-        if sending.get(key, 0) < low:
+    for key in ("retries", "backoff", "wait", "reconnect", "reconnect_delay"):
+        if sending.get(key, 0) < 0:
             raise _error(path, key, f"« {key} » ne peut pas être négatif")
+    unknown = sending.get("unknown", "hold")
+    if unknown not in UNKNOWN_POLICIES:
+        raise _error(path, "unknown", f"« unknown » inconnu « {unknown} » (hold : les garder de côté ; resend : les renvoyer)")
     return SendingConfig(
         sender_name=settings.sender_name,
         sender_address=settings.sender_address,
@@ -111,11 +129,30 @@ def sending_config(settings: Settings, root: Path) -> SendingConfig:
         database=root / sending.get("database", "subscribers.sqlite3"),
         outbox=root / sending.get("outbox", "outbox"),
         transport=transport,
-        retries=sending.get("retries", 3),
-        backoff=float(sending.get("backoff", 60)),
+        retries=sending.get("retries", SendingConfig.retries),
+        backoff=float(sending.get("backoff", SendingConfig.backoff)),
+        wait=float(sending.get("wait", SendingConfig.wait)),
+        reconnect=sending.get("reconnect", SendingConfig.reconnect),
+        reconnect_delay=float(sending.get("reconnect_delay", SendingConfig.reconnect_delay)),
+        unknown=unknown,
+        domains=_domains(sending.get("domains", {}), path),
         secret=os.environ.get(SECRET_ENV) or sending.get("secret") or None,
         smtp=smtp,
     )
+
+
+def _domains(table: Mapping[str, Any], path: Path) -> dict[str, float]:
+    """`[sending.domains."orange.fr"] rate = "30/min"` → {"orange.fr": 0.5}; `"*"` is every other domain."""
+    rates = {}
+    for domain, entry in table.items():
+        where = f"sending.domains.\"{domain}\""
+        if not isinstance(entry, dict) or set(entry) != {"rate"}:
+            raise _error(path, "domains", f"[{where}] attend une seule clé : rate = \"30/min\"")
+        try:
+            rates[domain.lower().strip()] = parse_rate(entry["rate"])
+        except ValueError as error:
+            raise SourceError(path, _line_of(path, "rate"), f"[{where}] {error}") from None
+    return rates
 
 
 def _smtp(table: Mapping[str, Any], path: Path) -> SmtpConfig:

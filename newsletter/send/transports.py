@@ -30,7 +30,17 @@ SENT, DEFERRED, FAILED, UNKNOWN = "sent", "deferred", "failed", "unknown"
 
 
 class TransportError(NewsletterError):
-    """Nothing can be sent through this transport (French message)."""
+    """Nothing can be sent through this transport (French message).
+
+    `temporary`: the server may take messages later (a 421 greeting, a refused connection, a
+    time-out): the run backs off and tries again, then leaves the messages waiting for the next run.
+    Otherwise (a refused login, a TLS failure, an outbox that cannot be written) only a person can
+    mend it.
+    """
+
+    def __init__(self, message: str, *, temporary: bool = False):
+        super().__init__(message)
+        self.temporary = temporary
 
 
 @dataclass(frozen=True)
@@ -109,11 +119,16 @@ class SmtpTransport:
         except smtplib.SMTPNotSupportedError as error:
             raise TransportError(f"le serveur SMTP {self.where} ne le permet pas : {error}") from None
         except smtplib.SMTPResponseException as error:
-            raise TransportError(f"le serveur SMTP {self.where} refuse la connexion : {_reply(error)}") from None
+            raise TransportError(
+                f"le serveur SMTP {self.where} refuse la connexion : {_reply(error)}",
+                temporary=400 <= error.smtp_code < 500,
+            ) from None
         except (ssl.SSLError, ssl.CertificateError) as error:
             raise TransportError(f"échec TLS avec le serveur SMTP {self.where} : {error}") from None
         except (OSError, smtplib.SMTPException) as error:
-            raise TransportError(f"impossible de joindre le serveur SMTP {self.where} : {_why(error)}") from None
+            raise TransportError(
+                f"impossible de joindre le serveur SMTP {self.where} : {_why(error)}", temporary=True
+            ) from None
         self.smtp = smtp
 
     def _open(self) -> smtplib.SMTP:

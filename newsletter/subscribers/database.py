@@ -48,6 +48,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX deliveries_status ON deliveries (issue, status, subscriber_id);
     """,
+    # 2 -> 3: when a deferred row may be tried again (UTC, ISO 8601), so that a rerun retries what is due.
+    """
+    ALTER TABLE deliveries ADD COLUMN next_attempt TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

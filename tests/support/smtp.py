@@ -20,6 +20,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from pathlib import Path
 from email import message_from_bytes, policy
 
@@ -39,6 +40,7 @@ class FaultyHandler:
         self.reject, self.drop_data, self.on_data = set(reject), set(drop_data), on_data
         self.lock = threading.Lock()
         self.accepted: list[tuple[str, bytes]] = []
+        self.arrivals: list[tuple[str, float]] = []  # (address, time.monotonic()) in the order accepted
         self.deferred: set[str] = set()
         self.dropped: set[str] = set()
         self.mails = self.rcpts = 0
@@ -78,6 +80,7 @@ class FaultyHandler:
                 return "250 OK (never seen by the client)"
             for rcpt in envelope.rcpt_tos:
                 self.accepted.append((rcpt, envelope.original_content))
+                self.arrivals.append((rcpt, time.monotonic()))
         return "250 2.0.0 Ok: queued"
 
     def counts(self) -> collections.Counter:
@@ -125,6 +128,38 @@ class SMTPServer:
 
     def __exit__(self, *exc) -> None:
         self.controller.stop()
+
+
+class RefusingThenServing:
+    """A relay that greets the first `refusals` connections with 421 and closes them (how rate-limiting
+    relays say « slow down »), then gives its port to a real SMTP server (`SMTPServer`)."""
+
+    def __init__(self, handler: FaultyHandler, refusals: int):
+        self.handler, self.refusals, self.port = handler, refusals, free_port()
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.greeted = 0
+        self.server: SMTPServer | None = None
+        self.thread = threading.Thread(target=self._refuse, daemon=True)
+
+    def _refuse(self) -> None:
+        while self.greeted < self.refusals:
+            connection, _ = self.listener.accept()
+            with connection:
+                connection.sendall(b"421 4.7.0 Trop de connexions, ralentissez\r\n")
+            self.greeted += 1
+        self.listener.close()
+        self.server = SMTPServer(self.handler, port=self.port).__enter__()
+
+    def __enter__(self) -> "RefusingThenServing":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.thread.is_alive():
+            self.listener.close()
+        self.thread.join(timeout=5)
+        if self.server is not None:
+            self.server.__exit__(*exc)
 
 
 def self_signed(folder: Path) -> tuple[Path, ssl.SSLContext]:

@@ -18,7 +18,7 @@ SECRET = "secret-de-test"
 
 def make_config(root: Path, port: int = 2525, **smtp) -> SendingConfig:
     tables = {
-        "sending": {"secret": SECRET, "retries": 3, "backoff": 0.01},
+        "sending": {"secret": SECRET, "retries": 3, "backoff": 0.01, "reconnect_delay": 0.01},
         "smtp": {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5, **smtp},
     }
     settings = Settings(

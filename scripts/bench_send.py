@@ -184,13 +184,13 @@ def table(rows: list[dict], connections: int, size: int) -> str:
     return "\n".join(lines)
 
 
-def write_report(report: str) -> None:
-    """Add `report` at the end of the « Sending » section, leaving the other sections as they are."""
+def write_report(report: str, section: str = SECTION, script: str = "scripts/bench_send.py") -> None:
+    """Add `report` at the end of `section`, leaving the other sections as they are."""
     text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else (
         "# Benchmarks\n\nFigures appended by the scripts in `scripts/`, newest last.\n")
-    if SECTION not in text.splitlines():
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\nWritten by `scripts/bench_send.py`, newest last.\n"
-    start = text.splitlines(keepends=True).index(SECTION + "\n")
+    if section not in text.splitlines():
+        text = text.rstrip("\n") + f"\n\n{section}\n\nWritten by `{script}`, newest last.\n"
+    start = text.splitlines(keepends=True).index(section + "\n")
     lines = text.splitlines(keepends=True)
     end = next((n for n in range(start + 1, len(lines)) if lines[n].startswith("## ")), len(lines))
     before, after = "".join(lines[:end]).rstrip("\n"), "".join(lines[end:])

@@ -38,6 +38,57 @@ def test_import_of_a_missing_file_or_without_address_column_is_one_line(tmp_path
     assert result.exit_code == 1 and result.output.startswith(f"{csv}:1: colonne d’adresse absente")
 
 
+def listed(root: Path) -> list[str]:
+    return [line.split("\t")[0] for line in run(root, "list").output.splitlines() if "\t" in line]
+
+
+def test_a_one_megabyte_line_is_one_reported_line_and_every_other_row_is_imported(tmp_path):
+    before = [f"avant{n}@example.org,Avant {n},Lyon" for n in range(3)]
+    after = [f"apres{n}@example.org,Après {n},Nantes" for n in range(3)]
+    huge = "geant@example.org," + "x" * 1_048_576 + ",Lyon"
+    csv = tmp_path / "abonnes.csv"
+    csv.write_text("\n".join(["email,name,territory", *before, huge, *after]) + "\n", encoding="utf-8")
+    result = run(tmp_path, "import", csv)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{csv}:5: ligne trop longue (1\u202f048\u202f599 caractères, 65\u202f536 au plus) ; ligne ignorée",
+        "6 ajouté(s), 0 complété(s), 0 déjà présent(s), 1 ligne(s) ignorée(s).",
+    ]
+    assert sorted(listed(tmp_path)) == sorted(line.split(",")[0] for line in before + after)
+
+
+def test_each_malformed_row_is_one_line_with_its_number_and_the_good_ones_are_imported(tmp_path):
+    rows = [
+        "email;nom;territoire",
+        "a@example.org;A;Lyon",
+        'b@example.org;"Bé;Lyon',  # a quote that never closes: it would swallow the rows below
+        "c@example.org;C;Nantes",
+        "d@example.org;D\0;Paris",
+        "e@example.org;" + "e" * 5000 + ";Paris",
+        "f@example.org;F",
+        "g@example.org;G;Lyon;en trop",
+        "h@example.org;" + "h" * 200_000 + ";Lyon",  # over the csv module's own field limit (128 KB)
+        'i@example.org;"Isabelle; dite « Isa »";Rennes',
+        'j@example.org;"J;Brest',  # the last line, without its line break
+    ]
+    csv = tmp_path / "abonnes.csv"
+    csv.write_text("\r\n".join(rows), encoding="utf-8")
+    result = run(tmp_path, "import", csv)
+    assert result.exit_code == 1
+    unclosed = "guillemet ouvert jamais refermé sur la ligne (une valeur ne peut pas contenir de retour à la ligne)"
+    assert result.output.splitlines() == [
+        f"{csv}:3: {unclosed} ; ligne ignorée",
+        f"{csv}:5: caractère nul : le fichier est-il bien un CSV, enregistré en texte ? ; ligne ignorée",
+        f"{csv}:6: valeur trop longue dans la colonne « nom » (5\u202f000 caractères, 1\u202f000 au plus) ; ligne ignorée",
+        f"{csv}:7: il manque des colonnes (2 au lieu de 3) ; ligne ignorée",
+        f"{csv}:8: trop de colonnes (4 au lieu de 3) ; ligne ignorée",
+        f"{csv}:9: ligne trop longue (200\u202f019 caractères, 65\u202f536 au plus) ; ligne ignorée",
+        f"{csv}:11: {unclosed} ; ligne ignorée",
+        "3 ajouté(s), 0 complété(s), 0 déjà présent(s), 7 ligne(s) ignorée(s).",
+    ]
+    assert sorted(listed(tmp_path)) == ["a@example.org", "c@example.org", "i@example.org"]
+
+
 def test_add_remove_list_export(tmp_path):
     assert run(tmp_path, "add", "Lea@Example.org", "--name", "Léa", "--territory", "Lyon").output == "abonné : lea@example.org\n"
     assert run(tmp_path, "add", "paul@example.org").exit_code == 0

@@ -106,7 +106,7 @@ def _letter(project, number: int):
 
 
 def _send_test(config, store, letter, kind: str, addresses: tuple[str, ...]) -> None:
-    from newsletter.send import MessageFactory, Recipient, send_test, signing_secret, transports
+    from newsletter.send import MessageFactory, Recipient, new_signer, send_test, signing_secret, transports
     from newsletter.send.tokens import TEST_ID
     from newsletter.subscribers import normalize_address
 
@@ -115,7 +115,7 @@ def _send_test(config, store, letter, kind: str, addresses: tuple[str, ...]) -> 
         address = normalize_address(raw)
         known = store.get(address)
         recipients.append(Recipient(TEST_ID, address, known.name if known else ""))
-    factory = MessageFactory(config, letter, signing_secret(config, store), test=True)
+    factory = MessageFactory(config, letter, signing_secret(config, store), test=True, signer=new_signer(config))
     folder = config.outbox / f"{letter.number:03d}" / "test"
     outcomes = send_test(factory, transports(config, kind, folder)(), recipients)
     for recipient, outcome in zip(recipients, outcomes):

@@ -7,7 +7,7 @@ and knows no renderer; the CLI renders the issue once and hands it over.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from newsletter.send.config import SendingConfig, sending_config
 from newsletter.send.journal import Journal
@@ -16,9 +16,13 @@ from newsletter.send.sender import Sender, Summary, send_test
 from newsletter.send.transports import OutboxTransport, SmtpTransport, Transport, TransportError
 from newsletter.subscribers import SubscriberStore, open_database
 
+if TYPE_CHECKING:
+    from newsletter.send.dkim import Signer
+
 __all__ = [
     "Journal", "Letter", "MessageFactory", "Recipient", "Sender", "SendingConfig", "Summary",
-    "Transport", "TransportError", "new_sender", "open_store", "send_test", "sending_config", "transports",
+    "Transport", "TransportError", "new_sender", "new_signer", "open_store", "send_test", "sending_config",
+    "transports",
 ]
 
 
@@ -29,6 +33,15 @@ def open_store(config: SendingConfig) -> SubscriberStore:
 def signing_secret(config: SendingConfig, store: SubscriberStore) -> str:
     """The configured secret (environment, then settings), else the one generated in the database."""
     return config.secret or store.signing_secret()
+
+
+def new_signer(config: SendingConfig) -> Signer | None:
+    """The DKIM signer of one send when `[sending.dkim]` is set, else None (dkimpy loaded only then)."""
+    if config.dkim is None:
+        return None
+    from newsletter.send.dkim import Signer
+
+    return Signer(config.dkim)
 
 
 def transports(config: SendingConfig, kind: str, folder: Path) -> Callable[[], Transport]:
@@ -42,7 +55,7 @@ def new_sender(
     config: SendingConfig, store: SubscriberStore, letter: Letter, kind: str, *, resend_unknown: bool = False
 ) -> Sender:
     """A sender of `letter` to every subscriber, through `kind` ("outbox" or "smtp")."""
-    factory = MessageFactory(config, letter, signing_secret(config, store))
+    factory = MessageFactory(config, letter, signing_secret(config, store), signer=new_signer(config))
     folder = config.outbox / f"{letter.number:03d}"
     smtp = kind == "smtp"
     return Sender(

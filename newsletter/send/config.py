@@ -18,6 +18,12 @@ list_id = ""                  # List-Id (default: from the letter's name and the
 [sending.domains."orange.fr"] # a pace per recipient domain, on top of [smtp] rate; "*": every other one
 rate = "30/min"               # "N/s", "N/min", "N/h" or "N/jour"
 
+[sending.dkim]                # optional: sign each message (when the relay does not sign)
+selector = "lettre2025"       # the DNS record is <selector>._domainkey.<domain>
+domain = "example.org"        # the sender's domain, or a parent of it (DMARC alignment)
+private_key = "dkim.pem"      # RSA private key (PEM), relative to the project
+headers = ["From", "To", …]   # optional: the signed headers (default: DKIM_HEADERS)
+
 [smtp]
 host = "localhost"
 port = 587                    # default: 587 for starttls, 465 for tls, 25 for none
@@ -44,10 +50,19 @@ from urllib.parse import urlsplit
 from newsletter.errors import SourceError
 from newsletter.send.ratelimit import parse_rate
 from newsletter.settings import SETTINGS_FILE, Settings
+from newsletter.subscribers.addresses import AddressError, normalize_address
 
 SECRET_ENV = "NEWSLETTER_SECRET"
 TRANSPORTS = ("outbox", "smtp")
 SECURITIES = {"starttls": 587, "tls": 465, "none": 25}
+DKIM_HEADERS = (
+    "From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
+    "MIME-Version", "Content-Type", "Reply-To",
+)
+# RFC 6376 §5.4: headers a relay may add or rewrite; signing them breaks the signature.
+_UNSIGNABLE = {"return-path", "received", "comments", "keywords", "bcc", "resent-bcc", "dkim-signature"}
+_HEADER_NAME = re.compile(r"[!-9;-~]+")
+_SELECTOR = re.compile(r"[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*")
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,19 @@ class SmtpConfig:
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env) or None
+
+
+@dataclass(frozen=True)
+class DkimConfig:
+    """`[sending.dkim]`. The key is read when a send starts (`send.dkim.Signer`), not here: the
+    commands that never sign (`subscribers`, `serve-unsubscribe`) need not be able to read it."""
+
+    selector: str
+    domain: str
+    private_key: Path
+    source: Path  # the settings file, and the line of `private_key` in it, to locate a bad key
+    key_line: int | None
+    headers: tuple[str, ...] = DKIM_HEADERS
 
 
 @dataclass(frozen=True)
@@ -89,14 +117,17 @@ class SendingConfig:
     domains: Mapping[str, float] = field(default_factory=dict)  # messages per second, per recipient domain
     secret: str | None = None
     smtp: SmtpConfig = SmtpConfig()
+    dkim: DkimConfig | None = None
 
 
 _SENDING_KEYS = {
     "transport": str, "outbox": str, "database": str, "retries": int, "backoff": (int, float),
     "wait": (int, float), "reconnect": int, "reconnect_delay": (int, float), "unknown": str,
-    "secret": str, "unsubscribe_mailto": str, "list_id": str, "domains": dict,
+    "secret": str, "unsubscribe_mailto": str, "list_id": str, "domains": dict, "dkim": dict,
 }
 UNKNOWN_POLICIES = ("hold", "resend")
+DKIM_TABLE = "sending.dkim"
+_DKIM_KEYS = {"selector": str, "domain": str, "private_key": str, "headers": list}
 _SMTP_KEYS = {
     "host": str, "port": int, "security": str, "username": str, "password_env": str,
     "timeout": (int, float), "connections": int, "rate": (int, float), "cafile": str,
@@ -138,6 +169,7 @@ def sending_config(settings: Settings, root: Path) -> SendingConfig:
         domains=_domains(sending.get("domains", {}), path),
         secret=os.environ.get(SECRET_ENV) or sending.get("secret") or None,
         smtp=smtp,
+        dkim=_dkim(sending.get("dkim"), path, root, settings.sender_address),
     )
 
 
@@ -151,7 +183,7 @@ def _domains(table: Mapping[str, Any], path: Path) -> dict[str, float]:
         try:
             rates[domain.lower().strip()] = parse_rate(entry["rate"])
         except ValueError as error:
-            raise SourceError(path, _line_of(path, "rate"), f"[{where}] {error}") from None
+            raise _error(path, "rate", f"[{where}] {error}", where) from None
     return rates
 
 
@@ -180,6 +212,50 @@ def _smtp(table: Mapping[str, Any], path: Path) -> SmtpConfig:
     )
 
 
+def _dkim(table: Mapping[str, Any] | None, path: Path, root: Path, sender: str) -> DkimConfig | None:
+    if table is None:
+        return None
+    _checked(table, _DKIM_KEYS, DKIM_TABLE, path)
+    for key in ("selector", "domain", "private_key"):
+        if not table.get(key, "").strip():
+            raise _dkim_error(path, key if key in table else DKIM_TABLE, f"« {key} » manque dans [sending.dkim]")
+    selector = table["selector"].strip().lower()
+    if not _SELECTOR.fullmatch(selector):
+        raise _dkim_error(path, "selector", f"sélecteur DKIM invalide « {table['selector']} » (lettres, chiffres, - et .)")
+    domain = _dkim_domain(table["domain"], sender, path)
+    headers = _dkim_headers(table.get("headers", list(DKIM_HEADERS)), path)
+    key_line = _line_of(path, "private_key", DKIM_TABLE)
+    return DkimConfig(selector, domain, root / table["private_key"], path, key_line, headers)
+
+
+def _dkim_domain(value: str, sender: str, path: Path) -> str:
+    """The signing domain, refused unless DMARC can align it with the From domain (relaxed mode)."""
+    try:
+        domain = normalize_address(f"dkim@{value.strip().rstrip('.')}").rpartition("@")[2]
+    except AddressError:
+        raise _dkim_error(path, "domain", f"domaine DKIM invalide « {value} »") from None
+    try:
+        own = normalize_address(sender).rpartition("@")[2]
+    except AddressError:
+        return domain  # the sender's address is refused with its own message when a message is built
+    if domain != own and not own.endswith("." + domain) and not domain.endswith("." + own):
+        raise _dkim_error(path, "domain", f"le domaine DKIM « {domain} » n’est pas celui de l’expéditeur ({own}) "
+                          "ni un domaine parent : les destinataires (DMARC) ignoreraient la signature")
+    return domain
+
+
+def _dkim_headers(names: list[Any], path: Path) -> tuple[str, ...]:
+    if not all(isinstance(name, str) and _HEADER_NAME.fullmatch(name) for name in names):
+        raise _dkim_error(path, "headers", "« headers » dans [sending.dkim] doit être une liste de noms d’en-têtes")
+    lower = {name.lower() for name in names}
+    if "from" not in lower:
+        raise _dkim_error(path, "headers", "« headers » dans [sending.dkim] doit contenir « From » (RFC 6376)")
+    if lower & _UNSIGNABLE:
+        refused = ", ".join(sorted(lower & _UNSIGNABLE))
+        raise _dkim_error(path, "headers", f"en-têtes à ne pas signer dans [sending.dkim] : {refused} (un relais les modifie)")
+    return tuple(names)
+
+
 def _checked(table: Mapping[str, Any], keys: dict[str, Any], name: str, path: Path) -> Mapping[str, Any]:
     for key, value in table.items():
         if key == "password" and name == "smtp":
@@ -189,22 +265,30 @@ def _checked(table: Mapping[str, Any], keys: dict[str, Any], name: str, path: Pa
             raise _error(path, key, f"réglage inconnu « {key} » dans [{name}] (connus : {', '.join(sorted(keys))})")
         expected = keys[key]
         if isinstance(value, bool) or not isinstance(value, expected):
-            kind = "un texte" if expected is str else "un nombre"
+            kind = {str: "un texte", dict: "une table", list: "une liste"}.get(expected, "un nombre")
             raise _error(path, key, f"« {key} » dans [{name}] doit être {kind}")
     return table
 
 
-def _error(path: Path, key: str, message: str) -> SourceError:
-    return SourceError(path, _line_of(path, key), message)
+def _error(path: Path, key: str, message: str, table: str | None = None) -> SourceError:
+    return SourceError(path, _line_of(path, key, table), message)
 
 
-def _line_of(path: Path, key: str) -> int | None:
+def _dkim_error(path: Path, key: str, message: str) -> SourceError:
+    return _error(path, key, message, DKIM_TABLE)
+
+
+def _line_of(path: Path, key: str, table: str | None = None) -> int | None:
+    """The line that sets `key` (or opens the table `[key]`), looked for first after `[table]`."""
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeError):
         return None
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    return next((number for number, line in enumerate(lines, 1) if pattern.match(line)), None)
+    pattern = re.compile(rf"^\s*({re.escape(key)}\s*=|\[\s*{re.escape(key)}\s*\])")
+    header = re.compile(rf"^\s*\[\s*{re.escape(table or '')}\s*\]")
+    start = next((n for n, line in enumerate(lines) if table and header.match(line)), 0)
+    found = (n for n, line in enumerate(lines, 1) if n > start and pattern.match(line))
+    return next(found, None) or next((n for n, line in enumerate(lines, 1) if pattern.match(line)), None)
 
 
 def default_list_id(settings: Settings) -> str:

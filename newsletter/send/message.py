@@ -29,7 +29,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 from types import SimpleNamespace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote
 
 from newsletter.errors import NewsletterError
@@ -37,6 +37,9 @@ from newsletter.render.personalize import FALLBACK_GREETING, GREETING_MARK, UNSU
 from newsletter.send.config import SendingConfig
 from newsletter.send.tokens import TEST_ID, make_token, message_digest
 from newsletter.subscribers.addresses import AddressError, normalize_address
+
+if TYPE_CHECKING:
+    from newsletter.send.dkim import Signer
 
 TEST_PREFIX = "[TEST] "
 
@@ -78,7 +81,10 @@ def header_safe(value: str, what: str) -> str:
 
 
 class MessageFactory:
-    """Builds the message of each subscriber for one letter; made once per send."""
+    """Builds the message of each subscriber for one letter; made once per send.
+
+    With a `signer` (DKIM), each message is signed as the last step, over the bytes handed over.
+    """
 
     def __init__(
         self,
@@ -88,8 +94,10 @@ class MessageFactory:
         *,
         test: bool = False,
         preview: bool = False,
+        signer: Signer | None = None,
     ):
         self.config, self.letter, self.secret, self.test, self.preview = config, letter, secret, test, preview
+        self.signer = signer
         zone = letter.date.tzinfo
         self.clock: Callable[[], dt.datetime] = (
             (lambda: letter.date) if preview else (lambda: dt.datetime.now(zone).replace(microsecond=0))
@@ -163,7 +171,8 @@ class MessageFactory:
             )
         )
         body = self.text_part.fill(values["text"]) + self.html_part.fill(values["html"]) + self.closing
-        return Message(address, message_id, head + body)
+        data = head + body
+        return Message(address, message_id, self.signer.sign(data) if self.signer else data)
 
 
 PREVIEW_SECRET = "aperçu"  # signs nothing real: the preview's links must stay the same at every build

@@ -7,8 +7,10 @@ For each count, N generated subscribers receive the repository's first sample is
 SMTP transport, to Postfix's `smtp-sink` (a discarding server fast enough not to be the bottleneck:
 Debian package `postfix`). The limit is a bare `smtplib` loop sending one pre-built message of the
 same size, N times, over the same number of connections. Each measurement runs in its own process,
-which reports its peak memory (ru_maxrss). Targets: at least 70% of the bare loop's messages per
-second, and peak memory flat in N (under 200 MB at 100,000). The table is added, with the machine
+which reports its peak memory (ru_maxrss). Targets: at least 90% of the bare loop's messages per
+second, and peak memory flat in N (at most 100 MB at 100,000). The database lives on the disk of
+the repository (a folder `.bench-send/` beside it, removed afterwards), never on a tmpfs: there
+every fsync is free and the journal's cost would not show. The table is added, with the machine
 and the date, to the « Sending » section of docs/benchmarks.md.
 """
 
@@ -67,7 +69,7 @@ def child_ours(project_dir: str) -> dict:
     start = time.perf_counter()
     project = load_project(Path(project_dir))
     config = sending_config(project.settings, project.root)
-    letter, _ = _letter(project, 1)
+    letter, _, _ = _letter(project, 1)
     store = open_store(config)
     sender = new_sender(config, store, letter, "smtp")
     total = sender.prepare()
@@ -144,7 +146,7 @@ def one_message(project_dir: Path, message_file: Path) -> int:
     from newsletter.send import MessageFactory, Recipient, sending_config
 
     project = load_project(project_dir)
-    letter, _ = _letter(project, 1)
+    letter, _, _ = _letter(project, 1)
     factory = MessageFactory(sending_config(project.settings, project.root), letter, "bench")
     data = factory.build(Recipient(2, "abonne000001@example.org", "Abonné 1")).data
     message_file.write_bytes(data)
@@ -166,20 +168,33 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def filesystem(path: Path) -> str:
+    """The file system type under `path` (ext4, tmpfs…), from /proc/mounts: the longest mount point."""
+    best, kind = "", "?"
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            _, point, fstype = line.split()[:3]
+            if str(path.resolve()).startswith(point) and len(point) > len(best):
+                best, kind = point, fstype
+    except OSError:
+        pass
+    return f"{kind} ({best or '?'})"
+
+
 def table(rows: list[dict], connections: int, size: int) -> str:
     lines = [
         f"Machine: {machine()}. Server: Postfix `smtp-sink` on loopback; {connections} connection(s); "
-        f"message of {size / 1024:.0f} KB (issue 1, quoted-printable).",
+        f"message of {size / 1024:.0f} KB (issue 1, quoted-printable); database on {filesystem(ROOT)}.",
         "",
-        "| subscribers | bare smtplib loop | `newsletter send` | ratio (target ≥ 70%) | of which set-up (render, queueing) | peak memory (target < 200 MB) |",
+        "| subscribers | bare smtplib loop | `newsletter send` | ratio (target ≥ 90%) | of which set-up (render, queueing) | peak memory (target ≤ 100 MB) |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         ratio = row["ours_rate"] / row["bare_rate"]
         lines.append(
             f"| {row['count']:,} | {row['bare_rate']:.0f} msg/s | {row['ours_rate']:.0f} msg/s | "
-            f"{ratio:.0%} {'ok' if ratio >= 0.7 else '**under**'} | {row['prepare']:.1f} s | "
-            f"{row['ours_rss']:.0f} MB {'ok' if row['ours_rss'] < 200 else '**over**'} (bare: {row['bare_rss']:.0f} MB) |"
+            f"{ratio:.0%} {'ok' if ratio >= 0.9 else '**under**'} | {row['prepare']:.1f} s | "
+            f"{row['ours_rss']:.0f} MB {'ok' if row['ours_rss'] <= 100 else '**over**'} (bare: {row['bare_rss']:.0f} MB) |"
         )
     return "\n".join(lines)
 
@@ -210,7 +225,7 @@ def main() -> None:
     sink = start_sink(port)
     rows, size = [], 0
     try:
-        with tempfile.TemporaryDirectory(prefix="newsletter-bench-send-") as folder:
+        with tempfile.TemporaryDirectory(prefix=".bench-send-", dir=ROOT) as folder:  # the ordinary disk
             for count in args.counts:
                 project = make_project(Path(folder) / f"p{count}", count, port, args.connections)
                 message = Path(folder) / f"message{count}.eml"

@@ -80,6 +80,67 @@ class _FencePreprocessor(Preprocessor):
         return None
 
 
+class _ListIndentPreprocessor(Preprocessor):
+    """Lists as editors type them → the Markdown Python-Markdown reads the same way.
+
+    Python-Markdown nests only what is indented by its tab length (4), and starts a list only after
+    a blank line; editors, GitHub and CommonMark nest a sub-item indented by 2 and let a list follow
+    its paragraph's « : » line. Neither `tab_length=2` nor mdx_truly_sane_lists reads 3 or 4 spaces,
+    or a paragraph inside an item, right; so the indentation is re-expressed here, by one rule: a line
+    indented at least 2 spaces past an open item's marker belongs to that item. It runs after fenced
+    code and raw HTML are stashed, so their lines are never touched, and outside a list nothing
+    changes (an indented code block stays one).
+    """
+
+    _ITEM = re.compile(r"^( *)([-*+]|\d{1,9}\.)( +)(\S.*)$")
+    _BREAK = re.compile(r"^ {0,3}([-*_])(?:\s*\1){2,}\s*$")
+    _STARTS_LIST = re.compile(r"^ {0,3}(?:[-*+]|1\.) +\S")  # what may interrupt a paragraph (CommonMark)
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.open: list[tuple[int, int]] = []  # the items a line may belong to: (marker's indent, level)
+        self.loose = False  # a blank line inside the list: its items are paragraphs
+        output: list[str] = []
+        previous = ""
+        for line in lines:
+            output.extend(self._line(line, previous))
+            previous = line
+        return output
+
+    def _line(self, line: str, previous: str) -> list[str]:
+        after_blank = not previous.strip()
+        indent = len(line) - len(line.lstrip(" "))
+        item = None if self._BREAK.match(line) else self._ITEM.match(line)
+        if not line.strip():
+            self.loose = self.loose or bool(self.open)
+            return [line]
+        if item and (self.open or indent <= 3):
+            return self._item(item, indent, after_blank)
+        if self.open and indent and (not after_blank or indent >= self.open[0][0] + 2):
+            level = self._enclosing(indent) if after_blank else self.open[-1][1]
+            return [" " * (4 * (level + 1)) + line.lstrip(" ")]
+        if after_blank:
+            self.open, self.loose = [], False
+        return [line]
+
+    def _item(self, item: re.Match[str], indent: int, after_blank: bool) -> list[str]:
+        starting = not self.open
+        deepest = self.open[-1][1] if self.open else 0
+        level = self._enclosing(indent) + 1
+        self.open.append((indent, level))
+        written = " " * (4 * level) + item.group(2) + " " + item.group(4)
+        # A blank line first: before a list that follows its paragraph, and before an item that
+        # leaves a sub-list of a loose list (Python-Markdown would take it into the sub-list).
+        if not after_blank and ((starting and self._STARTS_LIST.match(written)) or (self.loose and level < deepest)):
+            return ["", written]
+        return [written]
+
+    def _enclosing(self, indent: int) -> int:
+        """Closes the items a line at `indent` is not inside; the level of the one it is inside (-1: none)."""
+        while self.open and indent < self.open[-1][0] + 2:
+            self.open.pop()
+        return self.open[-1][1] if self.open else -1
+
+
 class _StyleTreeprocessor(Treeprocessor):
     def __init__(self, md: markdown.Markdown, styles: Mapping[str, str]):
         super().__init__(md)
@@ -108,6 +169,7 @@ class _Extension(Extension):
         md.fence_texts = {}
         md.fences = _FencePreprocessor(md)
         md.preprocessors.register(md.fences, "named_fences", 30)
+        md.preprocessors.register(_ListIndentPreprocessor(md), "list_indent", 15)  # after fenced code and HTML
         if self.styles:
             md.treeprocessors.register(_StyleTreeprocessor(md, self.styles), "email_styles", 5)
         md.treeprocessors.register(_CaptureTreeprocessor(md), "capture", 1)
@@ -195,7 +257,17 @@ class _TextWriter:
             return self._table(element)
         if tag == "div":
             return self.blocks(element, width)
+        if (code := self._stashed_code(element)) is not None:
+            return code
         return self._wrap(self.inline(element), width)
+
+    def _stashed_code(self, element: ET.Element) -> str | None:
+        """A fenced code block (stashed as raw HTML by fenced_code) keeps its lines, unwrapped."""
+        match = _STASH.fullmatch((element.text or "").strip()) if element.tag == "p" and not len(element) else None
+        if match is None or match.group(0) in self.md.fence_texts:
+            return None
+        raw = self.md.htmlStash.rawHtmlBlocks[int(match.group(1))]
+        return _strip_tags(raw).rstrip("\n") if isinstance(raw, str) and raw.startswith("<pre") else None
 
     def _list(self, element: ET.Element, width: int) -> str:
         items = []
@@ -203,11 +275,24 @@ class _TextWriter:
         for number, item in enumerate((c for c in element if c.tag == "li"), start=start):
             marker = f"{number}. " if element.tag == "ol" else "- "
             indent = " " * len(marker)
-            has_blocks = any(child.tag in ("p", "ul", "ol", "blockquote") for child in item)
-            body = self.blocks(item, width - len(marker)) if has_blocks else self._wrap(self.inline(item), width - len(marker))
-            lines = body.split("\n")
+            lines = self._item(item, width - len(marker)).split("\n")
             items.append("\n".join([marker + lines[0]] + [(indent + line).rstrip() for line in lines[1:]]))
         return "\n".join(items)
+
+    def _item(self, item: ET.Element, width: int) -> str:
+        """A loose item's paragraphs apart; a tight item's text with its sub-lists right under it."""
+        if any(child.tag in ("p", "blockquote", "pre", "table", "div") for child in item):
+            return self.blocks(item, width)
+        sublists = [child for child in item if child.tag in ("ul", "ol")]
+        text = ET.Element(item.tag)
+        text.text = item.text
+        text.extend(child for child in item if child.tag not in ("ul", "ol"))
+        parts = [self._wrap(self.inline(text), width)]
+        for sub in sublists:
+            parts.append(self._list(sub, width))
+            if sub.tail and sub.tail.strip():
+                parts.append(self._wrap(self._unstash(sub.tail), width))
+        return "\n".join(parts)
 
     def _table(self, element: ET.Element) -> str:
         rows = []

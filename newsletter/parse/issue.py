@@ -147,8 +147,7 @@ class _IssueParser:
             try:
                 match = self.matcher.match(heading)
             except UnknownRubric as unknown:
-                hint = f" ; vouliez-vous dire « {unknown.suggestion.label} » ?" if unknown.suggestion else ""
-                self._error(line, f"rubrique inconnue « {unknown.name or heading} »{hint}")
+                self._error(line, f"rubrique inconnue « {unknown.name or heading} »{unknown.hint}")
                 continue
             key = match.rubric.key
             if key in seen:

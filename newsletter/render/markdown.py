@@ -21,6 +21,8 @@ from markdown.treeprocessors import Treeprocessor
 FenceHandler = Callable[[str], tuple[str, str]]
 """Renders the content of a fenced block with a given info string (e.g. « session ») as (html, text)."""
 
+_WRAP = "overflow-wrap:anywhere;word-break:break-word;"  # a long URL or word breaks rather than widen the email
+
 EMAIL_STYLES: Mapping[str, str] = {
     "p": "margin:0 0 16px 0;",
     "h3": "margin:24px 0 12px 0;font-size:19px;line-height:1.3;font-weight:bold;color:#12355b;",
@@ -33,13 +35,16 @@ EMAIL_STYLES: Mapping[str, str] = {
     "a": "color:#0b6e4f;text-decoration:underline;word-break:break-word;",
     "img": "display:block;max-width:100%;height:auto;border:0;margin:0 auto;",
     "hr": "border:0;border-top:1px solid #d6dde3;margin:24px 0;",
-    "code": "font-family:Menlo,Consolas,monospace;font-size:14px;background:#f1f4f6;padding:1px 4px;",
-    "pre": "white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:14px;",
+    "code": "font-family:Menlo,Consolas,monospace;font-size:14px;background:#f1f4f6;padding:1px 4px;" + _WRAP,
+    "pre": "margin:0 0 16px 0;padding:8px 12px;background:#f1f4f6;white-space:pre-wrap;"
+    "font-family:Menlo,Consolas,monospace;font-size:14px;line-height:1.45;" + _WRAP,
+    "pre code": "font-family:Menlo,Consolas,monospace;font-size:14px;" + _WRAP,  # a code block's code: no padding of its own
     "table": "border-collapse:collapse;width:100%;margin:0 0 16px 0;",
-    "td": "border:1px solid #d6dde3;padding:6px;",
-    "th": "border:1px solid #d6dde3;padding:6px;text-align:left;",
+    "td": "border:1px solid #d6dde3;padding:6px;" + _WRAP,
+    "th": "border:1px solid #d6dde3;padding:6px;text-align:left;" + _WRAP,
 }
 
+_STASHED_PRE = re.compile(r"^<pre\b(?![^>]*\bstyle=)([^>]*)>(?:<code\b(?![^>]*\bstyle=)([^>]*)>)?")
 _STASH = re.compile("\x02wzxhzdk:(\\d+)\x03")
 _AMP = "\x02amp\x03"
 _TEXT_WIDTH = 72
@@ -147,12 +152,21 @@ class _StyleTreeprocessor(Treeprocessor):
         self.styles = styles
 
     def run(self, root: ET.Element) -> None:
+        in_pre = {id(code) for pre in root.iter("pre") for code in pre.iter("code")}
         for element in root.iter():
-            style = self.styles.get(element.tag)
+            style = self.styles.get("pre code" if id(element) in in_pre else element.tag)
             if style:
                 element.set("style", style + element.get("style", ""))
             if element.tag == "img" and not element.get("alt"):
                 element.set("alt", "")
+        stash = self.md.htmlStash.rawHtmlBlocks
+        for index, raw in enumerate(stash):  # fenced code was stashed as HTML before the tree existed
+            if isinstance(raw, str):
+                stash[index] = _STASHED_PRE.sub(self._styled_pre, raw, count=1)
+
+    def _styled_pre(self, match: re.Match[str]) -> str:
+        code = f'<code style="{self.styles["pre code"]}"{match.group(2)}>' if match.group(2) is not None else ""
+        return f'<pre style="{self.styles["pre"]}"{match.group(1)}>{code}'
 
 
 class _CaptureTreeprocessor(Treeprocessor):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from newsletter.model.rubric import Rubric
 
+NEAR = 0.8  # difflib's ratio from which a name is a misspelling of another (« teritoires » for « territoires »: 0.95)
 _OWN_TITLE = re.compile(r"\s+:\s+|\s*:\s+(?=\S)")
 
 
@@ -81,6 +82,19 @@ class RubricMatcher:
             raise self._unknown(name.strip(), own_title)
         return HeadingMatch(rubric, own_title)
 
+    def near(self, heading: str) -> Rubric | None:
+        """The rubric whose name a heading misses by a letter or two (« 📚 En théorei… »), if one does.
+
+        One typing slip (a letter added, left out, changed, or two swapped) in a name of up to ten
+        letters, two in a longer one: « En théorei » is near « En théorie », « Les chantiers » and
+        « Ma théorie » are near nothing.
+        """
+        key = normalise(split_heading(heading)[0])
+        for name, rubric in self._names.items():
+            if key and _slips(key, name) <= (1 if len(name) <= 10 else 2):
+                return rubric
+        return None
+
     def _unknown(self, name: str, own_title: str) -> UnknownRubric:
         """The nearest rubric, and a heading for it that keeps every word the editor wrote."""
         words, key = name.split(), normalise(name)
@@ -91,10 +105,10 @@ class RubricMatcher:
         for size in range(len(words) - 1, 0, -1):  # « Nouvelles du front »: a rubric's name, then a title
             if rubric := self._names.get(normalise(" ".join(words[:size]))):
                 return UnknownRubric(name, rubric, _heading(" ".join(words[:size]), " ".join(words[size:]), own_title))
-        if close := self._close(key, 0.8):  # « Nouvelle des teritoires »
+        if close := self._close(key, NEAR):  # « Nouvelle des teritoires »
             return UnknownRubric(name, self._names[close], _heading(self._names[close].label, own_title))
         for size in range(len(words) - 1, 0, -1):  # « Nouvelle du front »: a misspelt name, then a title
-            if close := self._close(normalise(" ".join(words[:size])), 0.8, size):
+            if close := self._close(normalise(" ".join(words[:size])), NEAR, size):
                 written = self._spelled[close][:1].upper() + self._spelled[close][1:]
                 return UnknownRubric(name, self._names[close], _heading(written, " ".join(words[size:]), own_title))
         close = self._close(key, 0.5)
@@ -106,6 +120,20 @@ class RubricMatcher:
         names = [n for n in self._names if not words or n.count(" ") + 1 == words]
         found = difflib.get_close_matches(key, names, n=1, cutoff=cutoff) if key else []
         return found[0] if found else None
+
+
+def _slips(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment): typing slips from `a` to `b`."""
+    if abs(len(a) - len(b)) > 2:
+        return 3
+    previous, current = [], list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        before, previous, current = previous, current, [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+    return current[-1]
 
 
 def _heading(name: str, *titles: str) -> str:

@@ -54,6 +54,12 @@ LISTS_BODY = """
       - Para-A-sous
     - Para-B
 
+    1. Temps-A
+       - Temps-A-puce
+
+       Suite de Temps-A.
+    2. Temps-B
+
     ```
     - pas-une-liste
       - dans-un-bloc-de-code
@@ -71,6 +77,7 @@ OUTLINE = [
     (0, "ol", "Quatre-A"), (1, "ul", "Quatre-A-puce"), (2, "ol", "Quatre-A-puce-un"), (0, "ol", "Quatre-B"),
     (0, "ul", "Colle-A"), (1, "ul", "Colle-A-un"),
     (0, "ul", "Para-A Suite de Para-A."), (1, "ul", "Para-A-sous"), (0, "ul", "Para-B"),
+    (0, "ol", "Temps-A Suite de Temps-A."), (1, "ul", "Temps-A-puce"), (0, "ol", "Temps-B"),
 ]  # fmt: skip
 
 TEXT = """
@@ -108,6 +115,13 @@ TEXT = """
       - Para-A-sous
     - Para-B
 
+    1. Temps-A
+
+       - Temps-A-puce
+
+       Suite de Temps-A.
+    2. Temps-B
+
     - pas-une-liste
       - dans-un-bloc-de-code
     """
@@ -143,7 +157,7 @@ def own_text(item: Element) -> str:
 
 
 def lists_of(html: str) -> list[tuple[int, str, str]]:
-    return [entry for entry in outline(parse_html(html)[0]) if re.match(r"(Deux|Trois|Quatre|Colle|Para)-", entry[2])]
+    return [entry for entry in outline(parse_html(html)[0]) if re.match(r"(Deux|Trois|Quatre|Colle|Para|Temps)-", entry[2])]
 
 
 def test_nested_lists_come_out_nested_in_the_email_the_text_the_page_and_the_feed(make_project) -> None:

@@ -104,6 +104,7 @@ class _ListIndentPreprocessor(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
         self.open: list[tuple[int, int]] = []  # the items a line may belong to: (marker's indent, level)
         self.loose = False  # a blank line inside the list: its items are paragraphs
+        self.depth = 0  # how deep the last line of the list was: an item's level, its text's level + 1
         output: list[str] = []
         previous = ""
         for line in lines:
@@ -122,20 +123,21 @@ class _ListIndentPreprocessor(Preprocessor):
             return self._item(item, indent, after_blank)
         if self.open and indent and (not after_blank or indent >= self.open[0][0] + 2):
             level = self._enclosing(indent) if after_blank else self.open[-1][1]
+            self.depth = level + 1
             return [" " * (4 * (level + 1)) + line.lstrip(" ")]
         if after_blank:
             self.open, self.loose = [], False
         return [line]
 
     def _item(self, item: re.Match[str], indent: int, after_blank: bool) -> list[str]:
-        starting = not self.open
-        deepest = self.open[-1][1] if self.open else 0
+        starting, deeper = not self.open, self.depth
         level = self._enclosing(indent) + 1
         self.open.append((indent, level))
+        self.depth = level
         written = " " * (4 * level) + item.group(2) + " " + item.group(4)
         # A blank line first: before a list that follows its paragraph, and before an item that
-        # leaves a sub-list of a loose list (Python-Markdown would take it into the sub-list).
-        if not after_blank and ((starting and self._STARTS_LIST.match(written)) or (self.loose and level < deepest)):
+        # leaves a sub-list or a paragraph of a loose list (Python-Markdown would take it into them).
+        if not after_blank and ((starting and self._STARTS_LIST.match(written)) or (self.loose and level < deeper)):
             return ["", written]
         return [written]
 
@@ -202,6 +204,7 @@ def _convert(source: str, handlers: Mapping[str, FenceHandler] | None, styled: b
     md = _instance(styled)
     md.reset()
     md.fence_texts = {}
+    md.captured_tree = ET.Element("div")  # Python-Markdown skips the tree processors for a blank source
     md.fences.handlers = handlers or {}
     return md, md.convert(source)
 

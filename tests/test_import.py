@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 import unicodedata
@@ -152,6 +153,56 @@ def test_seed_000_gets_back_its_quotes_lists_and_sub_headings(seed_issue: Path) 
     assert "- ➡️ Rennes (35) : un bureau des temps pour améliorer la qualité de vie" in body["inspiration"]
     assert "\\[...\\]" in body["nouvelles"]  # Markdown's own characters are escaped
     assert "(<sbois-choussy@la27eregion.fr>)" in body["en-chantier"]
+
+
+# --- what Windows and the web export: encodings, no-break spaces, other emoji ----------------------------
+
+FRENCH_SPACES = re.compile(r" (?=[:;!?»])|(?<=«) ")  # where French typography puts a no-break space
+EXPORTS = {
+    "UTF-8": lambda text: text.encode("utf-8"),
+    "UTF-8 avec BOM, CRLF": lambda text: codecs.BOM_UTF8 + text.replace("\n", "\r\n").encode("utf-8"),
+    "UTF-16 avec BOM, CRLF (« Unicode » de Windows)": lambda text: text.replace("\n", "\r\n").encode("utf-16"),
+    "UTF-16 LE sans BOM, CRLF": lambda text: text.replace("\n", "\r\n").encode("utf-16-le"),
+    "UTF-16 BE avec BOM": lambda text: codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+    "UTF-16 BE sans BOM": lambda text: text.encode("utf-16-be"),
+}
+
+
+def seed_as_exported() -> str:
+    """Seed 000 as a word processor exports it: no-break spaces, and other emoji on two rubric lines, none on one."""
+    text = FRENCH_SPACES.sub("\u00a0", SEED_ISSUE_TEXT.read_text(encoding="utf-8"))
+    return text.replace("📖 En théorie…", "📚 En théorie…").replace("🔎 Les nouvelles", "🔍 Les nouvelles").replace("📍En chantier…", "En chantier…")
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_every_export_of_the_seed_imports_the_same_and_keeps_its_no_break_spaces(make_project, seed_issue: Path, export: str) -> None:
+    exported = seed_as_exported()
+    assert exported.count("\u00a0") == 53 and "📚 En théorie…" in exported and "\nEn chantier…" in exported
+    root = make_project(name="windows")
+    source = root / "ancien.txt"
+    source.write_bytes(EXPORTS[export](exported))
+    imported = import_into(root, source).read_text(encoding="utf-8")
+    # every one kept but that of « 🗣️ Édito : Comprendre… », the heading's separator (the email writes it)
+    assert imported.count("\u00a0") == 52
+    assert imported.replace("\u00a0", " ") == seed_issue.read_text(encoding="utf-8")  # seven rubrics, the same text
+    assert "\ufeff" not in imported and "\r" not in imported
+
+
+@pytest.mark.parametrize(
+    ("wrong", "right", "line"),
+    [("📖 En théorie…", "📖 En théorei…", 7), ("📝 En pratique…", "En pratiqeu…", 15), ("🔎 Les nouvelles des territoires…", "🔍 Les nouvelles des terrtoires…", 35)],
+)
+def test_a_rubric_line_one_letter_off_is_reported_at_its_line(make_project, tmp_path: Path, wrong: str, right: str, line: int) -> None:
+    root = make_project()
+    source = tmp_path / "ancien.txt"
+    source.write_text(SEED_ISSUE_TEXT.read_text(encoding="utf-8").replace(wrong, right), encoding="utf-8")
+    result = run("import", "-C", str(root), str(source))
+    assert result.exit_code == 1
+    label = next(r.label for r in DEFAULT_RUBRICS if wrong.endswith(r.title))
+    assert result.output.strip() == (
+        f"{source}:{line}: « {right} » n’est pas tout à fait le titre de la rubrique « {label} » : corrigez la ligne, puis relancez l’import"
+    )
+    assert not list((root / "issues").iterdir())
 
 
 # --- a hand-written text -------------------------------------------------------------------------------

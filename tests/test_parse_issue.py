@@ -87,3 +87,21 @@ def test_optional_front_matter_fields(tmp_path: Path) -> None:
     extra = 'subject: "Objet"\npreheader: "Aperçu"\ndraft: true\n'
     issue = parse(tmp_path, issue_text(MINIMAL_BODY, extra=extra)).issue
     assert (issue.subject, issue.preheader, issue.draft) == ("Objet", "Aperçu", True)
+
+
+def test_an_issue_saved_as_windows_unicode_text_is_read_like_utf8(tmp_path: Path) -> None:
+    text = issue_text(MINIMAL_BODY)
+    reference = parse(tmp_path, text).issue
+    for encoded in (text.replace("\n", "\r\n").encode("utf-16"), text.encode("utf-16-le"), b"\xef\xbb\xbf" + text.encode("utf-8")):
+        path = tmp_path / "windows.md"
+        path.write_bytes(encoded)
+        parsed = parse_issue(path, Settings())
+        assert parsed.errors == []
+        assert parsed.issue.sections == reference.sections and parsed.issue.title == reference.title
+
+
+def test_a_broken_utf16_file_is_one_line_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "casse.md"
+    path.write_bytes("---\nnumber: 1\n".encode("utf-16") + b"\x00\xd8" + "suite\n".encode("utf-16-le"))  # a lone surrogate
+    (problem,) = parse_issue(path, Settings()).problems
+    assert (problem.line, problem.message) == (3, "texte UTF-16 illisible à cet endroit (réenregistrez le fichier en UTF-8)")

@@ -164,7 +164,7 @@ PROGRAMME_REFUSALS = [
     ("title: X\nyear: 2022\n---\n\n## 27 mars\n\n### 2h30 – Nuit\n", 8, "2h30 n’existe pas le 2022-03-27"),
     ("title: X\n---\n\n```session\ntitle: A\nstart: 2022-02-30\n```\n", 7, "date impossible « 2022-02-30 »"),
     ("title: X\n---\n\n```session\ntitle: A\n", 5, "bloc « ``` » ouvert ici et jamais fermé"),
-    ("title: X\n---\n\n```python\nprint()\n```\n", 5, "seuls les blocs « ```session » sont permis"),
+    ("title: X\n---\n\n```python\nprint()\n```\n", 5, "seuls les blocs « ```session » (ou « ```séance ») sont permis"),
     ("title: X: Y\n---\n", 2, "YAML invalide"),
 ]
 

@@ -40,7 +40,7 @@ from newsletter.desk.stubs import STUB_MARK
 from newsletter.errors import SourceError
 from newsletter.model.rubric import Rubric
 from newsletter.parse.issue import parse_issue
-from newsletter.parse.rubrics import RubricMatcher, UnknownRubric, normalise, split_heading
+from newsletter.parse.rubrics import RubricMatcher, UnknownRubric, normalise
 from newsletter.parse.source import read_source
 from newsletter.project import Project
 from newsletter.settings import Settings
@@ -73,6 +73,8 @@ _ASCII_BULLET = re.compile(r"^[-*•·▪►–—→]\s+")
 _OPENING_QUOTES = "“«\"„"
 _CLOSING_QUOTES = "”»\""
 _FINAL_PUNCTUATION = ".,;:!…»”\")"
+_SPACES = re.compile(r"\s+")
+_NO_BREAK = "\u00a0\u202f\u2007"  # no-break, narrow no-break and figure spaces: French typography's
 _VARIATION = dict.fromkeys(map(ord, "\ufe0e\ufe0f\u200d"), None)
 
 
@@ -148,7 +150,7 @@ def convert(
 ) -> Imported:
     """The Markdown issue for a plain text; SourceError when the text names no rubric."""
     today = today or dt.date.today()
-    parts = split_parts(text, settings.rubrics)
+    parts = split_parts(text, settings.rubrics, source)
     if len(parts) == 1:
         names = ", ".join(f"« {rubric.label} »" for rubric in settings.rubrics[:3])
         raise SourceError(source, None, f"aucune rubrique reconnue : chaque titre de rubrique ({names}…) doit être seul sur sa ligne")
@@ -190,7 +192,7 @@ def _read(source: Path) -> str:
     try:
         return read_source(source)
     except SourceError as error:
-        if "UTF-8" in error.message and _looks_latin1(source.read_bytes()):
+        if "pas encodé en UTF-8" in error.message and _looks_latin1(source.read_bytes()):
             raise SourceError(source, error.line, "fichier en Latin-1 (Windows-1252), pas en UTF-8 : réenregistrez-le en UTF-8") from None
         raise
 
@@ -206,13 +208,17 @@ def _looks_latin1(data: bytes) -> bool:
 # --- structure: rubrics, sign-off -----------------------------------------------------------------
 
 
-def split_parts(text: str, rubrics: tuple[Rubric, ...]) -> list[_Part]:
-    """The intro, then one part per rubric heading line, each with its lines (taglines dropped)."""
+def split_parts(text: str, rubrics: tuple[Rubric, ...], source: Path) -> list[_Part]:
+    """The intro, then one part per rubric heading line, each with its lines (taglines dropped).
+
+    A line that misses a rubric's name by a letter is an error at its line: read as text, it would
+    merge a whole rubric into the previous one.
+    """
     matcher = RubricMatcher(rubrics)
     parts = [_Part(None)]
     seen: set[str] = set()
-    for line in text.split("\n"):
-        unit = " ".join(line.split())
+    for number, line in enumerate(text.split("\n"), start=1):
+        unit = _unit(line)
         if not unit:
             continue
         found = _rubric_heading(unit, matcher)
@@ -220,6 +226,8 @@ def split_parts(text: str, rubrics: tuple[Rubric, ...]) -> list[_Part]:
             seen.add(found[0].key)
             parts.append(_Part(found[0], found[1]))
             continue
+        if not found and (near := _near_rubric(unit, matcher)) and near.key not in seen:
+            raise SourceError(source, number, f"« {unit} » n’est pas tout à fait le titre de la rubrique « {near.label} » : corrigez la ligne, puis relancez l’import")
         part = parts[-1]
         if part.rubric and not part.units and part.rubric.tagline and normalise(unit) == normalise(part.rubric.tagline):
             continue
@@ -227,24 +235,28 @@ def split_parts(text: str, rubrics: tuple[Rubric, ...]) -> list[_Part]:
     return parts
 
 
+def _unit(line: str) -> str:
+    """A line with each run of spaces made one: a no-break one where the text had one (« 3 000 », « : »)."""
+    return _SPACES.sub(lambda run: next((c for c in run.group() if c in _NO_BREAK), " "), line.strip())
+
+
 def _rubric_heading(unit: str, matcher: RubricMatcher) -> tuple[Rubric, str] | None:
-    """A line naming a rubric: with that rubric's emoji first, or with no emoji and its exact name."""
-    if len(unit) > HEADING_MAX:
+    """A line naming a rubric exactly, after any emoji or none (« 📚 En théorie… », « En théorie… »)."""
+    if not _may_be_heading(unit):
         return None
     try:
         match = matcher.match(unit)
     except UnknownRubric:
         return None
-    emoji = match.rubric.emoji.translate(_VARIATION)
-    bare = unit.translate(_VARIATION)
-    if emoji and bare.startswith(emoji):
-        return match.rubric, match.own_title
-    if unit[0].isalpha():
-        name = normalise(split_heading(unit)[0])
-        names = {normalise(n) for n in (match.rubric.title, match.rubric.key, *match.rubric.aliases)}
-        if name in names:
-            return match.rubric, match.own_title
-    return None
+    return match.rubric, match.own_title
+
+
+def _near_rubric(unit: str, matcher: RubricMatcher) -> Rubric | None:
+    return matcher.near(unit) if _may_be_heading(unit) else None
+
+
+def _may_be_heading(unit: str) -> bool:
+    return len(unit) <= HEADING_MAX and (unit[0].isalpha() or unicodedata.category(unit[0]) == "So")
 
 
 def _take_signoff(part: _Part) -> list[str]:

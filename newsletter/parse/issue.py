@@ -17,7 +17,7 @@ from newsletter.model.issue import Block, Issue, RubricSection
 from newsletter.model.session import Session
 from newsletter.parse.frontmatter import parse_front_matter
 from newsletter.parse.rubrics import RubricMatcher, UnknownRubric
-from newsletter.parse.session import parse_session
+from newsletter.parse.session import SESSION_FENCES, astray_session, parse_session
 from newsletter.parse.source import read_source
 from newsletter.settings import Settings
 
@@ -121,8 +121,7 @@ class _IssueParser:
             if fence:
                 if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
                     fence = ""
-                    if fence_info == "session":
-                        self.session_blocks.append((fence_line, "\n".join(lines[fence_line - base + 1 : index])))
+                    self._fenced_block(fence_line, fence_info, "\n".join(lines[fence_line - base + 1 : index]))
                 continue
             if opened := _FENCE.match(line):
                 fence, fence_line, fence_info = opened.group(1), base + index, opened.group(2)
@@ -138,6 +137,13 @@ class _IssueParser:
             self._error(fence_line, f"bloc « {fence} » ouvert ici et jamais fermé (ajoutez une ligne « {fence} »)")
         return headings, breaks
 
+    def _fenced_block(self, line: int, info: str, source: str) -> None:
+        """A session block is kept for `_sessions_of`; a block that looks meant as one is an error."""
+        if info in SESSION_FENCES:
+            self.session_blocks.append((line, source))
+        elif reason := astray_session(info, source):
+            self._error(line, reason)
+
     def _sections(self, lines: list[str], headings: list[tuple[int, str]], end: int, base: int) -> list[RubricSection]:
         sections: list[RubricSection] = []
         seen: dict[str, int] = {}
@@ -147,8 +153,7 @@ class _IssueParser:
             try:
                 match = self.matcher.match(heading)
             except UnknownRubric as unknown:
-                hint = f" ; vouliez-vous dire « {unknown.suggestion.label} » ?" if unknown.suggestion else ""
-                self._error(line, f"rubrique inconnue « {unknown.name or heading} »{hint}")
+                self._error(line, f"rubrique inconnue « {unknown.name or heading} »{unknown.hint}")
                 continue
             key = match.rubric.key
             if key in seen:

@@ -30,7 +30,7 @@ from newsletter.model.programme import Programme, ProgrammeDay, Slot, Workshop
 from newsletter.model.session import Session, Status
 from newsletter.parse.french_dates import match_time_range, parse_day
 from newsletter.parse.frontmatter import split_front_matter
-from newsletter.parse.session import STATUSES, Field, local_datetime, parse_duration, parse_session, read_fields, slug
+from newsletter.parse.session import SESSION_FENCES, STATUSES, Field, local_datetime, parse_duration, parse_session, read_fields, slug
 from newsletter.parse.source import read_source
 
 FRONT_FIELDS = ("id", "title", "location", "online", "description", "url", "status", "year", "date", "reminder")
@@ -179,8 +179,8 @@ class _ProgrammeParser:
                     blocks.append((fence_line, "\n".join(lines[fence_line - base + 1 : index])))
                 continue
             if opened := _FENCE.match(line):
-                if opened.group(2) != "session":
-                    raise self.fail(number, "seuls les blocs « ```session » sont permis ici")
+                if opened.group(2) not in SESSION_FENCES:
+                    raise self.fail(number, "seuls les blocs « ```session » (ou « ```séance ») sont permis ici")
                 fence, fence_line = opened.group(1), number
                 continue
             heading = _HEADING.match(line)

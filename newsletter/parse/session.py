@@ -33,8 +33,10 @@ from dateutil import rrule as dateutil_rrule
 
 from newsletter.errors import ERROR, WARNING, Problem
 from newsletter.model.session import Session, Status
+from newsletter.parse.rubrics import normalise
 from newsletter.parse.yamltext import FAST_LOADER, yaml_reason
 
+SESSION_FENCES = ("session", "séance")  # the info strings of a session block (« séance »: the French)
 FIELDS = ("id", "title", "start", "end", "duration", "location", "online", "description", "status", "rrule", "reminder", "url")
 DEFAULT_TIMED_DURATION = dt.timedelta(hours=1)
 DEFAULT_REMINDER_TIMED = dt.timedelta(hours=1)  # an hour before it starts
@@ -78,6 +80,32 @@ class _Invalid(Exception):
 class Field:
     value: str
     line: int
+
+
+def astray_session(info: str, source: str) -> str | None:
+    """Why a fenced block that is not a session block must have been meant as one (None: it is not).
+
+    A session written in a block whose name is misspelt (« sesion », « Session », « seances ») or
+    missing would show its YAML as code and stay out of every calendar: that is an error.
+    """
+    if info in SESSION_FENCES:
+        return None
+    if info and difflib.get_close_matches(normalise(info), [normalise(name) for name in SESSION_FENCES], n=1, cutoff=0.8):
+        return f"bloc « {info} » : une séance s’écrit dans un bloc « ```session » (ou « ```séance »), en minuscules"
+    if not info and _has_title_and_start(source):
+        return "ce bloc décrit une séance (title, start) : ouvrez-le par « ```session » (ou « ```séance ») pour qu’elle aille à l’agenda"
+    return None
+
+
+def _has_title_and_start(source: str) -> bool:
+    try:
+        node = yaml.compose(source, Loader=FAST_LOADER)
+    except yaml.YAMLError:
+        return False
+    if not isinstance(node, yaml.MappingNode):
+        return False
+    keys = {str(key.value).strip().lower() for key, _ in node.value if isinstance(key, yaml.ScalarNode)}
+    return {"title", "start"} <= keys
 
 
 def read_fields(source: str, path: Path, first_line: int, what: str) -> tuple[dict[str, Field] | None, list[Problem]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from newsletter.errors import SourceError
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 MAX_SOURCE_BYTES = 1_000_000
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
 def read_source(path: Path, max_bytes: int = MAX_SOURCE_BYTES) -> str:
@@ -28,15 +31,37 @@ def read_source(path: Path, max_bytes: int = MAX_SOURCE_BYTES) -> str:
         data = path.read_bytes()
     except OSError as error:
         raise SourceError(path, None, f"lecture impossible ({error.strerror})")
-    if b"\x00" in data:
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise SourceError(path, line, "fichier binaire : ce n’est pas un texte")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise SourceError(path, line, "le fichier n’est pas encodé en UTF-8 (réenregistrez-le en UTF-8)")
-    text = _CONTROL.sub("", text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
+    text = _decode(path, data)
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise SourceError(path, 1, "fichier vide")
     return text
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without BOM), or UTF-16 (Windows « Unicode » text: by its BOM or its NUL bytes)."""
+    encoding, start = next(((name, len(bom)) for bom, name in _BOMS if data.startswith(bom)), (_utf16_order(data), 0))
+    if encoding is None and b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise SourceError(path, line, "fichier binaire : ce n’est pas un texte")
+    encoding = encoding or "utf-8"
+    try:
+        return data[start:].decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[start : start + error.start].decode(encoding, errors="replace").count("\n") + 1
+        if encoding == "utf-8":
+            raise SourceError(path, line, "le fichier n’est pas encodé en UTF-8 (réenregistrez-le en UTF-8)") from None
+        raise SourceError(path, line, "texte UTF-16 illisible à cet endroit (réenregistrez le fichier en UTF-8)") from None
+
+
+def _utf16_order(data: bytes) -> str | None:
+    """UTF-16 without BOM: French text has a NUL as the high byte of almost every character."""
+    if len(data) < 2 or len(data) % 2:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    half = len(data) // 2
+    if odd >= half * 0.5 and even <= half * 0.05:
+        return "utf-16-le"
+    if even >= half * 0.5 and odd <= half * 0.05:
+        return "utf-16-be"
+    return None

@@ -15,7 +15,7 @@ from typing import Callable
 
 from newsletter.model.issue import Block, Issue
 from newsletter.model.session import Session, Status
-from newsletter.parse.session import parse_session
+from newsletter.parse.session import SESSION_FENCES, parse_session
 from newsletter.render import calendar as ical
 from newsletter.render.calendar_links import LABELS, session_links
 from newsletter.render.dates import french_date
@@ -55,7 +55,7 @@ def fence_handlers(settings: Settings, issue: Issue, block: Block) -> dict[str, 
             return "", ""
         return session_card(settings, parsed)
 
-    return {"session": session}
+    return dict.fromkeys(SESSION_FENCES, session)
 
 
 def session_card(settings: Settings, session: Session) -> tuple[str, str]:

@@ -21,6 +21,8 @@ from markdown.treeprocessors import Treeprocessor
 FenceHandler = Callable[[str], tuple[str, str]]
 """Renders the content of a fenced block with a given info string (e.g. « session ») as (html, text)."""
 
+_WRAP = "overflow-wrap:anywhere;word-break:break-word;"  # a long URL or word breaks rather than widen the email
+
 EMAIL_STYLES: Mapping[str, str] = {
     "p": "margin:0 0 16px 0;",
     "h3": "margin:24px 0 12px 0;font-size:19px;line-height:1.3;font-weight:bold;color:#12355b;",
@@ -33,13 +35,16 @@ EMAIL_STYLES: Mapping[str, str] = {
     "a": "color:#0b6e4f;text-decoration:underline;word-break:break-word;",
     "img": "display:block;max-width:100%;height:auto;border:0;margin:0 auto;",
     "hr": "border:0;border-top:1px solid #d6dde3;margin:24px 0;",
-    "code": "font-family:Menlo,Consolas,monospace;font-size:14px;background:#f1f4f6;padding:1px 4px;",
-    "pre": "white-space:pre-wrap;font-family:Menlo,Consolas,monospace;font-size:14px;",
+    "code": "font-family:Menlo,Consolas,monospace;font-size:14px;background:#f1f4f6;padding:1px 4px;" + _WRAP,
+    "pre": "margin:0 0 16px 0;padding:8px 12px;background:#f1f4f6;white-space:pre-wrap;"
+    "font-family:Menlo,Consolas,monospace;font-size:14px;line-height:1.45;" + _WRAP,
+    "pre code": "font-family:Menlo,Consolas,monospace;font-size:14px;" + _WRAP,  # a code block's code: no padding of its own
     "table": "border-collapse:collapse;width:100%;margin:0 0 16px 0;",
-    "td": "border:1px solid #d6dde3;padding:6px;",
-    "th": "border:1px solid #d6dde3;padding:6px;text-align:left;",
+    "td": "border:1px solid #d6dde3;padding:6px;" + _WRAP,
+    "th": "border:1px solid #d6dde3;padding:6px;text-align:left;" + _WRAP,
 }
 
+_STASHED_PRE = re.compile(r"^<pre\b(?![^>]*\bstyle=)([^>]*)>(?:<code\b(?![^>]*\bstyle=)([^>]*)>)?")
 _STASH = re.compile("\x02wzxhzdk:(\\d+)\x03")
 _AMP = "\x02amp\x03"
 _TEXT_WIDTH = 72
@@ -80,18 +85,90 @@ class _FencePreprocessor(Preprocessor):
         return None
 
 
+class _ListIndentPreprocessor(Preprocessor):
+    """Lists as editors type them → the Markdown Python-Markdown reads the same way.
+
+    Python-Markdown nests only what is indented by its tab length (4), and starts a list only after
+    a blank line; editors, GitHub and CommonMark nest a sub-item indented by 2 and let a list follow
+    its paragraph's « : » line. Neither `tab_length=2` nor mdx_truly_sane_lists reads 3 or 4 spaces,
+    or a paragraph inside an item, right; so the indentation is re-expressed here, by one rule: a line
+    indented at least 2 spaces past an open item's marker belongs to that item. It runs after fenced
+    code and raw HTML are stashed, so their lines are never touched, and outside a list nothing
+    changes (an indented code block stays one).
+    """
+
+    _ITEM = re.compile(r"^( *)([-*+]|\d{1,9}\.)( +)(\S.*)$")
+    _BREAK = re.compile(r"^ {0,3}([-*_])(?:\s*\1){2,}\s*$")
+    _STARTS_LIST = re.compile(r"^ {0,3}(?:[-*+]|1\.) +\S")  # what may interrupt a paragraph (CommonMark)
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.open: list[tuple[int, int]] = []  # the items a line may belong to: (marker's indent, level)
+        self.loose = False  # a blank line inside the list: its items are paragraphs
+        self.depth = 0  # how deep the last line of the list was: an item's level, its text's level + 1
+        output: list[str] = []
+        previous = ""
+        for line in lines:
+            output.extend(self._line(line, previous))
+            previous = line
+        return output
+
+    def _line(self, line: str, previous: str) -> list[str]:
+        after_blank = not previous.strip()
+        indent = len(line) - len(line.lstrip(" "))
+        item = None if self._BREAK.match(line) else self._ITEM.match(line)
+        if not line.strip():
+            self.loose = self.loose or bool(self.open)
+            return [line]
+        if item and (self.open or indent <= 3):
+            return self._item(item, indent, after_blank)
+        if self.open and indent and (not after_blank or indent >= self.open[0][0] + 2):
+            level = self._enclosing(indent) if after_blank else self.open[-1][1]
+            self.depth = level + 1
+            return [" " * (4 * (level + 1)) + line.lstrip(" ")]
+        if after_blank:
+            self.open, self.loose = [], False
+        return [line]
+
+    def _item(self, item: re.Match[str], indent: int, after_blank: bool) -> list[str]:
+        starting, deeper = not self.open, self.depth
+        level = self._enclosing(indent) + 1
+        self.open.append((indent, level))
+        self.depth = level
+        written = " " * (4 * level) + item.group(2) + " " + item.group(4)
+        # A blank line first: before a list that follows its paragraph, and before an item that
+        # leaves a sub-list or a paragraph of a loose list (Python-Markdown would take it into them).
+        if not after_blank and ((starting and self._STARTS_LIST.match(written)) or (self.loose and level < deeper)):
+            return ["", written]
+        return [written]
+
+    def _enclosing(self, indent: int) -> int:
+        """Closes the items a line at `indent` is not inside; the level of the one it is inside (-1: none)."""
+        while self.open and indent < self.open[-1][0] + 2:
+            self.open.pop()
+        return self.open[-1][1] if self.open else -1
+
+
 class _StyleTreeprocessor(Treeprocessor):
     def __init__(self, md: markdown.Markdown, styles: Mapping[str, str]):
         super().__init__(md)
         self.styles = styles
 
     def run(self, root: ET.Element) -> None:
+        in_pre = {id(code) for pre in root.iter("pre") for code in pre.iter("code")}
         for element in root.iter():
-            style = self.styles.get(element.tag)
+            style = self.styles.get("pre code" if id(element) in in_pre else element.tag)
             if style:
                 element.set("style", style + element.get("style", ""))
             if element.tag == "img" and not element.get("alt"):
                 element.set("alt", "")
+        stash = self.md.htmlStash.rawHtmlBlocks
+        for index, raw in enumerate(stash):  # fenced code was stashed as HTML before the tree existed
+            if isinstance(raw, str):
+                stash[index] = _STASHED_PRE.sub(self._styled_pre, raw, count=1)
+
+    def _styled_pre(self, match: re.Match[str]) -> str:
+        code = f'<code style="{self.styles["pre code"]}"{match.group(2)}>' if match.group(2) is not None else ""
+        return f'<pre style="{self.styles["pre"]}"{match.group(1)}>{code}'
 
 
 class _CaptureTreeprocessor(Treeprocessor):
@@ -108,6 +185,7 @@ class _Extension(Extension):
         md.fence_texts = {}
         md.fences = _FencePreprocessor(md)
         md.preprocessors.register(md.fences, "named_fences", 30)
+        md.preprocessors.register(_ListIndentPreprocessor(md), "list_indent", 15)  # after fenced code and HTML
         if self.styles:
             md.treeprocessors.register(_StyleTreeprocessor(md, self.styles), "email_styles", 5)
         md.treeprocessors.register(_CaptureTreeprocessor(md), "capture", 1)
@@ -126,6 +204,7 @@ def _convert(source: str, handlers: Mapping[str, FenceHandler] | None, styled: b
     md = _instance(styled)
     md.reset()
     md.fence_texts = {}
+    md.captured_tree = ET.Element("div")  # Python-Markdown skips the tree processors for a blank source
     md.fences.handlers = handlers or {}
     return md, md.convert(source)
 
@@ -195,7 +274,17 @@ class _TextWriter:
             return self._table(element)
         if tag == "div":
             return self.blocks(element, width)
+        if (code := self._stashed_code(element)) is not None:
+            return code
         return self._wrap(self.inline(element), width)
+
+    def _stashed_code(self, element: ET.Element) -> str | None:
+        """A fenced code block (stashed as raw HTML by fenced_code) keeps its lines, unwrapped."""
+        match = _STASH.fullmatch((element.text or "").strip()) if element.tag == "p" and not len(element) else None
+        if match is None or match.group(0) in self.md.fence_texts:
+            return None
+        raw = self.md.htmlStash.rawHtmlBlocks[int(match.group(1))]
+        return _strip_tags(raw).rstrip("\n") if isinstance(raw, str) and raw.startswith("<pre") else None
 
     def _list(self, element: ET.Element, width: int) -> str:
         items = []
@@ -203,11 +292,24 @@ class _TextWriter:
         for number, item in enumerate((c for c in element if c.tag == "li"), start=start):
             marker = f"{number}. " if element.tag == "ol" else "- "
             indent = " " * len(marker)
-            has_blocks = any(child.tag in ("p", "ul", "ol", "blockquote") for child in item)
-            body = self.blocks(item, width - len(marker)) if has_blocks else self._wrap(self.inline(item), width - len(marker))
-            lines = body.split("\n")
+            lines = self._item(item, width - len(marker)).split("\n")
             items.append("\n".join([marker + lines[0]] + [(indent + line).rstrip() for line in lines[1:]]))
         return "\n".join(items)
+
+    def _item(self, item: ET.Element, width: int) -> str:
+        """A loose item's paragraphs apart; a tight item's text with its sub-lists right under it."""
+        if any(child.tag in ("p", "blockquote", "pre", "table", "div") for child in item):
+            return self.blocks(item, width)
+        sublists = [child for child in item if child.tag in ("ul", "ol")]
+        text = ET.Element(item.tag)
+        text.text = item.text
+        text.extend(child for child in item if child.tag not in ("ul", "ol"))
+        parts = [self._wrap(self.inline(text), width)]
+        for sub in sublists:
+            parts.append(self._list(sub, width))
+            if sub.tail and sub.tail.strip():
+                parts.append(self._wrap(self._unstash(sub.tail), width))
+        return "\n".join(parts)
 
     def _table(self, element: ET.Element) -> str:
         rows = []

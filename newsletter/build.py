@@ -15,6 +15,7 @@ Outputs come in two kinds, each a list below that later features extend:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -83,16 +84,16 @@ def build(project: Project, dist: Path, force: bool = False) -> BuildReport:
     report = BuildReport()
     manifest, models = _read_manifest(dist), _read_models(dist)
     context = _context_digest(project)
-    digests = {
-        path: hashlib.sha256(context.encode() + path.read_bytes()).hexdigest() for path in project.issue_paths()
-    }
+    paths = project.issue_paths()
+    # keyed by file name: the project may be named `.` in one build and by its absolute path in the next
+    digests = {path.name: hashlib.sha256(context.encode() + path.read_bytes()).hexdigest() for path in paths}
 
     fresh: dict[str, Issue] = {}
-    for path, digest in digests.items():
+    for path in paths:
         entry, model = manifest.get(path.name), models.get(path.name)
-        if not force and entry and model and entry["digest"] == digest and _outputs_exist(dist, entry["slug"]):
-            fresh[path.name] = model
-    parsed = [parse_issue(path, project.settings) for path in digests if path.name not in fresh]
+        if not force and entry and model and entry["digest"] == digests[path.name] and _outputs_exist(dist, entry["slug"]):
+            fresh[path.name] = dataclasses.replace(model, path=path)  # as this build names it
+    parsed = [parse_issue(path, project.settings) for path in paths if path.name not in fresh]
     numbers = [(issue.path, issue.number) for issue in fresh.values()]
     flag_duplicate_numbers(numbers + [(p.path, p.issue.number) for p in parsed if p.issue], parsed)
 
@@ -128,7 +129,7 @@ def build(project: Project, dist: Path, force: bool = False) -> BuildReport:
             early = {}
         report.problems.extend(_write_project_outputs(project, published, dist, pool, early))
 
-    new_manifest = {i.path.name: {"digest": digests[i.path], "slug": i.slug, "number": i.number} for i in issues}
+    new_manifest = {i.path.name: {"digest": digests[i.path.name], "slug": i.slug, "number": i.number} for i in issues}
     new_manifest.update({name: manifest[name] for name in kept})  # the old digest: parsed again next time
     _remove_stale(dist, manifest, new_manifest)
     write_atomic(dist / MODEL_CACHE, pickle.dumps({i.path.name: i for i in issues}, protocol=5))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -171,3 +173,16 @@ def test_a_render_failure_in_a_parallel_build_keeps_its_sessions_out_of_the_agen
     assert report.failed and "018" not in report.built and len(report.built) == 17
     agenda = (root / "dist" / "calendars" / "agenda.ics").read_text(encoding="utf-8")
     assert "Séance du 18" not in agenda
+
+
+def test_a_build_inside_the_project_then_by_its_absolute_path_from_elsewhere_reuses_the_cache(make_project, tmp_path) -> None:
+    root = make_project({"issues/001.md": issue_text(MINIMAL_BODY)})
+    inside = subprocess.run([sys.executable, "-m", "newsletter", "build"], cwd=root, capture_output=True, text=True)
+    assert inside.returncode == 0, inside.stderr
+    elsewhere = subprocess.run([sys.executable, "-m", "newsletter", "-C", str(root.resolve()), "build"],
+                               cwd=tmp_path, capture_output=True, text=True)
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert "0 numéro(s) compilé(s), 1 inchangé(s)" in elsewhere.stdout
+    (root / "issues" / "001.md").write_text(issue_text(MINIMAL_BODY + "\nUne phrase de plus.\n"), encoding="utf-8")
+    again = subprocess.run([sys.executable, "-m", "newsletter", "build"], cwd=root, capture_output=True, text=True)
+    assert again.returncode == 0 and "1 numéro(s) compilé(s)" in again.stdout, again.stderr

@@ -49,3 +49,19 @@ def test_unknown_command_is_reported() -> None:
     result = CliRunner().invoke(cli, ["envoyer-tout"])
     assert result.exit_code == 2
     assert "envoyer-tout" in result.output
+
+
+def test_the_project_option_works_before_and_after_the_command_name(make_project, tmp_path) -> None:
+    root = make_project({"issues/001.md": issue_text(MINIMAL_BODY)})
+    before = CliRunner().invoke(cli, ["-C", str(root), "build"])
+    assert before.exit_code == 0, before.output
+    assert (root / "dist" / "email" / "001.html").exists()
+    after = CliRunner().invoke(cli, ["check", "-C", str(root)])
+    assert after.exit_code == 0, after.output
+    nested = CliRunner().invoke(cli, ["-C", str(root), "subscribers", "list"])
+    assert nested.exit_code == 0, nested.output
+    assert (root / "subscribers.sqlite3").exists()
+    empty = tmp_path / "ailleurs"
+    empty.mkdir()
+    wins = CliRunner().invoke(cli, ["-C", str(empty), "check", "-C", str(root)])  # the command's own wins
+    assert wins.exit_code == 0, wins.output

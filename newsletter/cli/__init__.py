@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -50,8 +51,12 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsletter", message="%(prog)s %(version)s")
-def cli() -> None:
+@click.option("-C", "--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Dossier du projet, pour toutes les commandes (aussi accepté après le nom de la commande).")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: Path | None) -> None:
     """Transforme les numéros de la lettre, écrits en Markdown, en emails, agendas et archives."""
+    ctx.obj = {"project_dir": project_dir}
 
 
 def main() -> None:

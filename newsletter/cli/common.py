@@ -19,16 +19,30 @@ class Failure(click.ClickException):
 
 
 def project_option(function: Callable) -> Callable:
-    """`-C/--project DIR`: the project folder (default: the current one), like `git -C`."""
+    """`-C/--project DIR`: the project folder, like `git -C`; given after the command, or before it
+    (`newsletter -C DIR build`), else the current folder."""
     return click.option(
         "-C",
         "--project",
         "project_dir",
         type=click.Path(file_okay=False, path_type=Path),
-        default=Path("."),
+        default=None,
+        callback=_inherited_project,
         show_default="dossier courant",
         help="Dossier du projet.",
     )(function)
+
+
+def _inherited_project(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    if value is not None:
+        return value
+    context: click.Context | None = ctx.parent
+    while context is not None:
+        given = (context.obj or {}).get("project_dir") if isinstance(context.obj, dict) else None
+        if given is not None:
+            return given
+        context = context.parent
+    return Path(".")
 
 
 def reports_errors(function: Callable) -> Callable:

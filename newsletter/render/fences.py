@@ -92,8 +92,8 @@ def _card_html(settings: Settings, session: Session) -> str:
     esc = html.escape
     when = esc(when_text(session, settings.locale))
     rows = [
-        f'<div style="{_KIND.format(accent=accent)}">{esc(_kind(session))}</div>',
-        f'<div style="{_TITLE}">{esc(ical.summary(session))}</div>',
+        f'<div class="tp-card-kind" style="{_KIND.format(accent=accent)}">{esc(_kind(session))}</div>',
+        f'<div class="tp-card-title" style="{_TITLE}">{esc(ical.summary(session))}</div>',
         f'<div style="{_LINE}">📅 {f"<s>{when}</s>" if session.cancelled else when}</div>',
     ]
     if session.rrule:
@@ -101,13 +101,14 @@ def _card_html(settings: Settings, session: Session) -> str:
     if session.location:
         rows.append(f'<div style="{_LINE}">📍 {esc(session.location)}</div>')
     if session.online:
-        rows.append(f'<div style="{_LINE}">💻 <a href="{esc(session.online)}" style="{_LINK}">Rejoindre la visio</a></div>')
+        rows.append(f'<div style="{_LINE}">💻 <a href="{esc(session.online)}" class="tp-link" style="{_LINK}">Rejoindre la visio</a></div>')
     if not session.cancelled:
         links = " · ".join(
-            f'<a href="{esc(url)}" style="{_LINK}">{esc(LABELS[kind])}</a>' for kind, url in session_links(settings, session).items()
+            f'<a href="{esc(url)}" class="tp-link" style="{_LINK}">{esc(LABELS[kind])}</a>' for kind, url in session_links(settings, session).items()
         )
         rows.append(f'<div style="{_LINKS}"><strong>Ajouter à mon agenda :</strong> {links}</div>')
-    return f'<div style="{_CARD.format(accent=accent)}">{"".join(rows)}</div>'
+    classes = "tp-card tp-card-cancelled" if session.cancelled else "tp-card"
+    return f'<div class="{classes}" style="{_CARD.format(accent=accent)}">{"".join(rows)}</div>'
 
 
 def _card_text(settings: Settings, session: Session) -> list[str]:

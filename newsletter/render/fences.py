@@ -81,6 +81,18 @@ def _hour(moment: dt.datetime) -> str:
     return f"{moment.hour}h{moment.minute:02d}" if moment.minute else f"{moment.hour}h"
 
 
+def repetition_text(session: Session, locale: str = "fr_FR", tz: dt.tzinfo | None = None) -> str:
+    """The recurrence as the .ics has it (RRULE, EXDATE): « chaque premier mardi du mois, de 11h à 13h,
+    jusqu’au 20 décembre 2022, sauf le 3 janvier 2023 »."""
+    frequency, end = ical.recurrence_parts(session.rrule, locale, tz)
+    hours = ""
+    if isinstance(session.start, dt.datetime) and isinstance(session.end, dt.datetime) and session.first_day == session.last_day:
+        hours = f", de {_hour(session.start)} à {_hour(session.end)}"
+    days = [moment.date() if isinstance(moment, dt.datetime) else moment for moment in session.exdates]
+    exceptions = ", sauf " + ical.join_words([f"le {french_date(day, locale=locale)}" for day in days]) if days else ""
+    return frequency + hours + end + exceptions
+
+
 def _kind(session: Session) -> str:
     if session.cancelled:
         return "Rendez-vous annulé"
@@ -97,7 +109,7 @@ def _card_html(settings: Settings, session: Session) -> str:
         f'<div style="{_LINE}">📅 {f"<s>{when}</s>" if session.cancelled else when}</div>',
     ]
     if session.rrule:
-        rows.append(f'<div style="{_LINE}">🔁 puis {esc(ical.recurrence_text(session.rrule, settings.locale))}</div>')
+        rows.append(f'<div style="{_LINE}">🔁 puis {esc(repetition_text(session, settings.locale, settings.tz))}</div>')
     if session.location:
         rows.append(f'<div style="{_LINE}">📍 {esc(session.location)}</div>')
     if session.online:
@@ -114,7 +126,7 @@ def _card_html(settings: Settings, session: Session) -> str:
 def _card_text(settings: Settings, session: Session) -> list[str]:
     lines = [f"📅 {_kind(session).upper()} : {ical.summary(session)}", when_text(session, settings.locale)]
     if session.rrule:
-        lines.append(f"Puis {ical.recurrence_text(session.rrule, settings.locale)}")
+        lines.append(f"Puis {repetition_text(session, settings.locale, settings.tz)}")
     if session.location:
         lines.append(f"Lieu : {session.location}")
     if session.online:

@@ -77,17 +77,15 @@ class Recurrence:
 
 def parse_recurrence(written: str, first_day: dt.date) -> Recurrence:
     """Read `written` for a session whose first day is `first_day`; RecurrenceError if it cannot be."""
-    text = _plain(written)
-    rule, rest = _frequency(text, written)
-    end: str | None = None
+    rule, rest = _frequency(_plain(written), written)
     exclusions: list[Exclusion] = []
     while rest:
         if match := _UNTIL.match(rest):
-            end = _once(end, "fin", written)
+            _refuse_second_end(rule, written)
             day, rest = _one_day(rest[match.end() :], first_day, written)
             rule += f";UNTIL={day:%Y%m%d}"
         elif match := _TIMES.match(rest):
-            end = _once(end, "fin", written)
+            _refuse_second_end(rule, written)
             rule += f";COUNT={_number(match.group('count'))}"
             rest = rest[match.end() :]
         elif match := _EXCEPT.match(rest):
@@ -103,35 +101,50 @@ def _frequency(text: str, written: str) -> tuple[str, str]:
     for kind, pattern in _FREQUENCIES:
         match = pattern.match(text)
         if match:
-            return _rule(kind, match, written), _after_joiner(text[match.end() :])
+            return _RULES[kind](match.groupdict(), written), _after_joiner(text[match.end() :])
     raise RecurrenceError(f"répétition « {written} » illisible : commencez par la fréquence, par exemple {EXAMPLES}")
 
 
-def _rule(kind: str, match: re.Match[str], written: str) -> str:
-    groups = match.groupdict()
-    if kind == "nth":
-        day = _ical_day(groups["day"])
-        ordinals = re.split(r"\s*(?:,|\bet\b)\s*", groups["ordinals"])
-        return "FREQ=MONTHLY;BYDAY=" + ",".join(f"{_ORDINALS[o.rstrip('s')]}{day}" for o in ordinals)
-    if kind == "monthday":
-        monthday = 1 if groups["monthday"] == "1er" else int(groups["monthday"])
-        if not 1 <= monthday <= 31:
-            raise RecurrenceError(f"répétition « {written} » : il n’y a pas de {monthday} dans un mois")
-        return f"FREQ=MONTHLY;BYMONTHDAY={monthday}"
-    if kind == "other":
-        interval = _number(groups["count"])
-        if groups["day"].rstrip("s") in WEEKDAYS:
-            return f"FREQ=WEEKLY;INTERVAL={interval};BYDAY={_ical_day(groups['day'])}"
-        return _every(_UNITS[groups["day"]], interval)
-    if kind == "unit":
-        unit = _UNITS[groups["unit"].rstrip("s") if groups["unit"] != "mois" else "mois"]
-        rule = _every(unit, _number(groups["count"]) if groups["count"] else 1)
-        if groups["days"]:
-            if not rule.startswith("FREQ=WEEKLY"):
-                raise RecurrenceError(f"répétition « {written} » : un jour de la semaine va avec « chaque semaine », par exemple « toutes les deux semaines, le mardi »")
-            rule += ";BYDAY=" + _day_list(groups["days"])
+def _nth_weekdays(groups: dict[str, str], written: str) -> str:
+    """« chaque premier et troisième jeudi du mois »."""
+    day = _ical_day(groups["day"])
+    ordinals = re.split(r"\s*(?:,|\bet\b)\s*", groups["ordinals"])
+    return "FREQ=MONTHLY;BYDAY=" + ",".join(f"{_ORDINALS[o.rstrip('s')]}{day}" for o in ordinals)
+
+
+def _month_day(groups: dict[str, str], written: str) -> str:
+    """« le 15 de chaque mois », « chaque mois le 1er »."""
+    day = 1 if groups["monthday"] == "1er" else int(groups["monthday"])
+    if not 1 <= day <= 31:
+        raise RecurrenceError(f"répétition « {written} » : il n’y a pas de {day} dans un mois")
+    return f"FREQ=MONTHLY;BYMONTHDAY={day}"
+
+
+def _one_in(groups: dict[str, str], written: str) -> str:
+    """« un mardi sur deux », « une semaine sur deux »."""
+    interval = _number(groups["count"])
+    if groups["day"].rstrip("s") in WEEKDAYS:
+        return f"FREQ=WEEKLY;INTERVAL={interval};BYDAY={_ical_day(groups['day'])}"
+    return _every(_UNITS[groups["day"]], interval)
+
+
+def _units(groups: dict[str, str], written: str) -> str:
+    """« chaque mois », « tous les 15 jours », « toutes les deux semaines, le mardi »."""
+    unit = _UNITS["mois" if groups["unit"] == "mois" else groups["unit"].rstrip("s")]
+    rule = _every(unit, _number(groups["count"]) if groups["count"] else 1)
+    if not groups["days"]:
         return rule
+    if not rule.startswith("FREQ=WEEKLY"):
+        raise RecurrenceError(f"répétition « {written} » : un jour de la semaine va avec « chaque semaine », par exemple « toutes les deux semaines, le mardi »")
+    return rule + ";BYDAY=" + _day_list(groups["days"])
+
+
+def _weekdays(groups: dict[str, str], written: str) -> str:
+    """« chaque mardi », « tous les lundis et jeudis »."""
     return "FREQ=WEEKLY;BYDAY=" + _day_list(groups["days"])
+
+
+_RULES = {"nth": _nth_weekdays, "monthday": _month_day, "other": _one_in, "unit": _units, "weekdays": _weekdays}
 
 
 def _after_joiner(text: str) -> str:
@@ -160,10 +173,9 @@ def _number(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBERS[word]
 
 
-def _once(end: str | None, what: str, written: str) -> str:
-    if end is not None:
+def _refuse_second_end(rule: str, written: str) -> None:
+    if ";UNTIL=" in rule or ";COUNT=" in rule:
         raise RecurrenceError(f"répétition « {written} » : une seule fin, « jusqu’au … » ou « N fois »")
-    return what
 
 
 def _one_day(text: str, first_day: dt.date, written: str) -> tuple[dt.date, str]:

@@ -335,15 +335,17 @@ class _SessionReader:
         removed: set[dt.date | dt.datetime] = set()
         for exclusion in exclusions:
             found = {day: occurrence_on(rule, start, day) for day in exclusion.days}
-            missing = [day for day, occurrence in found.items() if occurrence is None]
-            if missing and (not exclusion.span or len(missing) == len(found)):
-                named = ", ".join(_day_text(day) for day in (exclusion.days[:1] + exclusion.days[-1:] if exclusion.span else missing))
-                what = f"du {named.replace(', ', ' au ')}" if exclusion.span else f"le {named}"
-                self.problems.append(Problem(self.path, line, WARNING, f"« sauf {what} » : aucune séance ce{'s' if exclusion.span else ''} jour{'s' if exclusion.span else ''}-là, l’exception ne change rien"))
-            for occurrence in found.values():
+            if exclusion.span and not any(found.values()):
+                self.useless_exception(line, f"du {_day_text(exclusion.days[0])} au {_day_text(exclusion.days[-1])}", "ces jours-là")
+            for day, occurrence in found.items():
                 if occurrence is not None:
                     removed.add(occurrence.replace(tzinfo=self.tz) if isinstance(start, dt.datetime) else occurrence.date())
+                elif not exclusion.span:
+                    self.useless_exception(line, f"le {_day_text(day)}", "ce jour-là")
         return tuple(sorted(removed))  # type: ignore[type-var]  # all dates or all datetimes
+
+    def useless_exception(self, line: int, days: str, there: str) -> None:
+        self.problems.append(Problem(self.path, line, WARNING, f"« sauf {days} » : aucune séance {there}, l’exception ne change rien"))
 
     def reminder(self, start: dt.date | dt.datetime) -> dt.timedelta | None:
         written = self.text("reminder")

@@ -8,17 +8,20 @@ of each kind of text) are printed: `pytest -s tests/test_dark_mode.py` shows the
 from __future__ import annotations
 
 import base64
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from newsletter.build import build
 from newsletter.cli import cli
 from newsletter.desk.browser import Browser
+from newsletter.project import load_project
 from support.contrast import BODY_TEXT, KINDS, Text, luminance, measure
 from test_browser import SAMPLES, require_chromium
 
-from conftest import issue_text
+from conftest import DATA, issue_text
 
 AA = 4.5
 WIDTHS = (375, 640)
@@ -61,6 +64,20 @@ def test_every_text_of_the_sample_issues_reaches_wcag_aa_in_light_and_dark_mode(
         if scheme == "dark":
             assert luminance(body) < 0.2, body
             assert max(luminance(t.background) for t in texts if t.kind == BODY_TEXT) < 0.2, figures
+
+
+def test_code_tables_quotes_and_lists_of_the_torture_issue_reach_wcag_aa_in_both_modes(browser: Browser, tmp_path: Path) -> None:
+    root = tmp_path / "torture"
+    (root / "issues").mkdir(parents=True)
+    shutil.copy(DATA / "torture" / "001-torture.md", root / "issues")
+    assert not build(load_project(root), root / "dist").failed
+    for scheme in ("light", "dark"):
+        browser.open((root / "dist" / "email" / "001.html").resolve().as_uri(), 375, scheme=scheme)
+        texts, _ = measure(browser)
+        figures = report("torture", scheme, 375, texts)
+        print(figures)
+        assert {"code", "tableaux", "citations", "cartes de séance"} <= {t.kind for t in texts}, figures
+        assert min(t.ratio for t in texts) >= AA, figures
 
 
 def test_session_cards_and_taglines_are_measured_in_both_modes(browser: Browser, repo_build: Path) -> None:

@@ -4,7 +4,7 @@ For each visible text node, the browser gives the computed colour of its element
 colours from that element up to the first opaque one; the colours are composited and the ratio is
 computed here with the WCAG formula: (L1 + 0.05) / (L2 + 0.05) on relative luminances.
 Each text gets one kind, the first that fits: link, rubric title, tagline, session card, quote,
-header, footer, title, else body text.
+code, table, header, footer, title, else body text.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ KINDS = (  # (kind, CSS selector of an ancestor), first match wins
     ("accroches de rubrique", ".tp-tagline"),
     ("cartes de séance", ".tp-card"),
     ("citations", "blockquote"),
+    ("code", "pre, code"),
+    ("tableaux", "table table table"),  # a Markdown table, inside MJML's layout tables
     ("en-tête", ".tp-header"),
     ("pied de page", ".tp-footer"),
     ("titres", "h1, h3, h4, .tp-title, .tp-own-title"),

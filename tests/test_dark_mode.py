@@ -99,7 +99,7 @@ def test_dark_mode_changes_the_colours_of_every_kind_of_text(browser: Browser, r
         seen[scheme] = {(t.kind, t.text): t for t in measure(browser)[0]}
     assert seen["light"].keys() == seen["dark"].keys()
     kinds = {kind for kind, _ in seen["light"]}
-    assert kinds >= {k for k, _ in KINDS} - {"citations", "titres"}
+    assert kinds >= {k for k, _ in KINDS} - {"citations", "titres", "code", "tableaux"}  # not all in issue 002
     for key, light in seen["light"].items():
         dark = seen["dark"][key]
         assert luminance(dark.background) < luminance(light.background), key

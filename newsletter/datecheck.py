@@ -20,7 +20,7 @@ from newsletter.errors import ERROR, WARNING, Problem
 from newsletter.model.issue import Block, Issue
 from newsletter.model.session import Session
 from newsletter.parse.french_dates import WEEKDAYS, DateMention, find_dates
-from newsletter.parse.session import occurrences
+from newsletter.parse.session import occurrence_on, occurrences
 from newsletter.render.dates import french_date
 
 A_SUIVRE = "a-suivre"
@@ -113,9 +113,7 @@ def _covers(session: Session, day: dt.date) -> bool:
     if session.first_day <= day <= session.last_day:
         return True
     if session.rrule and day > session.first_day:
-        midnight = dt.datetime.combine(day, dt.time())
-        following = occurrences(session.rrule, session.start).after(midnight, inc=True)
-        return following is not None and following < midnight + dt.timedelta(days=1)
+        return occurrence_on(session.rrule, session.start, day, session.exdates) is not None
     return False
 
 
@@ -123,7 +121,7 @@ def _over(session: Session, day: dt.date) -> bool:
     if session.last_day >= day:
         return False
     if session.rrule:
-        return occurrences(session.rrule, session.start).after(dt.datetime.combine(day, dt.time()), inc=True) is None
+        return occurrences(session.rrule, session.start, session.exdates).after(dt.datetime.combine(day, dt.time()), inc=True) is None
     return True
 
 

@@ -103,8 +103,9 @@ def preview(project_dir: Path, port: int, host: str, open_browser: bool) -> None
 @click.argument("issue")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Dossier des images (par défaut : dist/snapshots/).")
 @click.option("--width", "-w", "widths", type=click.IntRange(200, 3000), multiple=True, help="Largeur en pixels (répétable ; par défaut 375 et 640).")
+@click.option("--dark", is_flag=True, help="Aussi en mode sombre (images …-dark.png).")
 @reports_errors
-def snapshot(project_dir: Path, issue: str, output: Path | None, widths: tuple[int, ...]) -> None:
+def snapshot(project_dir: Path, issue: str, output: Path | None, widths: tuple[int, ...], dark: bool) -> None:
     """Enregistre des images PNG de l’email du numéro ISSUE (son numéro ou son fichier) au format
     téléphone et ordinateur, prises avec Chromium sans interface, et signale les défauts de mise en page."""
     import tempfile
@@ -121,9 +122,13 @@ def snapshot(project_dir: Path, issue: str, output: Path | None, widths: tuple[i
             raise Failure(str(problems[0]))
         html = Path(scratch) / "email" / f"{the_issue.slug}.html"
         with Browser() as browser:
-            shots = take(browser, html, folder, the_issue.slug, widths or WIDTHS)
+            shots = [
+                shot
+                for scheme in (("light", "dark") if dark else ("light",))
+                for shot in take(browser, html, folder, the_issue.slug, widths or WIDTHS, scheme)
+            ]
     for shot in shots:
-        click.echo(f"{_relative(shot.picture)} ({shot.width} px)")
+        click.echo(f"{_relative(shot.picture)} ({shot.width} px{', mode sombre' if shot.scheme == 'dark' else ''})")
         for problem in shot.problems:
             click.echo(f"attention : {problem}", err=True)
 

@@ -197,11 +197,16 @@ class Browser:
 
     # --- pages -----------------------------------------------------------------------------------
 
-    def open(self, url: str, width: int, height: int = 900) -> None:
-        """Load `url` in a viewport `width` CSS pixels wide, waiting for its load event."""
+    def open(self, url: str, width: int, height: int = 900, scheme: str = "light") -> None:
+        """Load `url` in a viewport `width` CSS pixels wide, waiting for its load event.
+
+        `scheme` ("light" or "dark") is what `prefers-color-scheme` answers, as a phone set to dark
+        mode would.
+        """
         self.call(
             "Emulation.setDeviceMetricsOverride", session=True, width=width, height=height, deviceScaleFactor=1, mobile=False
         )
+        self.call("Emulation.setEmulatedMedia", session=True, features=[{"name": "prefers-color-scheme", "value": scheme}])
         self._events.clear()
         self.call("Page.navigate", session=True, url=url)
         self.wait_for("Page.loadEventFired", LOAD_TIMEOUT)
@@ -343,15 +348,20 @@ class Snapshot:
     picture: Path
     layout: Layout
     problems: tuple[str, ...]
+    scheme: str = "light"
 
 
-def snapshot(browser: Browser, html: Path, pictures: Path, stem: str, widths: tuple[int, ...] = WIDTHS) -> list[Snapshot]:
-    """Open an email at each width, measure it, and save a full-page PNG `stem-<width>px.png`."""
+def snapshot(
+    browser: Browser, html: Path, pictures: Path, stem: str, widths: tuple[int, ...] = WIDTHS, scheme: str = "light"
+) -> list[Snapshot]:
+    """Open an email at each width, measure it, and save a full-page PNG `stem-<width>px.png`
+    (`stem-<width>px-dark.png` in dark mode)."""
     results = []
+    suffix = "" if scheme == "light" else f"-{scheme}"
     for width in widths:
-        browser.open(html.resolve().as_uri(), width)
+        browser.open(html.resolve().as_uri(), width, scheme=scheme)
         layout = browser.measure()
-        picture = browser.screenshot(pictures / f"{stem}-{width}px.png")
+        picture = browser.screenshot(pictures / f"{stem}-{width}px{suffix}.png")
         problems = phone_problems(layout) if width < DESKTOP_WIDTH else desktop_problems(layout)
-        results.append(Snapshot(width, picture, layout, tuple(problems)))
+        results.append(Snapshot(width, picture, layout, tuple(problems), scheme))
     return results

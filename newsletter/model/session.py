@@ -40,6 +40,7 @@ class Session:
     description: str = ""
     status: Status = Status.CONFIRMED
     rrule: str = ""  # an RFC 5545 recurrence rule without its « RRULE: », e.g. FREQ=MONTHLY;BYDAY=1TU
+    exdates: tuple[dt.date | dt.datetime, ...] = ()  # occurrences the rule skips (EXDATE): dates, or aware starts
     reminder: dt.timedelta | None = None  # how long before the start the agenda reminds; None: none
     url: str = ""  # a page about the session (registration, programme)
     published: dt.date | None = None  # when it was published (issue or programme date): DTSTAMP

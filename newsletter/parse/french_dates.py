@@ -164,6 +164,14 @@ def match_time_range(text: str) -> tuple[TimeRange, str] | None:
     return (times, text[match.end() :]) if times else None
 
 
+def match_date(text: str) -> tuple[DateMention, str] | None:
+    """A date at the start of `text` (« 3 janvier 2023 », « les 3 et 17 janvier ») and what follows it."""
+    match = _DATE.match(text.lstrip())
+    if match is None:
+        return None
+    return _mention(match), text.lstrip()[match.end() :]
+
+
 def parse_day(text: str, default_year: int | None = None) -> tuple[dt.date, str] | str:
     """A day heading of a programme, « lundi 26 novembre 2018 : titre » or « 2018-11-26 – titre ».
 

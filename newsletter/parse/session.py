@@ -9,7 +9,7 @@
     online: https://visio.example.org/alliance
     description: Un temps ouvert à toutes et à tous.
     status: confirmed                        # confirmed, tentative or cancelled
-    rrule: FREQ=MONTHLY;BYDAY=1TU            # every first Tuesday of the month
+    répétition: chaque premier mardi du mois # or « repetition: », or « rrule: FREQ=MONTHLY;BYDAY=1TU »
     reminder: 1h                             # optional; « aucun » for none
     url: https://example.org/inscription     # optional: a page about the session
     ```
@@ -33,11 +33,15 @@ from dateutil import rrule as dateutil_rrule
 
 from newsletter.errors import ERROR, WARNING, Problem
 from newsletter.model.session import Session, Status
+from newsletter.parse.french_dates import MONTHS
+from newsletter.parse.recurrence import Exclusion, RecurrenceError, parse_recurrence
 from newsletter.parse.rubrics import normalise
 from newsletter.parse.yamltext import FAST_LOADER, yaml_reason
 
 SESSION_FENCES = ("session", "séance")  # the info strings of a session block (« séance »: the French)
-FIELDS = ("id", "title", "start", "end", "duration", "location", "online", "description", "status", "rrule", "reminder", "url")
+FIELDS = (
+    "id", "title", "start", "end", "duration", "location", "online", "description", "status", "répétition", "rrule", "reminder", "url",
+)  # fmt: skip
 DEFAULT_TIMED_DURATION = dt.timedelta(hours=1)
 DEFAULT_REMINDER_TIMED = dt.timedelta(hours=1)  # an hour before it starts
 DEFAULT_REMINDER_ALL_DAY = dt.timedelta(hours=15)  # 9 a.m. the day before
@@ -64,6 +68,7 @@ _DURATION = re.compile(
     r"(?:(?P<minutes>\d+)\s*(?:minutes?|min|mn)\s*)?$",
     re.IGNORECASE,
 )
+_UNTIL = re.compile(r"UNTIL=(\d{8})(T\d{6})?(Z)?")
 _ISO_DURATION = re.compile(r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)?$", re.IGNORECASE)
 
 
@@ -158,9 +163,8 @@ def parse_session(
     fields, problems = read_fields(source, path, line + 1, "séance")
     if fields is None or problems:
         return None, problems[:1]  # one line per invalid session
-    reader = _SessionReader(path, line, tz, fields, problems)
     try:
-        session = reader.session(id_prefix, issue, published)
+        session = _SessionReader(path, line, tz, fields, problems).session(id_prefix, issue, published)
     except _Invalid as invalid:
         problems.append(Problem(path, invalid.line, ERROR, f"séance : {invalid.message}"))
         return None, problems
@@ -171,7 +175,10 @@ def parse_session(
 
 class _SessionReader:
     def __init__(self, path: Path, line: int, tz: dt.tzinfo, fields: dict[str, Field], problems: list[Problem]):
-        self.path, self.line, self.tz, self.fields, self.problems = path, line, tz, fields, problems
+        self.path, self.line, self.tz, self.problems = path, line, tz, problems
+        self.fields = {("répétition" if normalise(name) == "repetition" else name): field for name, field in fields.items()}
+        if len(self.fields) < len(fields):
+            raise _Invalid(self.fields["répétition"].line, "champ « répétition » donné deux fois")
 
     def session(self, id_prefix: str, issue: int | None, published: dt.date | None) -> Session:
         for name, field in self.fields.items():
@@ -186,7 +193,7 @@ class _SessionReader:
             raise _Invalid(self._line("start"), "il manque le début (« start: AAAA-MM-JJ » ou « start: AAAA-MM-JJ HH:MM »)")
         start = self.when("start")
         end = self.end(start)
-        rrule = self.rrule(start)
+        rrule, exdates = self.recurrence(start)
         return Session(
             id=self.identifier(id_prefix, title),
             title=title,
@@ -197,6 +204,7 @@ class _SessionReader:
             description=self.text("description"),
             status=self.status(),
             rrule=rrule,
+            exdates=exdates,
             reminder=self.reminder(start),
             url=self.link("url"),
             published=published,
@@ -295,22 +303,49 @@ class _SessionReader:
             raise _Invalid(self._line("status"), f"statut inconnu « {self.text('status')} » : confirmed, tentative ou cancelled")
         return STATUSES[written]
 
-    def rrule(self, start: dt.date | dt.datetime) -> str:
-        written = self.text("rrule")
+    def recurrence(self, start: dt.date | dt.datetime) -> tuple[str, tuple[dt.date | dt.datetime, ...]]:
+        """The RRULE (UNTIL as RFC 5545 wants it for this start) and the EXDATEs, from « répétition » or « rrule »."""
+        if self.text("répétition") and self.text("rrule"):
+            raise _Invalid(self._line("rrule"), "donnez « répétition » ou « rrule », pas les deux")
+        name = "répétition" if self.text("répétition") else "rrule"
+        written, line = self.text(name), self._line(name)
         if not written:
-            return ""
-        line = self._line("rrule")
-        rule = re.sub(r"\s+", "", written).upper().removeprefix("RRULE:")
+            return "", ()
+        exclusions: tuple[Exclusion, ...] = ()
+        if name == "répétition" and not re.match(r"\s*(?:rrule:|freq=)", written, re.IGNORECASE):
+            try:
+                parsed = parse_recurrence(written, start.date() if isinstance(start, dt.datetime) else start)
+            except RecurrenceError as error:
+                raise _Invalid(line, str(error)) from None
+            rule, exclusions, shown = parsed.rule, parsed.exclusions, f"la répétition « {written} »"
+        else:
+            rule = re.sub(r"\s+", "", written).upper().removeprefix("RRULE:")
+            shown = f"la règle « {rule} »"
+        rule = until_for(rule, start)
         problem = rrule_problem(rule, start)
         if problem is not None:
-            raise _Invalid(line, f"règle de récurrence « {written} » invalide : {problem}")
-        first = first_occurrence(rule, start)
+            raise _Invalid(line, f"répétition « {written} » : {problem}" if exclusions or name == "répétition" else f"règle de récurrence « {written} » invalide : {problem}")
         naive_start = start.replace(tzinfo=None) if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
-        if first != naive_start:
-            self.problems.append(
-                Problem(self.path, line, WARNING, f"le début ({self.text('start')}) ne suit pas la règle « {rule} » : les agendas le compteront en plus")
-            )
-        return rule
+        if first_occurrence(rule, start) != naive_start:
+            self.problems.append(Problem(self.path, line, WARNING, f"le début ({self.text('start')}) ne suit pas {shown} : les agendas le compteront en plus"))
+        return rule, self.exdates(rule, start, exclusions, line)
+
+    def exdates(self, rule: str, start: dt.date | dt.datetime, exclusions: tuple[Exclusion, ...], line: int) -> tuple[dt.date | dt.datetime, ...]:
+        """The occurrences the « sauf » days remove; a day without one is a warning (the exception changes nothing)."""
+        removed: set[dt.date | dt.datetime] = set()
+        for exclusion in exclusions:
+            found = {day: occurrence_on(rule, start, day) for day in exclusion.days}
+            if exclusion.span and not any(found.values()):
+                self.useless_exception(line, f"du {_day_text(exclusion.days[0])} au {_day_text(exclusion.days[-1])}", "ces jours-là")
+            for day, occurrence in found.items():
+                if occurrence is not None:
+                    removed.add(occurrence.replace(tzinfo=self.tz) if isinstance(start, dt.datetime) else occurrence.date())
+                elif not exclusion.span:
+                    self.useless_exception(line, f"le {_day_text(day)}", "ce jour-là")
+        return tuple(sorted(removed))  # type: ignore[type-var]  # all dates or all datetimes
+
+    def useless_exception(self, line: int, days: str, there: str) -> None:
+        self.problems.append(Problem(self.path, line, WARNING, f"« sauf {days} » : aucune séance {there}, l’exception ne change rien"))
 
     def reminder(self, start: dt.date | dt.datetime) -> dt.timedelta | None:
         written = self.text("reminder")
@@ -370,10 +405,61 @@ def first_occurrence(rule: str, start: dt.date | dt.datetime) -> dt.datetime | N
     return next(iter(occurrences(rule, start)), None)
 
 
-def occurrences(rule: str, start: dt.date | dt.datetime) -> dateutil_rrule.rrule:
-    """The instances of an RRULE from `start`, as naive local datetimes (lazily)."""
-    naive = start.replace(tzinfo=None) if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
-    return dateutil_rrule.rrulestr(f"RRULE:{rule}", dtstart=naive, ignoretz=True)
+def occurrences(rule: str, start: dt.date | dt.datetime, exdates: tuple[dt.date | dt.datetime, ...] = ()) -> dateutil_rrule.rrulebase:
+    """The instances of an RRULE from `start` but the `exdates`, as naive local datetimes (lazily)."""
+    naive = _naive(start)
+    instances = dateutil_rrule.rrulestr(f"RRULE:{_local_until(rule, start)}", dtstart=naive, ignoretz=True)
+    if not exdates:
+        return instances
+    every = dateutil_rrule.rruleset()
+    every.rrule(instances)
+    for excluded in exdates:
+        every.exdate(_naive(excluded))
+    return every
+
+
+def occurrence_on(rule: str, start: dt.date | dt.datetime, day: dt.date, exdates: tuple[dt.date | dt.datetime, ...] = ()) -> dt.datetime | None:
+    """The instance that falls on `day` (naive local time), if one does."""
+    midnight = dt.datetime.combine(day, dt.time())
+    found = occurrences(rule, start, exdates).after(midnight, inc=True)
+    return found if found is not None and found < midnight + dt.timedelta(days=1) else None
+
+
+def until_for(rule: str, start: dt.date | dt.datetime) -> str:
+    """The rule with its UNTIL as RFC 5545 wants it: a UTC time for a timed session (the end of that
+    day in the start's timezone, so the day's session is the last one), a date for an all-day one."""
+    match = _UNTIL.search(rule)
+    if match is None:
+        return rule
+    try:
+        day = dt.datetime.strptime(match.group(1), "%Y%m%d").date()
+        local = dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%dT%H%M%S") if match.group(2) else dt.datetime.combine(day, dt.time(23, 59, 59))
+    except ValueError:
+        return rule  # an impossible date: `rrule_problem` says so
+    if not isinstance(start, dt.datetime):
+        return rule.replace(match.group(0), f"UNTIL={day:%Y%m%d}")
+    if match.group(3):
+        return rule
+    instant = local.replace(tzinfo=start.tzinfo).astimezone(dt.timezone.utc)
+    return rule.replace(match.group(0), f"UNTIL={instant:%Y%m%dT%H%M%SZ}")
+
+
+def _local_until(rule: str, start: dt.date | dt.datetime) -> str:
+    """A UTC UNTIL in the start's local time, for expanding the rule in naive local time."""
+    match = _UNTIL.search(rule)
+    if match is None or not match.group(3) or not isinstance(start, dt.datetime) or start.tzinfo is None:
+        return rule
+    instant = dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%dT%H%M%S").replace(tzinfo=dt.timezone.utc)
+    return rule.replace(match.group(0), f"UNTIL={instant.astimezone(start.tzinfo):%Y%m%dT%H%M%S}")
+
+
+def _naive(moment: dt.date | dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=None) if isinstance(moment, dt.datetime) else dt.datetime.combine(moment, dt.time())
+
+
+def _day_text(day: dt.date) -> str:
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
 
 
 def slug(text: str, length: int = ID_LENGTH) -> str:

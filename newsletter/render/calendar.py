@@ -32,7 +32,7 @@ REFRESH = dt.timedelta(hours=12)
 CANCELLED_PREFIX = "ANNULÉ – "
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_ORDINALS = {1: "premier", 2: "deuxième", 3: "troisième", 4: "quatrième", 5: "cinquième", -1: "dernier"}
+_ORDINALS = {1: "premier", 2: "deuxième", 3: "troisième", 4: "quatrième", 5: "cinquième", -1: "dernier", -2: "avant-dernier"}
 
 
 def session_path(session: Session) -> str:
@@ -102,6 +102,8 @@ def event_ical(settings: Settings, session: Session, sequence: int = 0) -> bytes
         event.add("dtend", session.end)
     if session.rrule:
         event.add("rrule", vRecur.from_ical(session.rrule))
+    if session.rrule and session.exdates:
+        event.add("exdate", list(session.exdates))  # TZID and local times, like DTSTART
     event.add("summary", summary(session))
     text = description(settings, session)
     if text:
@@ -263,41 +265,58 @@ def _duration_text(length: dt.timedelta) -> str:
 # --- recurrences in French ----------------------------------------------------------------------
 
 
-def recurrence_text(rule: str, locale: str = "fr_FR") -> str:
-    """« chaque premier mardi du mois », « chaque semaine le jeudi »… ; « régulièrement » otherwise."""
+def recurrence_text(rule: str, locale: str = "fr_FR", tz: dt.tzinfo | None = None) -> str:
+    """« chaque premier mardi du mois », « tous les 15 jours, 6 fois »… ; « régulièrement » otherwise."""
+    frequency, end = recurrence_parts(rule, locale, tz)
+    return frequency + end
+
+
+def recurrence_parts(rule: str, locale: str = "fr_FR", tz: dt.tzinfo | None = None) -> tuple[str, str]:
+    """(« chaque premier mardi du mois », « , jusqu’au 20 décembre 2022 »): how often, and until when
+    (« » without an end). A UTC UNTIL is told as its day in `tz`, the session's timezone."""
     parts = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
+    return _frequency_text(parts), _end_text(parts, locale, tz)
+
+
+def _frequency_text(parts: dict[str, str]) -> str:
     freq, interval = parts.get("FREQ", ""), int(parts.get("INTERVAL", "1") or 1)
     days = [d for d in parts.get("BYDAY", "").split(",") if d]
-    text = "régulièrement"
-    if freq == "DAILY" and interval == 1:
-        text = "chaque jour"
-    elif freq == "WEEKLY" and days and all(d in _ICAL_DAYS for d in days):
-        names = _join([_WEEKDAYS[_ICAL_DAYS.index(d)] for d in days])
-        text = f"chaque {names}" if interval == 1 else f"un {names} sur {interval}" if interval == 2 else f"le {names}, toutes les {interval} semaines"
-    elif freq == "WEEKLY" and interval == 1:
-        text = "chaque semaine"
-    elif freq == "MONTHLY" and len(days) == 1 and days[0][-2:] in _ICAL_DAYS and interval == 1:
-        position = days[0][:-2]
-        weekday = _WEEKDAYS[_ICAL_DAYS.index(days[0][-2:])]
-        if position.lstrip("+-").isdigit() and int(position) in _ORDINALS:
-            text = f"chaque {_ORDINALS[int(position)]} {weekday} du mois"
-    elif freq == "MONTHLY" and parts.get("BYMONTHDAY", "").isdigit() and interval == 1:
+    if freq == "WEEKLY" and days and all(d in _ICAL_DAYS for d in days):
+        names = join_words([_WEEKDAYS[_ICAL_DAYS.index(d)] for d in days])
+        return f"chaque {names}" if interval == 1 else f"un {names} sur {interval}" if interval == 2 else f"toutes les {interval} semaines, le {names}"
+    if freq == "MONTHLY" and days and interval == 1:
+        ordinals = [_ORDINALS.get(int(d[:-2])) if d[:-2].lstrip("+-").isdigit() else None for d in days]
+        weekdays = {d[-2:] for d in days}
+        if None not in ordinals and len(weekdays) == 1 and weekdays <= set(_ICAL_DAYS):
+            return f"chaque {join_words(ordinals)} {_WEEKDAYS[_ICAL_DAYS.index(weekdays.pop())]} du mois"  # type: ignore[arg-type]
+        return "régulièrement"
+    if freq == "MONTHLY" and parts.get("BYMONTHDAY", "").isdigit() and interval == 1:
         day = int(parts["BYMONTHDAY"])
-        text = f"le {'1er' if day == 1 else day} de chaque mois"
-    elif freq == "MONTHLY" and interval == 1:
-        text = "chaque mois"
-    elif freq == "YEARLY" and interval == 1:
-        text = "chaque année"
+        return f"le {'1er' if day == 1 else day} de chaque mois"
+    if days or len(parts) > len({"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST"} & parts.keys()):
+        return "régulièrement"  # BYHOUR, BYSETPOS…: the agendas know, the card says little
+    if freq == "WEEKLY" and interval == 2:
+        return "tous les 15 jours"
+    every = {"DAILY": ("chaque jour", "tous les {} jours"), "WEEKLY": ("chaque semaine", "toutes les {} semaines"),
+             "MONTHLY": ("chaque mois", "tous les {} mois"), "YEARLY": ("chaque année", "tous les {} ans")}  # fmt: skip
+    if freq not in every:
+        return "régulièrement"
+    return every[freq][0] if interval == 1 else every[freq][1].format(interval)
+
+
+def _end_text(parts: dict[str, str], locale: str, tz: dt.tzinfo | None) -> str:
     if parts.get("COUNT", "").isdigit():
-        text += f", {parts['COUNT']} fois"
-    elif until := parts.get("UNTIL"):
-        try:
-            last = dt.date(int(until[:4]), int(until[4:6]), int(until[6:8]))
-            text += f", jusqu’au {french_date(last, locale=locale)}"
-        except ValueError:
-            pass
-    return text
+        return f", {parts['COUNT']} fois"
+    until = parts.get("UNTIL", "")
+    try:
+        last = dt.date(int(until[:4]), int(until[4:6]), int(until[6:8]))
+        if until.endswith("Z") and tz is not None:
+            last = dt.datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc).astimezone(tz).date()
+    except ValueError:
+        return ""
+    return f", jusqu’au {french_date(last, locale=locale)}"
 
 
-def _join(words: list[str]) -> str:
+def join_words(words: list[str]) -> str:
+    """« a », « a et b », « a, b et c »."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " et " + words[-1]

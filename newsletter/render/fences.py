@@ -81,6 +81,18 @@ def _hour(moment: dt.datetime) -> str:
     return f"{moment.hour}h{moment.minute:02d}" if moment.minute else f"{moment.hour}h"
 
 
+def repetition_text(session: Session, locale: str = "fr_FR", tz: dt.tzinfo | None = None) -> str:
+    """The recurrence as the .ics has it (RRULE, EXDATE): « chaque premier mardi du mois, de 11h à 13h,
+    jusqu’au 20 décembre 2022, sauf le 3 janvier 2023 »."""
+    frequency, end = ical.recurrence_parts(session.rrule, locale, tz)
+    hours = ""
+    if isinstance(session.start, dt.datetime) and isinstance(session.end, dt.datetime) and session.first_day == session.last_day:
+        hours = f", de {_hour(session.start)} à {_hour(session.end)}"
+    days = [moment.date() if isinstance(moment, dt.datetime) else moment for moment in session.exdates]
+    exceptions = ", sauf " + ical.join_words([f"le {french_date(day, locale=locale)}" for day in days]) if days else ""
+    return frequency + hours + end + exceptions
+
+
 def _kind(session: Session) -> str:
     if session.cancelled:
         return "Rendez-vous annulé"
@@ -92,28 +104,29 @@ def _card_html(settings: Settings, session: Session) -> str:
     esc = html.escape
     when = esc(when_text(session, settings.locale))
     rows = [
-        f'<div style="{_KIND.format(accent=accent)}">{esc(_kind(session))}</div>',
-        f'<div style="{_TITLE}">{esc(ical.summary(session))}</div>',
+        f'<div class="tp-card-kind" style="{_KIND.format(accent=accent)}">{esc(_kind(session))}</div>',
+        f'<div class="tp-card-title" style="{_TITLE}">{esc(ical.summary(session))}</div>',
         f'<div style="{_LINE}">📅 {f"<s>{when}</s>" if session.cancelled else when}</div>',
     ]
     if session.rrule:
-        rows.append(f'<div style="{_LINE}">🔁 puis {esc(ical.recurrence_text(session.rrule, settings.locale))}</div>')
+        rows.append(f'<div style="{_LINE}">🔁 puis {esc(repetition_text(session, settings.locale, settings.tz))}</div>')
     if session.location:
         rows.append(f'<div style="{_LINE}">📍 {esc(session.location)}</div>')
     if session.online:
-        rows.append(f'<div style="{_LINE}">💻 <a href="{esc(session.online)}" style="{_LINK}">Rejoindre la visio</a></div>')
+        rows.append(f'<div style="{_LINE}">💻 <a href="{esc(session.online)}" class="tp-link" style="{_LINK}">Rejoindre la visio</a></div>')
     if not session.cancelled:
         links = " · ".join(
-            f'<a href="{esc(url)}" style="{_LINK}">{esc(LABELS[kind])}</a>' for kind, url in session_links(settings, session).items()
+            f'<a href="{esc(url)}" class="tp-link" style="{_LINK}">{esc(LABELS[kind])}</a>' for kind, url in session_links(settings, session).items()
         )
         rows.append(f'<div style="{_LINKS}"><strong>Ajouter à mon agenda :</strong> {links}</div>')
-    return f'<div style="{_CARD.format(accent=accent)}">{"".join(rows)}</div>'
+    classes = "tp-card tp-card-cancelled" if session.cancelled else "tp-card"
+    return f'<div class="{classes}" style="{_CARD.format(accent=accent)}">{"".join(rows)}</div>'
 
 
 def _card_text(settings: Settings, session: Session) -> list[str]:
     lines = [f"📅 {_kind(session).upper()} : {ical.summary(session)}", when_text(session, settings.locale)]
     if session.rrule:
-        lines.append(f"Puis {ical.recurrence_text(session.rrule, settings.locale)}")
+        lines.append(f"Puis {repetition_text(session, settings.locale, settings.tz)}")
     if session.location:
         lines.append(f"Lieu : {session.location}")
     if session.online:

@@ -45,6 +45,21 @@ EMAIL_STYLES: Mapping[str, str] = {
 }
 
 _STASHED_PRE = re.compile(r"^<pre\b(?![^>]*\bstyle=)([^>]*)>(?:<code\b(?![^>]*\bstyle=)([^>]*)>)?")
+
+EMAIL_CLASSES: Mapping[str, str] = {
+    "h3": "tp-heading",
+    "h4": "tp-heading",
+    "blockquote": "tp-quote",
+    "a": "tp-link",
+    "img": "tp-img",
+    "hr": "tp-rule",
+    "code": "tp-code",
+    "pre": "tp-code",
+    "td": "tp-cell",
+    "th": "tp-cell",
+}
+"""Classes the email template's dark mode rules use to beat the inline colours (with !important)."""
+
 _STASH = re.compile("\x02wzxhzdk:(\\d+)\x03")
 _AMP = "\x02amp\x03"
 _TEXT_WIDTH = 72
@@ -159,6 +174,8 @@ class _StyleTreeprocessor(Treeprocessor):
             style = self.styles.get("pre code" if id(element) in in_pre else element.tag)
             if style:
                 element.set("style", style + element.get("style", ""))
+            if element.tag in EMAIL_CLASSES:
+                element.set("class", " ".join(filter(None, (element.get("class"), EMAIL_CLASSES[element.tag]))))
             if element.tag == "img" and not element.get("alt"):
                 element.set("alt", "")
         stash = self.md.htmlStash.rawHtmlBlocks
@@ -167,8 +184,16 @@ class _StyleTreeprocessor(Treeprocessor):
                 stash[index] = _STASHED_PRE.sub(self._styled_pre, raw, count=1)
 
     def _styled_pre(self, match: re.Match[str]) -> str:
-        code = f'<code style="{self.styles["pre code"]}"{match.group(2)}>' if match.group(2) is not None else ""
-        return f'<pre style="{self.styles["pre"]}"{match.group(1)}>{code}'
+        code = f'<code style="{self.styles["pre code"]}"{_with_class(match.group(2), "code")}>' if match.group(2) is not None else ""
+        return f'<pre style="{self.styles["pre"]}"{_with_class(match.group(1), "pre")}>{code}'
+
+
+def _with_class(attributes: str, tag: str) -> str:
+    """A stashed element's attributes with the email class of its tag added to any it has."""
+    name = EMAIL_CLASSES[tag]
+    if 'class="' in attributes:
+        return attributes.replace('class="', f'class="{name} ', 1)
+    return f'{attributes} class="{name}"'
 
 
 class _CaptureTreeprocessor(Treeprocessor):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 
 def builtin_templates() -> Path:
@@ -31,7 +33,25 @@ def environment(root: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["css_prefixed"] = css_prefixed
     return env
+
+
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+
+
+def css_prefixed(css: str, *prefixes: str) -> Markup:
+    """Flat CSS rules again, every selector under each prefix: `.a, .b {…}` → `[x] .a, [x] .b {…}`.
+
+    Outlook.com darkens an email itself and marks what it changed with attributes; the email's own
+    dark rules reach it only under those attribute selectors.
+    """
+
+    def prefix(rule: re.Match[str]) -> str:
+        selectors = [s.strip() for s in rule.group(1).split(",") if s.strip()]
+        return ", ".join(f"{p} {s}" for s in selectors for p in prefixes) + " {" + rule.group(2) + "}\n"
+
+    return Markup("".join(prefix(rule) for rule in _CSS_RULE.finditer(str(css))))
 
 
 def fingerprint(root: Path | None) -> str:

@@ -12,7 +12,7 @@ reconnect = 3                 # new attempts when the server cannot be reached (
 reconnect_delay = 5           # seconds before the first, doubled at each one
 unknown = "hold"              # messages maybe delivered (connection cut after sending): "hold" or "resend"
 secret = ""                   # signs unsubscribe links; NEWSLETTER_SECRET wins; else one is generated
-unsubscribe_mailto = ""       # address of the mailto unsubscribe (default: the sender)
+unsubscribe_mailto = ""       # address of the mailto unsubscribe (default: bounce_address, else the sender)
 list_id = ""                  # List-Id (default: from the letter's name and the site's domain)
 bounce_address = ""           # envelope sender; each message gets bounces+<token>@… (VERP); default: From
 
@@ -164,6 +164,7 @@ def sending_config(settings: Settings, root: Path) -> SendingConfig:
     sending = _checked(settings.table("sending"), _SENDING_KEYS, "sending", path)
     smtp_table = _checked(settings.table("smtp"), _SMTP_KEYS, "smtp", path)
     smtp = _smtp(smtp_table, path)
+    bounce_address = _bounce_address(sending.get("bounce_address", ""), path)
     bounces = _bounces(_checked(settings.table("bounces"), _BOUNCES_KEYS, "bounces", path), path)
     transport = sending.get("transport", "outbox")
     if transport not in TRANSPORTS:
@@ -179,7 +180,7 @@ def sending_config(settings: Settings, root: Path) -> SendingConfig:
         sender_address=settings.sender_address,
         reply_to=settings.reply_to,
         unsubscribe_url=settings.unsubscribe_url,
-        unsubscribe_mailto=sending.get("unsubscribe_mailto") or settings.sender_address,
+        unsubscribe_mailto=sending.get("unsubscribe_mailto") or bounce_address or settings.sender_address,
         list_name=settings.name,
         list_id=sending.get("list_id") or default_list_id(settings),
         database=root / sending.get("database", "subscribers.sqlite3"),
@@ -195,7 +196,7 @@ def sending_config(settings: Settings, root: Path) -> SendingConfig:
         secret=os.environ.get(SECRET_ENV) or sending.get("secret") or None,
         smtp=smtp,
         dkim=_dkim(sending.get("dkim"), path, root, settings.sender_address),
-        bounce_address=_bounce_address(sending.get("bounce_address", ""), path),
+        bounce_address=bounce_address,
         bounces=bounces,
     )
 

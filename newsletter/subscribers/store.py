@@ -124,9 +124,9 @@ def bounce_kind(text: str, default: str = HARD) -> str:
     Soft: 4.x.x, 5.2.2 (mailbox full), policy and content refusals (5.7.x, 5.3.4…). `default` when
     `text` has no status at all.
     """
-    enhanced = _ENHANCED.search(text)
-    if enhanced:
-        klass, subject, detail = enhanced.groups()
+    codes = _ENHANCED.findall(text)
+    if codes:  # the most precise one: « Status: 5.0.0 » then « 550 5.1.1 … » means 5.1.1
+        klass, subject, detail = next((code for code in codes if code[1:] != ("0", "0")), codes[0])
         dead = klass == "5" and (subject == "1" or (subject, detail) in {("2", "1"), ("4", "4")})
         return HARD if dead else SOFT
     basic = _BASIC.match(text)

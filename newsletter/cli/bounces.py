@@ -16,6 +16,13 @@ KIND_LABELS = {
     "unsubscribe": "désinscription par email",
 }
 
+PLURALS = {
+    "hard": "rebonds définitifs",
+    "soft": "rebonds temporaires",
+    "complaint": "plaintes",
+    "unsubscribe": "désinscriptions par email",
+}
+
 
 @click.command()
 @project_option
@@ -52,7 +59,7 @@ def bounces(project_dir: Path, source: str | None, dry_run: bool) -> None:
 def _summary(where: str, report, dry_run: bool) -> None:
     counts = report.counts
     click.echo(f"{where} : {report.read} message(s) lu(s)")
-    rows = [(f"{label}s", counts[kind]) for kind, label in KIND_LABELS.items()]
+    rows = [(PLURALS[kind], counts[kind]) for kind in KIND_LABELS]
     rows += [("ignorés", counts["ignored"]), ("déjà traités", counts["already"])]
     for label, count in rows:
         click.echo(f"  {label:<28}{count:>7}")

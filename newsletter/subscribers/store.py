@@ -292,7 +292,7 @@ class SubscriberStore:
     def _status_after(self, kind: str, subscriber: Subscriber, issue: int | None, soft_limit: int) -> str:
         run = 0
         if kind == SOFT:
-            run = self.soft_run(subscriber.id, issue)
+            run = self.soft_run(subscriber.id)
             self.db.execute("UPDATE subscribers SET soft_bounces = ? WHERE id = ?", (run, subscriber.id))
         if subscriber.status != SUBSCRIBED:
             return subscriber.status
@@ -300,11 +300,13 @@ class SubscriberStore:
             return UNSUBSCRIBED
         return BOUNCED if kind == HARD or run >= soft_limit else SUBSCRIBED
 
-    def soft_run(self, subscriber_id: int, issue: int | None) -> int:
-        """How many issues in a row, ending at `issue`, soft-bounced for this subscriber.
+    def soft_run(self, subscriber_id: int) -> int:
+        """How many issues in a row soft-bounced for this subscriber, up to the last one that did.
 
         The issues are those sent to them (journal) or that bounced; one that was sent and did not
-        bounce ends the run. With no issue in the journal, every soft bounce counts.
+        bounce ends the run. Issues sent after the last bounce do not: their bounces may be on their
+        way, and bounces may be read in any order. With no issue in the journal, every soft bounce
+        counts.
         """
         bounced = {row[0] for row in self.db.execute(
             "SELECT DISTINCT issue FROM feedback WHERE subscriber_id = ? AND kind = 'soft'", (subscriber_id,))}
@@ -314,10 +316,10 @@ class SubscriberStore:
             return self.db.execute(
                 "SELECT count(DISTINCT issue) + sum(issue IS NULL) FROM feedback WHERE subscriber_id = ? AND kind = 'soft'",
                 (subscriber_id,)).fetchone()[0] or 0
+        bounced.discard(None)
+        last = max(bounced, default=0)
         run = 0
-        for number in sorted(sent | (bounced - {None}), reverse=True):
-            if issue is not None and number > issue:
-                continue
+        for number in sorted((n for n in sent | bounced if n <= last), reverse=True):
             if number not in bounced:
                 break
             run += 1

@@ -13,7 +13,8 @@ from email import policy
 
 import pytest
 from support.bounces import sample, write_maildir, write_mbox
-from support.smtp import FaultyHandler, SMTPServer
+from support.imap import Dovecot
+from support.smtp import FaultyHandler, SMTPServer, free_port, self_signed
 from support.smtp_helpers import SECRET, address, make_config, make_letter, populate
 from test_send_cli import invoke, make_sending_project, subscribe
 
@@ -416,3 +417,71 @@ def test_no_source_at_all_is_explained(sent_project):
     root, _, _ = sent_project
     result = invoke(bounces, "-C", root)
     assert result.exit_code == 1 and "indiquez la boîte à lire" in result.output
+
+
+# IMAP (Debian's Dovecot on loopback) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    return self_signed(tmp_path_factory.mktemp("imap-tls"))
+
+
+@pytest.fixture
+def dovecot(certificate, tmp_path):
+    cert, _ = certificate
+    key = cert.parent / "key.pem"
+    with Dovecot(cert, key, {"retours": "s3cret-imap"}) as server:
+        yield server
+
+
+def with_imap_settings(root, cert) -> None:
+    settings = root / "newsletter.toml"
+    settings.write_text(settings.read_text(encoding="utf-8") + f'\n[bounces]\ncafile = "{cert}"\ntimeout = 5\n',
+                        encoding="utf-8")
+
+
+def test_the_command_reads_an_imap_mailbox_over_tls_and_leaves_its_messages(sent_project, dovecot, certificate,
+                                                                              monkeypatch):
+    root, addresses, messages = sent_project
+    with_imap_settings(root, certificate[0])
+    dovecot.append("retours", [sample("postfix.eml", messages[addresses[0]]), sample("arf.eml", messages[addresses[1]]),
+                               sample("autoreply.eml", messages[addresses[2]])])
+    monkeypatch.setenv("NEWSLETTER_IMAP_PASSWORD", "s3cret-imap")
+    source = f"imaps://retours@127.0.0.1:{dovecot.port}/INBOX"
+    result = invoke(bounces, "-C", root, source)
+    assert result.exit_code == 0, result.output + dovecot.log()
+    assert result.output.startswith(f"imaps://127.0.0.1:{dovecot.port}/INBOX : 3 message(s) lu(s)")
+    assert f"ignoré : imaps://127.0.0.1:{dovecot.port}/INBOX, UID 3 :" in result.output
+    assert [states(root)[a] for a in addresses[:3]] == ["en erreur", "désabonné", "abonné"]
+    assert dovecot.count("retours") == 3  # read, not taken away
+    starttls = invoke(bounces, "-C", root, f"imap://retours@127.0.0.1:{dovecot.starttls_port}/INBOX")
+    assert starttls.exit_code == 0 and re.search(r"^  déjà traités +3$", starttls.output, re.M), starttls.output
+
+
+@pytest.mark.parametrize(("password", "folder", "message"), [
+    ("mauvais", "INBOX", "le serveur IMAP 127.0.0.1:{port} a refusé l’identification de « retours » : "
+                         "[AUTHENTICATIONFAILED] Authentication failed."),
+    ("", "INBOX", "mot de passe IMAP absent : définissez la variable d’environnement NEWSLETTER_IMAP_PASSWORD"),
+    ("s3cret-imap", "Rebonds", "dossier IMAP « Rebonds » introuvable sur 127.0.0.1:{port} : "),
+])
+def test_an_imap_login_refused_or_a_missing_folder_is_one_line_and_changes_nothing(
+        sent_project, dovecot, certificate, monkeypatch, password, folder, message):
+    root, addresses, messages = sent_project
+    with_imap_settings(root, certificate[0])
+    dovecot.append("retours", [sample("postfix.eml", messages[addresses[0]])])
+    monkeypatch.setenv("NEWSLETTER_IMAP_PASSWORD", password)
+    result = invoke(bounces, "-C", root, f"imaps://retours@127.0.0.1:{dovecot.port}/{folder}")
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert result.output.startswith(message.format(port=dovecot.port)), result.output
+    assert set(states(root).values()) == {"abonné"}
+
+
+def test_an_imap_server_that_does_not_answer_is_one_line(sent_project, monkeypatch):
+    root, _, _ = sent_project
+    monkeypatch.setenv("NEWSLETTER_IMAP_PASSWORD", "x")
+    port = free_port()
+    result = invoke(bounces, "-C", root, f"imaps://retours@127.0.0.1:{port}/INBOX")
+    assert result.exit_code == 1
+    assert result.output == (f"impossible de joindre le serveur IMAP 127.0.0.1:{port} : "
+                             "connexion refusée (aucun serveur n’écoute à cette adresse)\n")

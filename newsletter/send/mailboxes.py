@@ -178,7 +178,7 @@ class ImapMailbox(Mailbox):
         except (OSError, imaplib.IMAP4.abort) as error:
             raise MailboxError(f"connexion au serveur IMAP {self.host}:{self.port} perdue : {why(error)}") from None
         except imaplib.IMAP4.error as error:
-            return "NO", [str(error).encode()]
+            return "NO", [_text(error).encode()]
 
     def close(self) -> None:
         try:
@@ -194,6 +194,8 @@ def _quoted(folder: str) -> str:
 
 
 def _text(reply: object) -> str:
+    if isinstance(reply, BaseException) and reply.args:
+        reply = reply.args[0]
     if isinstance(reply, list):
         reply = b" ".join(part for part in reply if isinstance(part, bytes))
     if isinstance(reply, bytes):

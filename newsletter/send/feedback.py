@@ -56,6 +56,7 @@ _NOTICE = re.compile(
 )
 _DAEMON = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.IGNORECASE)
 _NOT_COMPLAINTS = {"not-spam", "auth-failure"}
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Reading:
 def read_message(data: bytes, config: SendingConfig) -> Reading:
     """Classify one message and gather what it claims (no database: see `FeedbackReader`)."""
     msg = message_from_bytes(data)
-    reading = Reading(_key(msg, data))
+    reading = Reading(message_key(data))
     reading.verp = _verp(msg, config.bounce_address)
     reading.tokens = list(dict.fromkeys(token.decode() for token in _URL_TOKEN.findall(data)))
     reading.message_ids = _our_message_ids(data, config)
@@ -98,10 +99,14 @@ def read_message(data: bytes, config: SendingConfig) -> Reading:
     return _bounce(msg, subject, reading)
 
 
-def _key(msg: Message, data: bytes) -> str:
-    message_id = " ".join(str(msg.get("message-id", "")).split())
+def message_key(data: bytes) -> str:
+    """The message's Message-ID, else a digest of its bytes: found without parsing the message, so
+    that a mailbox read again costs little."""
+    head = re.split(rb"\r?\n\r?\n", data, maxsplit=1)[0]
+    found = _MESSAGE_ID.search(head)
+    message_id = b" ".join(found.group(1).split()) if found else b""
     if message_id and len(message_id) <= 250 and message_id.isascii():
-        return message_id
+        return message_id.decode("ascii")
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
@@ -297,11 +302,12 @@ class FeedbackReader:
 
     def one(self, item: Item, report: Report) -> None:
         report.read += 1
-        reading = read_message(item.data, self.config)
-        if self.store.feedback_read(reading.key):
+        key = message_key(item.data)
+        if self.store.feedback_read(key):
             report.counts["already"] += 1
             return
-        self.store.mark_read(reading.key)
+        self.store.mark_read(key)
+        reading = read_message(item.data, self.config)
         events, why = self.events(reading)
         if not events:
             report.counts["ignored"] += 1

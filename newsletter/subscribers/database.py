@@ -72,6 +72,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX feedback_issue ON feedback (issue, kind, subscriber_id);
     CREATE INDEX feedback_subscriber ON feedback (subscriber_id, kind, issue);
+    CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id, status, issue);
     """,
 )
 

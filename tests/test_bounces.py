@@ -286,6 +286,16 @@ def test_someone_who_left_stays_unsubscribed_when_their_address_later_bounces(tm
     assert not report.changes and status_of(store, 0) == "unsubscribed" and store.feedback_counts(1)["hard"] == 1
 
 
+def test_erasing_a_subscriber_erases_what_came_back_about_them(tmp_path):
+    config = list_config(tmp_path)
+    store = populate(tmp_path / "s.sqlite3", 2)
+    send_issue(config, store, 1)
+    process(config, store, [sample("gmail_full.eml", sent(config, 1, n)) for n in range(2)])
+    store.remove(address(0), purge=True)
+    assert store.feedback_counts(1)["soft"] == 1
+    assert store.db.execute("SELECT count(*) FROM feedback").fetchone()[0] == 1
+
+
 # 5xx refusals at send time ---------------------------------------------------------------------
 
 

@@ -307,7 +307,12 @@ class FeedbackReader:
             report.counts["already"] += 1
             return
         self.store.mark_read(key)
-        reading = read_message(item.data, self.config)
+        try:
+            reading = read_message(item.data, self.config)
+        except Exception as error:  # the email package or a detector choking on a mangled message
+            report.counts["ignored"] += 1
+            report.ignored.append((item.where, f"message illisible ({type(error).__name__})"))
+            return
         events, why = self.events(reading)
         if not events:
             report.counts["ignored"] += 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import mailbox
-import os
 import re
 import resource
 import subprocess
@@ -29,9 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+from bench_send import machine, write_report  # noqa: E402
+
 SAMPLES = ROOT / "tests" / "data" / "bounces"
 SHAPES = ("postfix.eml", "exim.eml", "office365.eml", "gmail.eml", "gmail_full.eml", "orange.eml")
-BENCHMARKS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Bounces"
 BOUNCES = "bounces@example.org"
 
@@ -100,12 +100,6 @@ def run_command(project: Path, source: Path) -> dict:
     return {"elapsed": elapsed, "counts": counts, "rss": rss}
 
 
-def machine() -> str:
-    from bench_send import machine as described
-
-    return described()
-
-
 def table(count: int, size: int, first: dict, second: dict) -> str:
     shapes = ", ".join(name.removesuffix(".eml") for name in SHAPES)
     counts = first["counts"]
@@ -124,21 +118,6 @@ def table(count: int, size: int, first: dict, second: dict) -> str:
     ])
 
 
-def write_report(report: str) -> None:
-    """Add `report` at the end of the « Bounces » section (made if missing), leaving the others alone."""
-    text = BENCHMARKS.read_text(encoding="utf-8")
-    if SECTION not in text.splitlines():
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\nWritten by `scripts/bench_bounces.py`, newest last.\n"
-    lines = text.splitlines(keepends=True)
-    start = lines.index(SECTION + "\n")
-    end = next((n for n in range(start + 1, len(lines)) if lines[n].startswith("## ")), len(lines))
-    before, after = "".join(lines[:end]).rstrip("\n"), "".join(lines[end:])
-    new = f"{before}\n\n### {dt.date.today().isoformat()}\n\n{report}\n" + (f"\n{after}" if after else "")
-    tmp = BENCHMARKS.with_suffix(".md.tmp")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, BENCHMARKS)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
@@ -154,7 +133,7 @@ def main() -> None:
     report = table(args.count, size, first, second)
     print(report)
     if not args.no_write:
-        write_report(report)
+        write_report(report, SECTION, "scripts/bench_bounces.py")
 
 
 if __name__ == "__main__":

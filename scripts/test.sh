@@ -3,7 +3,8 @@
 #   bash scripts/test.sh [pytest arguments]
 # Used as is by CI (.ci/run). Installs: a virtual environment with the package and its test
 # dependencies; the Node packages of the calendar cross-check; Debian's Chromium for the browser
-# checks (with apt-get, when missing and when run as root).
+# checks and Dovecot for the IMAP source of `newsletter bounces` (with apt-get, when missing and
+# when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,16 @@ if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/not
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
   else
     echo "Chromium manque : installez les paquets Debian « chromium » et « fonts-noto-color-emoji »." >&2
+  fi
+fi
+
+# Dovecot: the real IMAP server that tests/support/imap.py starts on loopback (never as a service).
+if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null
+  else
+    echo "Dovecot manque : installez le paquet Debian « dovecot-imapd » (lecture IMAP des rebonds)." >&2
   fi
 fi
 

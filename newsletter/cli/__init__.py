@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspiration": ("newsletter.cli.archive:inspiration", "Propose en Markdown les derniers articles d’un flux RSS ou Atom."),
     "send": ("newsletter.cli.send:send", "Envoie un numéro aux abonnés (ou un test avec --to)."),
     "status": ("newsletter.cli.send:status", "Affiche le journal d’envoi d’un numéro."),
+    "bounces": ("newsletter.cli.bounces:bounces", "Lit les rebonds, plaintes et désinscriptions d’une boîte mail."),
     "serve-unsubscribe": ("newsletter.cli.send:serve_unsubscribe", "Sert la désinscription en un clic (RFC 8058)."),
     "subscribers": ("newsletter.cli.subscribers:subscribers", "Gère les abonnés : import CSV, ajout, retrait, liste, export."),
 }

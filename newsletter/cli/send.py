@@ -223,6 +223,7 @@ def status(project_dir: Path, issue: int, show_all: bool) -> None:
         for name in ("sent", "failed", "deferred", "unknown", "queued", "sending"):
             if counts[name] or name in ("sent", "queued"):
                 click.echo(f"  {LABELS[name]:<11}{counts[name]:>8}")
+        _print_feedback(store, issue)
         if show_all:
             for row in journal.rows(PROBLEM_STATUSES):
                 click.echo(f"  {LABELS[row.status]:<10} {row.address}  ({row.attempts} essai(s)) {row.reply}")
@@ -230,6 +231,13 @@ def status(project_dir: Path, issue: int, show_all: bool) -> None:
             _print_problems(journal)
     finally:
         store.db.close()
+
+
+def _print_feedback(store, issue: int) -> None:
+    """What came back about this issue (`newsletter bounces` and 5xx refusals), in subscribers."""
+    feedback = store.feedback_counts(issue)
+    click.echo(f"Retours : {feedback['hard']} rebond(s) définitif(s), {feedback['soft']} rebond(s) temporaire(s), "
+               f"{feedback['complaint']} plainte(s), {feedback['unsubscribe']} désinscription(s) par email")
 
 
 @click.command("serve-unsubscribe")

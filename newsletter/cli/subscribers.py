@@ -106,13 +106,20 @@ def remove(project_dir: Path, address: str, purge: bool) -> None:
 @click.option("--territory", help="Seulement ce territoire.")
 @reports_errors
 def list_command(project_dir: Path, status: str | None, territory: str | None) -> None:
-    """Liste les abonnés : adresse, nom, territoire, rôle, statut (séparés par des tabulations)."""
+    """Liste les abonnés : adresse, nom, territoire, rôle, état (séparés par des tabulations).
+
+    L’état est abonné, désabonné ou en erreur (adresse qui rebondit : plus rien ne lui est envoyé),
+    avec le nombre de numéros de suite en rebond temporaire s’il y en a.
+    """
     from newsletter.subscribers.store import STATUS_LABELS
 
     shown = 0
     with _store(project_dir) as store:
         for s in store.all(status=status, territory=territory):
-            click.echo("\t".join((s.address, s.name, s.territory, s.role, STATUS_LABELS[s.status])))
+            state = STATUS_LABELS[s.status]
+            if s.soft_bounces:
+                state += f" ({s.soft_bounces} rebond(s) temporaire(s) de suite)"
+            click.echo("\t".join((s.address, s.name, s.territory, s.role, state)))
             shown += 1
         counts = store.counts()
     click.echo(f"{shown} affiché(s) ; en tout {counts['subscribed']} abonné(s), {counts['unsubscribed']} "

@@ -48,7 +48,7 @@ def transports(config: SendingConfig, kind: str, folder: Path) -> Callable[[], T
     """A maker of transports of `kind` ("outbox" writes into `folder`)."""
     if kind == "smtp":
         return lambda: SmtpTransport(config.smtp)
-    return lambda: OutboxTransport(folder)
+    return lambda: OutboxTransport(folder, return_path=bool(config.bounce_address))
 
 
 def new_sender(

@@ -12,8 +12,16 @@ reconnect = 3                 # new attempts when the server cannot be reached (
 reconnect_delay = 5           # seconds before the first, doubled at each one
 unknown = "hold"              # messages maybe delivered (connection cut after sending): "hold" or "resend"
 secret = ""                   # signs unsubscribe links; NEWSLETTER_SECRET wins; else one is generated
-unsubscribe_mailto = ""       # address of the mailto unsubscribe (default: the sender)
+unsubscribe_mailto = ""       # address of the mailto unsubscribe (default: bounce_address, else the sender)
 list_id = ""                  # List-Id (default: from the letter's name and the site's domain)
+bounce_address = ""           # envelope sender; each message gets bounces+<token>@… (VERP); default: From
+
+[bounces]                     # `newsletter bounces`
+source = ""                   # default mailbox: an mbox file, a Maildir folder, imaps://user@host/INBOX
+password_env = "NEWSLETTER_IMAP_PASSWORD"   # the IMAP password is only ever read from the environment
+soft_limit = 3                # a subscriber bounces after this many issues in a row soft-bounced
+cafile = ""                   # CA bundle for an IMAP server with a private certificate
+timeout = 30
 
 [sending.domains."orange.fr"] # a pace per recipient domain, on top of [smtp] rate; "*": every other one
 rate = "30/min"               # "N/s", "N/min", "N/h" or "N/jour"
@@ -95,6 +103,18 @@ class DkimConfig:
 
 
 @dataclass(frozen=True)
+class BouncesConfig:
+    source: str = ""
+    password_env: str = "NEWSLETTER_IMAP_PASSWORD"
+    soft_limit: int = 3
+    cafile: str = ""
+    timeout: float = 30.0
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env) or None
+
+
+@dataclass(frozen=True)
 class SendingConfig:
     """Everything `send/` needs to know about a project, resolved to absolute paths and values."""
 
@@ -118,16 +138,20 @@ class SendingConfig:
     secret: str | None = None
     smtp: SmtpConfig = SmtpConfig()
     dkim: DkimConfig | None = None
+    bounce_address: str = ""  # empty: the envelope sender is `sender_address`, as in From
+    bounces: BouncesConfig = BouncesConfig()
 
 
 _SENDING_KEYS = {
     "transport": str, "outbox": str, "database": str, "retries": int, "backoff": (int, float),
     "wait": (int, float), "reconnect": int, "reconnect_delay": (int, float), "unknown": str,
     "secret": str, "unsubscribe_mailto": str, "list_id": str, "domains": dict, "dkim": dict,
+    "bounce_address": str,
 }
 UNKNOWN_POLICIES = ("hold", "resend")
 DKIM_TABLE = "sending.dkim"
 _DKIM_KEYS = {"selector": str, "domain": str, "private_key": str, "headers": list}
+_BOUNCES_KEYS = {"source": str, "password_env": str, "soft_limit": int, "cafile": str, "timeout": (int, float)}
 _SMTP_KEYS = {
     "host": str, "port": int, "security": str, "username": str, "password_env": str,
     "timeout": (int, float), "connections": int, "rate": (int, float), "cafile": str,
@@ -140,6 +164,8 @@ def sending_config(settings: Settings, root: Path) -> SendingConfig:
     sending = _checked(settings.table("sending"), _SENDING_KEYS, "sending", path)
     smtp_table = _checked(settings.table("smtp"), _SMTP_KEYS, "smtp", path)
     smtp = _smtp(smtp_table, path)
+    bounce_address = _bounce_address(sending.get("bounce_address", ""), path)
+    bounces = _bounces(_checked(settings.table("bounces"), _BOUNCES_KEYS, "bounces", path), path)
     transport = sending.get("transport", "outbox")
     if transport not in TRANSPORTS:
         raise _error(path, "transport", f"transport inconnu « {transport} » (outbox ou smtp)")
@@ -154,7 +180,7 @@ def sending_config(settings: Settings, root: Path) -> SendingConfig:
         sender_address=settings.sender_address,
         reply_to=settings.reply_to,
         unsubscribe_url=settings.unsubscribe_url,
-        unsubscribe_mailto=sending.get("unsubscribe_mailto") or settings.sender_address,
+        unsubscribe_mailto=sending.get("unsubscribe_mailto") or bounce_address or settings.sender_address,
         list_name=settings.name,
         list_id=sending.get("list_id") or default_list_id(settings),
         database=root / sending.get("database", "subscribers.sqlite3"),
@@ -170,6 +196,35 @@ def sending_config(settings: Settings, root: Path) -> SendingConfig:
         secret=os.environ.get(SECRET_ENV) or sending.get("secret") or None,
         smtp=smtp,
         dkim=_dkim(sending.get("dkim"), path, root, settings.sender_address),
+        bounce_address=bounce_address,
+        bounces=bounces,
+    )
+
+
+def _bounce_address(value: str, path: Path) -> str:
+    if not value:
+        return ""
+    try:
+        address = normalize_address(value)
+    except AddressError as error:
+        raise _error(path, "bounce_address", f"« bounce_address » : {error}") from None
+    if "+" in address.partition("@")[0]:
+        raise _error(path, "bounce_address", "« bounce_address » ne peut pas contenir « + » : "
+                     "l’envoi y ajoute +<jeton> pour reconnaître l’abonné de chaque rebond")
+    return address
+
+
+def _bounces(table: Mapping[str, Any], path: Path) -> BouncesConfig:
+    if table.get("soft_limit", 1) < 1:
+        raise _error(path, "soft_limit", "« soft_limit » doit valoir au moins 1")
+    if table.get("timeout", 1) <= 0:
+        raise _error(path, "timeout", "« timeout » doit être positif")
+    return BouncesConfig(
+        source=table.get("source", ""),
+        password_env=table.get("password_env", BouncesConfig.password_env),
+        soft_limit=table.get("soft_limit", 3),
+        cafile=table.get("cafile", ""),
+        timeout=float(table.get("timeout", 30)),
     )
 
 
@@ -258,9 +313,10 @@ def _dkim_headers(names: list[Any], path: Path) -> tuple[str, ...]:
 
 def _checked(table: Mapping[str, Any], keys: dict[str, Any], name: str, path: Path) -> Mapping[str, Any]:
     for key, value in table.items():
-        if key == "password" and name == "smtp":
-            raise _error(path, key, "le mot de passe SMTP ne s’écrit pas dans les réglages : mettez-le dans "
-                         "la variable d’environnement nommée par « password_env » (NEWSLETTER_SMTP_PASSWORD)")
+        if key == "password" and name in ("smtp", "bounces"):
+            kind, variable = ("SMTP", SmtpConfig.password_env) if name == "smtp" else ("IMAP", BouncesConfig.password_env)
+            raise _error(path, key, f"le mot de passe {kind} ne s’écrit pas dans les réglages : mettez-le dans "
+                         f"la variable d’environnement nommée par « password_env » ({variable})")
         if key not in keys:
             raise _error(path, key, f"réglage inconnu « {key} » dans [{name}] (connus : {', '.join(sorted(keys))})")
         expected = keys[key]

@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 
 from newsletter.send.transports import DEFERRED, FAILED, Outcome
+from newsletter.subscribers.store import record_refusal
 
 QUEUED, SENDING = "queued", "sending"
 STATUSES = ("queued", "sending", "sent", "deferred", "failed", "unknown")
@@ -168,6 +169,8 @@ class Journal:
                 "WHERE issue = ? AND subscriber_id = ?",
                 self._row(subscriber_id, outcome, attempts, dt.datetime.now(dt.timezone.utc)),
             )
+            if outcome.status == FAILED:  # a 5xx saying the address is dead: bounced, as by a bounce
+                record_refusal(self.db, self.issue, subscriber_id, outcome.reply)
             self.unsynced += 1
             if self.unsynced >= GROUP or time.monotonic() - self.synced_at >= GROUP_SECONDS:
                 self._sync()

@@ -35,7 +35,7 @@ from urllib.parse import quote
 from newsletter.errors import NewsletterError
 from newsletter.render.personalize import FALLBACK_GREETING, GREETING_MARK, UNSUBSCRIBE_MARK, personalize
 from newsletter.send.config import SendingConfig
-from newsletter.send.tokens import TEST_ID, make_token, message_digest
+from newsletter.send.tokens import TEST_ID, make_token, make_verp_token, message_digest, verp_address
 from newsletter.subscribers.addresses import AddressError, normalize_address
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class Message:
     recipient: str
     message_id: str
     data: bytes
+    envelope: str  # the envelope sender (MAIL FROM): where bounces go
 
 
 def header_safe(value: str, what: str) -> str:
@@ -152,6 +153,15 @@ class MessageFactory:
         digest = message_digest(self.secret, self.config.list_id, self.letter.number, recipient.address)
         return f"<{self.letter.number}.{digest}@{self.domain}>"
 
+    def envelope(self, recipient: Recipient, address: str) -> str:
+        """The bounce address, made personal (VERP) for a list send; without one, the sender's."""
+        bounce = self.config.bounce_address
+        if not bounce:
+            return self.config.sender_address
+        if self.test or recipient.id == TEST_ID:
+            return bounce
+        return verp_address(bounce, make_verp_token(self.secret, self.letter.number, recipient.id, address))
+
     def build(self, recipient: Recipient) -> Message:
         address = _address(recipient.address, "l’adresse du destinataire")
         name = header_safe(recipient.name, "le nom du destinataire")
@@ -172,7 +182,8 @@ class MessageFactory:
         )
         body = self.text_part.fill(values["text"]) + self.html_part.fill(values["html"]) + self.closing
         data = head + body
-        return Message(address, message_id, self.signer.sign(data) if self.signer else data)
+        envelope = self.envelope(recipient, address)
+        return Message(address, message_id, self.signer.sign(data) if self.signer else data, envelope)
 
 
 PREVIEW_SECRET = "aperçu"  # signs nothing real: the preview's links must stay the same at every build

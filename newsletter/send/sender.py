@@ -251,7 +251,7 @@ class Sender:
             return SKIPPED
         try:
             outcome = transport.send(
-                self.factory.config.sender_address, message.recipient, message.data,
+                message.envelope, message.recipient, message.data,
                 f"{item.subscriber_id:06d}-{message.recipient}",
             )
         except TransportError as error:  # nothing was handed over (an outbox that cannot be written)
@@ -291,7 +291,7 @@ def send_test(factory: MessageFactory, transport: Transport, recipients: list[Re
         for recipient in recipients:
             message = factory.build(recipient)
             outcomes.append(
-                transport.send(factory.config.sender_address, message.recipient, message.data, message.recipient)
+                transport.send(message.envelope, message.recipient, message.data, message.recipient)
             )
             if transport_needs_reconnect(transport):
                 transport.connect()

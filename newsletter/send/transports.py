@@ -56,10 +56,14 @@ class Transport(Protocol):
 
 
 class OutboxTransport:
-    """Writes each message as `<folder>/<name>.eml`, atomically: the default, needing no server."""
+    """Writes each message as `<folder>/<name>.eml`, atomically: the default, needing no server.
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    With `return_path`, the envelope sender is written first as `Return-Path:`, as the receiving
+    server would, so that the outbox shows where bounces would go.
+    """
+
+    def __init__(self, folder: Path, return_path: bool = False):
+        self.folder, self.return_path = folder, return_path
 
     def connect(self) -> None:
         try:
@@ -69,6 +73,8 @@ class OutboxTransport:
 
     def send(self, sender: str, recipient: str, data: bytes, name: str) -> Outcome:
         path = self.folder / f"{_safe(name)}.eml"
+        if self.return_path:
+            data = b"Return-Path: <" + sender.encode("ascii") + b">\r\n" + data
         try:
             write_atomic(path, data)
         except OSError as error:

@@ -3,7 +3,9 @@
 The schema's version is SQLite's `PRAGMA user_version`; `MIGRATIONS[n]` takes a database from
 version n to n + 1, inside one transaction, so a database is always at a known version. The
 delivery journal (`newsletter.send.journal`) lives in the same file so that a subscriber and what was
-sent to them are committed together.
+sent to them are committed together; so does what came back (`feedback`: bounces, complaints,
+mailto unsubscriptions, each with its issue when known; `feedback_messages`: the key of every
+message `newsletter bounces` has read, so that reading it again changes nothing).
 """
 
 from __future__ import annotations
@@ -51,6 +53,26 @@ MIGRATIONS: tuple[str, ...] = (
     # 2 -> 3: when a deferred row may be tried again (UTC, ISO 8601), so that a rerun retries what is due.
     """
     ALTER TABLE deliveries ADD COLUMN next_attempt TEXT;
+    """,
+    # 3 -> 4: what came back (bounces, complaints, mailto unsubscriptions) and the messages read.
+    """
+    ALTER TABLE subscribers ADD COLUMN soft_bounces INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE feedback_messages (
+        key TEXT PRIMARY KEY,
+        read_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        message_key TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint', 'unsubscribe')),
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        issue INTEGER,
+        detail TEXT NOT NULL DEFAULT '',
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX feedback_issue ON feedback (issue, kind, subscriber_id);
+    CREATE INDEX feedback_subscriber ON feedback (subscriber_id, kind, issue);
+    CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id, status, issue);
     """,
 )
 

@@ -1,8 +1,17 @@
-"""The subscriber store: a thin, typed layer over the `subscribers` table."""
+"""The subscriber store: a thin, typed layer over the `subscribers` table, and what came back.
+
+What came back (bounces, complaints, unsubscriptions by email, 5xx refusals at send time) is kept in
+`feedback`, one row per event with its issue, and changes the subscriber's status here only:
+a hard bounce → bounced; soft bounces → bounced once the last `soft_limit` issues sent to them all
+soft-bounced (an issue in between that did not bounce breaks the run: bounces arrive after the next
+send, so counting « since the last accepted message » would never reach the limit); a complaint or
+a mailto request → unsubscribed. Someone already unsubscribed or bounced keeps their status.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 import sqlite3
 from dataclasses import dataclass, fields
@@ -15,6 +24,10 @@ SUBSCRIBED, UNSUBSCRIBED, BOUNCED = "subscribed", "unsubscribed", "bounced"
 STATUSES = (SUBSCRIBED, UNSUBSCRIBED, BOUNCED)
 STATUS_LABELS = {SUBSCRIBED: "abonné", UNSUBSCRIBED: "désabonné", BOUNCED: "en erreur"}
 MAX_TEXT = 200
+HARD, SOFT, COMPLAINT, UNSUBSCRIBE = "hard", "soft", "complaint", "unsubscribe"
+FEEDBACK_KINDS = (HARD, SOFT, COMPLAINT, UNSUBSCRIBE)
+_ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+_BASIC = re.compile(r"^\s*([245])(\d\d)(?!\d)")
 
 
 class SubscriberError(NewsletterError):
@@ -31,6 +44,7 @@ class Subscriber:
     status: str = SUBSCRIBED
     consent_date: str | None = None
     consent_source: str = ""
+    soft_bounces: int = 0  # issues in a row that soft-bounced, at the last bounce
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Subscriber":
@@ -90,6 +104,56 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class Change:
+    """A subscriber whose status a piece of feedback changed."""
+
+    address: str
+    before: str
+    after: str
+    kind: str
+    issue: int | None
+    detail: str
+
+
+def bounce_kind(text: str, default: str = HARD) -> str:
+    """HARD when an SMTP status in `text` says the address itself is dead, SOFT for any other status.
+
+    Dead: enhanced codes 5.1.x (no such mailbox or domain), 5.2.1 (mailbox disabled), 5.4.4
+    (no route to the domain); without an enhanced code, 550, 551 or 553 (not about relaying).
+    Soft: 4.x.x, 5.2.2 (mailbox full), policy and content refusals (5.7.x, 5.3.4…). `default` when
+    `text` has no status at all.
+    """
+    codes = _ENHANCED.findall(text)
+    if codes:  # the most precise one: « Status: 5.0.0 » then « 550 5.1.1 … » means 5.1.1
+        klass, subject, detail = next((code for code in codes if code[1:] != ("0", "0")), codes[0])
+        dead = klass == "5" and (subject == "1" or (subject, detail) in {("2", "1"), ("4", "4")})
+        return HARD if dead else SOFT
+    basic = _BASIC.match(text)
+    if basic:
+        dead = basic.group(1) == "5" and basic.group(2) in ("50", "51", "53") and "relay" not in text.lower()
+        return HARD if dead else SOFT
+    return default
+
+
+def record_refusal(connection: sqlite3.Connection, issue: int, subscriber_id: int, reply: str) -> None:
+    """A 5xx refusal at send time that says the address is dead bounces the subscriber, as a bounce would.
+
+    Other refusals (policy, size, a relay refusing us) say more about the sending than about the
+    address: the journal keeps them as `failed` and the subscriber is left alone.
+    """
+    if not reply.lstrip().startswith("5") or not _BASIC.match(reply) or bounce_kind(reply) != HARD:
+        return
+    store, key = SubscriberStore(connection), f"smtp:{issue}:{subscriber_id}"
+    subscriber = store.get_by_id(subscriber_id)
+    if subscriber is None or store.feedback_read(key):
+        return
+    connection.execute("SAVEPOINT refusal")  # inside the caller's transaction if there is one
+    store.mark_read(key)
+    store.record_feedback(key, HARD, subscriber, issue, reply)
+    connection.execute("RELEASE refusal")
+
+
 class SubscriberStore:
     """Subscribers in an open database (see `open_database`)."""
 
@@ -114,7 +178,7 @@ class SubscriberStore:
             return self._insert(entry), True
         self.db.execute(
             "UPDATE subscribers SET name = ?, territory = ?, role = ?, status = ?, consent_date = ?,"
-            " consent_source = ?, updated_at = ? WHERE id = ?",
+            " consent_source = ?, updated_at = ?, soft_bounces = 0 WHERE id = ?",
             (
                 entry.name or existing.name,
                 entry.territory or existing.territory,
@@ -200,6 +264,89 @@ class SubscriberStore:
         counts = dict.fromkeys(STATUSES, 0)
         for status, count in self.db.execute("SELECT status, count(*) FROM subscribers GROUP BY status"):
             counts[status] = count
+        return counts
+
+    # What came back ---------------------------------------------------------------------------
+
+    def feedback_read(self, key: str) -> bool:
+        """Whether the message with this key (Message-ID, or digest of its bytes) was read before."""
+        return self.db.execute("SELECT 1 FROM feedback_messages WHERE key = ?", (key,)).fetchone() is not None
+
+    def mark_read(self, key: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO feedback_messages (key, read_at) VALUES (?, ?)", (key, _now()))
+
+    def record_feedback(
+        self, key: str, kind: str, subscriber: Subscriber, issue: int | None, detail: str, soft_limit: int = 3
+    ) -> Change | None:
+        """Keep one event and apply its effect; the change of status it caused, if any."""
+        self.db.execute(
+            "INSERT INTO feedback (message_key, kind, subscriber_id, issue, detail, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (key, kind, subscriber.id, issue, detail[:500], _now()),
+        )
+        after = self._status_after(kind, subscriber, issue, soft_limit)
+        if after == subscriber.status:
+            return None
+        self.set_status(subscriber.id, after)
+        return Change(subscriber.address, subscriber.status, after, kind, issue, detail)
+
+    def _status_after(self, kind: str, subscriber: Subscriber, issue: int | None, soft_limit: int) -> str:
+        run = 0
+        if kind == SOFT:
+            run = self.soft_run(subscriber.id)
+            self.db.execute("UPDATE subscribers SET soft_bounces = ? WHERE id = ?", (run, subscriber.id))
+        if subscriber.status != SUBSCRIBED:
+            return subscriber.status
+        if kind in (COMPLAINT, UNSUBSCRIBE):
+            return UNSUBSCRIBED
+        return BOUNCED if kind == HARD or run >= soft_limit else SUBSCRIBED
+
+    def soft_run(self, subscriber_id: int) -> int:
+        """How many issues in a row soft-bounced for this subscriber, up to the last one that did.
+
+        The issues are those sent to them (journal) or that bounced; one that was sent and did not
+        bounce ends the run. Issues sent after the last bounce do not: their bounces may be on their
+        way, and bounces may be read in any order. With no issue in the journal, every soft bounce
+        counts.
+        """
+        bounced = {row[0] for row in self.db.execute(
+            "SELECT DISTINCT issue FROM feedback WHERE subscriber_id = ? AND kind = 'soft'", (subscriber_id,))}
+        sent = {row[0] for row in self.db.execute(
+            "SELECT issue FROM deliveries WHERE subscriber_id = ? AND status = 'sent'", (subscriber_id,))}
+        if not sent:
+            return self.db.execute(
+                "SELECT count(DISTINCT issue) + sum(issue IS NULL) FROM feedback WHERE subscriber_id = ? AND kind = 'soft'",
+                (subscriber_id,)).fetchone()[0] or 0
+        bounced.discard(None)
+        last = max(bounced, default=0)
+        run = 0
+        for number in sorted((n for n in sent | bounced if n <= last), reverse=True):
+            if number not in bounced:
+                break
+            run += 1
+        return run
+
+    def latest_issue_sent(self, subscriber_id: int) -> int | None:
+        """The last issue the journal says was sent to them: the likely subject of a bounce that names none."""
+        return self.db.execute(
+            "SELECT max(issue) FROM deliveries WHERE subscriber_id = ? AND status IN ('sent', 'unknown')",
+            (subscriber_id,),
+        ).fetchone()[0]
+
+    def subscriber_of_message(self, issue: int, message_id: str) -> Subscriber | None:
+        """Who received our message `message_id` of `issue` (the journal keeps each Message-ID)."""
+        row = self.db.execute(
+            "SELECT s.* FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
+            "WHERE d.issue = ? AND d.message_id = ?", (issue, message_id),
+        ).fetchone()
+        return Subscriber.from_row(row) if row else None
+
+    def feedback_counts(self, issue: int) -> dict[str, int]:
+        """Subscribers per kind of feedback about `issue`."""
+        counts = dict.fromkeys(FEEDBACK_KINDS, 0)
+        for kind, count in self.db.execute(
+            "SELECT kind, count(DISTINCT subscriber_id) FROM feedback WHERE issue = ? GROUP BY kind", (issue,)
+        ):
+            counts[kind] = count
         return counts
 
     def signing_secret(self) -> str:

@@ -41,6 +41,7 @@ class FaultyHandler:
         self.lock = threading.Lock()
         self.accepted: list[tuple[str, bytes]] = []
         self.arrivals: list[tuple[str, float]] = []  # (address, time.monotonic()) in the order accepted
+        self.envelopes: list[tuple[str, str]] = []  # (recipient, MAIL FROM) of each accepted message
         self.deferred: set[str] = set()
         self.dropped: set[str] = set()
         self.mails = self.rcpts = 0
@@ -81,6 +82,7 @@ class FaultyHandler:
             for rcpt in envelope.rcpt_tos:
                 self.accepted.append((rcpt, envelope.original_content))
                 self.arrivals.append((rcpt, time.monotonic()))
+                self.envelopes.append((rcpt, envelope.mail_from))
         return "250 2.0.0 Ok: queued"
 
     def counts(self) -> collections.Counter:

@@ -108,13 +108,17 @@ def test_a_name_of_200_emoji_is_folded_into_short_encoded_words_that_a_strict_se
     store.add(Entry("long@example.org", name=name))
     handler = FaultyHandler()
     with SMTPServer(handler) as server:  # aiosmtpd answers « 500 Line too long » past 1,000 octets
-        summary = run(make_config(tmp_path, server.port), store, letter=letter)
+        config = dataclasses.replace(
+            make_config(tmp_path, server.port), sender_name="Rédaction 🌍 " * 12, list_name="Lettre d’été " * 10
+        )
+        summary = run(config, store, letter=letter)
     assert summary.counts["sent"] == 1, summary
     [(_, received)] = handler.accepted
     head = received.split(b"\r\n\r\n", 1)[0]
     assert max(len(line) for line in head.split(b"\r\n")) <= 998
     to = re.search(rb"\r\nTo: .*?\r\n(?=\S)", head, re.S).group(0)
     assert len(to.split(b"\r\n")) > 10 and max(len(line) for line in to.split(b"\r\n")) <= 78
+    assert all(len(line) <= 78 for line in head.split(b"\r\n") if not line.startswith(b"List-Unsubscribe:"))
     words = re.findall(rb"=\?[^?]+\?[bBqQ]\?[^?]*\?=", head)
     assert words and max(len(word) for word in words) <= 75
     message = parse(received)
@@ -123,6 +127,8 @@ def test_a_name_of_200_emoji_is_folded_into_short_encoded_words_that_a_strict_se
     display, addr_spec = email.utils.parseaddr(raw["To"])
     assert str(make_header(decode_header(display))) == name and addr_spec == "long@example.org"
     assert str(make_header(decode_header(raw["Subject"]))) == letter.subject
+    sender_name, _ = email.utils.parseaddr(raw["From"])
+    assert str(make_header(decode_header(sender_name))).strip() == config.sender_name.strip()
     assert content(message.get_body(("plain",))).startswith(f"Bonjour {name},\n")
 
 

@@ -2,8 +2,8 @@
 
 This is the one MIME builder: the `.eml` preview of `newsletter build` and every message sent come
 from it, so what the editor previews is what subscribers get. The headers that are the same for
-every subscriber (From, Reply-To, Subject, List-Id…) are made once per issue by the standard `email`
-package (folded, RFC 2047 encoded-words of at most 75 characters), and so is the quoted-printable encoding of
+every subscriber (From, Reply-To, Subject, List-Id…) are written once per issue (folded in lines of
+at most 78 characters, RFC 2047 encoded-words of at most 75), and so is the quoted-printable encoding of
 the text and HTML parts: each part is cut at its personal marks (`newsletter.render.personalize`)
 and every piece between them is encoded once, ending in a soft line break. Per subscriber, only the
 greeting and the unsubscribe link are escaped (by `personalize` itself, applied to the marks alone),
@@ -24,9 +24,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 from email.header import Header
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Callable
@@ -117,19 +114,21 @@ class MessageFactory:
             raise MessageError(f"le lien de désinscription doit être écrit en ASCII : {config.unsubscribe_url}")
 
     def _common_headers(self, subject: str) -> bytes:
+        """Headers shared by every subscriber's copy, written by our own folders (see `mailbox_header`)."""
         config = self.config
-        message = EmailMessage(policy=SMTP)
-        message["From"] = Address(
-            header_safe(config.sender_name, "le nom de l’expéditeur"),
-            addr_spec=_address(config.sender_address, "l’adresse de l’expéditeur"),
-        )
+        sender = _address(config.sender_address, "l’adresse de l’expéditeur")
+        name = header_safe(config.sender_name, "le nom de l’expéditeur")
+        list_name = header_safe(config.list_name, "le nom de la lettre")
+        lines = [b"From: " + mailbox_header(name, sender, "From")]
         if config.reply_to:
-            message["Reply-To"] = _address(config.reply_to, "l’adresse de réponse")
-        message["List-Id"] = f"{header_safe(config.list_name, 'le nom de la lettre')} <{header_safe(config.list_id, 'List-Id')}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message["MIME-Version"] = "1.0"
-        message["Content-Type"] = f'multipart/alternative; boundary="{self.boundary}"'
-        head = b"".join(SMTP.fold_binary(name, value) for name, value in message.items())
+            lines.append(b"Reply-To: " + _address(config.reply_to, "l’adresse de réponse").encode("ascii"))
+        lines += [
+            b"List-Id: " + mailbox_header(list_name, header_safe(config.list_id, "List-Id"), "List-Id"),
+            b"List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+            b"MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative;\r\n boundary="{self.boundary}"'.encode("ascii"),
+        ]
+        head = b"".join(line + b"\r\n" for line in lines)
         return head + b"Subject: " + text_header("Subject", subject) + b"\r\n"
 
     def sample_recipient(self) -> Recipient:
@@ -207,7 +206,7 @@ def text_header(name: str, value: str) -> bytes:
 _ATOM_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]{1,60}")
 
 
-def mailbox_header(name: str, address: str) -> bytes:
+def mailbox_header(name: str, address: str, header: str = "To") -> bytes:
     """`Name <address>` as a header value of ASCII lines of at most 78 characters.
 
     A plain short name is written as is; any other is RFC 2047 encoded in words of at most 75
@@ -218,7 +217,7 @@ def mailbox_header(name: str, address: str) -> bytes:
         return address.encode("ascii")
     if _ATOM_NAME.fullmatch(name):
         return formataddr((name, address)).encode("ascii")
-    words = Header(name, "utf-8", maxlinelen=76, header_name="To").encode(linesep="\r\n")
+    words = Header(name, "utf-8", maxlinelen=76, header_name=header).encode(linesep="\r\n")
     return f"{words}\r\n <{address}>".encode("ascii")
 
 

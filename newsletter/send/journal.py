@@ -10,15 +10,16 @@ got it. Claiming is one guarded UPDATE: a row is claimed only if it is still wai
 subscriber is still subscribed, so two runs at once, or an unsubscription during a run, never cause
 a send.
 
-Durability, grouped: each claim and each outcome is committed at once, into SQLite's write-ahead
-log, without an `fsync` of its own (`synchronous=NORMAL`): a committed row survives a crash of this
-process (SIGKILL, a bug, Ctrl-C) since it is in the operating system's hands. The log is flushed to
-the disk (`fsync`) once per group: every `GROUP` outcomes or `GROUP_SECONDS`, at the end of each
-round, and when the run stops. So after a crash of the process an accepted message is `sent` and
-only the one in flight is `unknown`; after a power cut, only the last group's rows may have gone back
-to their state before the group (`sending` rows become `unknown` at the next run; a claim lost with
-its outcome leaves the row `queued`, as the former journal's per-message claims did). One `fsync` per
-message capped the sending rate at half of what the server takes on an ordinary disk.
+Durability, grouped: one commit per message, into SQLite's write-ahead log without an `fsync` of its
+own (`synchronous=NORMAL`): a message's claim, written with the outcomes recorded since the
+previous claim. A committed row survives a crash of this process (SIGKILL, a bug) since it is in
+the kernel's hands. The log is flushed to the disk (`fsync`) by the sending loop's own thread every
+`GROUP_SECONDS`, at the end of each round and when the run stops, so no connection waits for the
+disk. After a crash of the process an accepted message is `sent`, or `sending` (→ `unknown`) for
+the last one of each connection whose outcome was not written yet; after a power cut, the rows of
+the last group may go back to their state before it (a `sending` claim becomes `unknown`; a claim
+lost with its outcome leaves the row `queued`, the window the per-message claims always had). One
+`fsync` per message capped the sending rate at half of what the server takes on an ordinary disk.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ LABELS = {
     "unknown": "incertains",
 }
 INTERRUPTED = "envoi interrompu : impossible de savoir si le serveur a reçu le message"
-GROUP = 200
 GROUP_SECONDS = 0.5
 
 
@@ -80,6 +80,7 @@ class Journal:
         self.db, self.issue = connection, issue
         self.retries, self.backoff = retries, backoff
         self.lock = threading.Lock()
+        self.outcomes: list[tuple[int, Outcome, int]] = []  # recorded, written with the next claim
         self.unsynced = 0  # outcomes committed since the last fsync
         self.synced_at = time.monotonic()
         self.database_file = next(row[2] for row in connection.execute("PRAGMA database_list") if row[1] == "main")
@@ -149,9 +150,13 @@ class Journal:
         return dt.datetime.fromisoformat(value) if value else dt.datetime.now(dt.timezone.utc)
 
     def claim(self, item: Pending, message_id: str) -> bool:
-        """Mark the row `sending` just before the message goes out; False if it must not go out."""
-        with self.lock:
-            self.db.execute("PRAGMA synchronous = NORMAL")  # made durable by the group's fsync
+        """Mark the row `sending` just before the message goes out; False if it must not go out.
+
+        The outcomes recorded since the last claim are written in the same transaction: one commit
+        per message, and an outcome is never left unwritten longer than the next claim.
+        """
+        with self.lock, _Transaction(self.db):
+            self._write_outcomes()
             cursor = self.db.execute(
                 "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, address = ?, message_id = ?,"
                 " updated_at = ? WHERE issue = ? AND subscriber_id = ? AND status = ? AND EXISTS"
@@ -161,45 +166,61 @@ class Journal:
         return cursor.rowcount == 1
 
     def record(self, subscriber_id: int, outcome: Outcome, attempts: int = 1) -> None:
-        """Commit the outcome of a claimed row at once; the log is flushed to the disk per group."""
+        """Remember the outcome of a claimed row: written with the next claim, or by `flush`."""
         with self.lock:
-            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.outcomes.append((subscriber_id, outcome, attempts))
+
+    def _write_outcomes(self) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        for subscriber_id, outcome, attempts in self.outcomes:
             self.db.execute(
                 "UPDATE deliveries SET status = ?, reply = ?, next_attempt = ?, updated_at = ? "
                 "WHERE issue = ? AND subscriber_id = ?",
-                self._row(subscriber_id, outcome, attempts, dt.datetime.now(dt.timezone.utc)),
+                self._row(subscriber_id, outcome, attempts, now),
             )
             if outcome.status == FAILED:  # a 5xx saying the address is dead: bounced, as by a bounce
                 record_refusal(self.db, self.issue, subscriber_id, outcome.reply)
-            self.unsynced += 1
-            if self.unsynced >= GROUP or time.monotonic() - self.synced_at >= GROUP_SECONDS:
-                self._sync()
+        self.unsynced += len(self.outcomes)
+        self.outcomes.clear()
 
     def flush(self) -> None:
-        """Make every committed row durable now (at the end of a round, and when the run stops)."""
+        """Write the outcomes still held and make every commit durable (end of a round, end of a run)."""
         with self.lock:
-            if self.unsynced:
-                self._sync()
-            self.db.execute("PRAGMA synchronous = FULL")  # what the rest of the program expects
+            if self.outcomes:
+                with _Transaction(self.db):
+                    self._write_outcomes()
+        if self.unsynced:
+            self._sync()
 
     def flush_if_due(self) -> None:
-        """From the sending loop's ticks, so a slow run still syncs every `GROUP_SECONDS`."""
-        if self.unsynced and time.monotonic() - self.synced_at >= GROUP_SECONDS:
+        """From the sending loop's thread, never a connection's: the fsync does not hold up a send."""
+        if time.monotonic() - self.synced_at >= GROUP_SECONDS and (self.unsynced or self.outcomes):
             self.flush()
 
+    def start(self) -> None:
+        """From here on, commits go to the log without an fsync each; `finish` puts it back."""
+        with self.lock:
+            self.db.execute("PRAGMA synchronous = NORMAL")
+
+    def finish(self) -> None:
+        """Write and sync what is left and give the connection back its `synchronous=FULL`."""
+        self.flush()
+        with self.lock:
+            self.db.execute("PRAGMA synchronous = FULL")
+
     def _sync(self) -> None:
-        """fsync the write-ahead log: every transaction committed into it is then on the disk."""
+        """fsync the write-ahead log, outside the lock: every transaction committed into it is then
+        on the disk, while the connections go on claiming and sending."""
+        self.unsynced, self.synced_at = 0, time.monotonic()
         wal = self.database_file + "-wal"
         try:
             descriptor = os.open(wal, os.O_RDONLY)
         except FileNotFoundError:  # checkpointed and truncated meanwhile: nothing left to flush
-            pass
-        else:
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
-        self.unsynced, self.synced_at = 0, time.monotonic()
+            return
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
     def _row(self, subscriber_id: int, outcome: Outcome, attempts: int, now: dt.datetime) -> tuple:
         status, reply, retry_at = outcome.status, outcome.reply[:500], None

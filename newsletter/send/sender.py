@@ -95,6 +95,7 @@ class Sender:
     def run(self, progress: Callable[[str], None] = lambda status: None) -> Summary:
         started = time.monotonic()
         statuses = self.first_round
+        self.journal.start()
         try:
             while True:
                 self._round(statuses, progress)
@@ -105,7 +106,7 @@ class Sender:
             self.summary.interrupted = True
             self.stop.set()
         finally:
-            self.journal.flush()
+            self.journal.finish()
         self.summary.elapsed = time.monotonic() - started
         self.summary.counts = self.journal.counts()
         self.summary.next_due = self.journal.next_due()
@@ -148,6 +149,7 @@ class Sender:
             elif status != SKIPPED:
                 self.summary.outcomes[status] += 1
                 progress(status)
+            self.journal.flush_if_due()
         feeder.join()
         self.journal.flush()
 

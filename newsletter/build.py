@@ -208,7 +208,7 @@ def write_email(project: Project, issue: Issue, dist: Path, blocks: IssueBlocks 
         return [Problem.from_error(error)]
     except NewsletterError as error:  # a sender address that cannot be written in a header
         return [Problem(settings.path or project.root, 1, ERROR, str(error))]
-    html, text = personalize(parts, issue.greeting or FALLBACK_GREETING, settings.unsubscribe_url)
+    html, text = personalize(parts, parts.greeting or FALLBACK_GREETING, settings.unsubscribe_url)
     base = dist / EMAIL_DIR / issue.slug
     write_atomic(base.with_suffix(".mjml"), parts.mjml)
     write_atomic(base.with_suffix(".html"), html)
@@ -225,7 +225,7 @@ def letter_of(project: Project, issue: Issue, parts: EmailParts) -> Letter:
         subject=parts.subject,
         html=parts.html,
         text=parts.text,
-        greeting=issue.greeting,
+        greeting=parts.greeting,  # typeset
     )
 
 

@@ -41,7 +41,7 @@ from newsletter.settings import Settings
 
 STATE_FILE = "published.json"
 BUILD_RECORD = ".calendars.json"  # in dist/: what the last calendars were made of, and their files
-_RENDERER = "1"  # raise when the calendars' output changes for the same sources
+_RENDERER = "2"  # raise when the calendars' output changes for the same sources
 STATE_NOTE = (
     "Ce que les agendas ont publié (séquence et empreinte de chaque séance) : écrit par newsletter build, "
     "à committer avec les numéros, à ne pas modifier à la main."
@@ -220,7 +220,8 @@ class PublishedState:
 
 def _inputs_digest(project: Project, issues: list[Issue]) -> str:
     settings = project.settings
-    digest = hashlib.sha256(repr((code_version(), _RENDERER, settings.name, settings.base_url, settings.timezone, settings.language)).encode())
+    used = (settings.name, settings.base_url, settings.timezone, settings.language, settings.smart_quotes, settings.narrow_spaces)
+    digest = hashlib.sha256(repr((code_version(), _RENDERER, *used)).encode())
     for issue in sorted(issues, key=lambda issue: issue.number):
         digest.update(f"\0{issue.path.name}\0{issue.source_hash}".encode())
     folder = project.calendars_dir

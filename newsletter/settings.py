@@ -84,6 +84,8 @@ class Settings:
     sender_address: str = "lettre@example.org"
     reply_to: str | None = None
     unsubscribe_url: str = ""
+    smart_quotes: bool = True  # [typography]: ' and " typed in prose become ’ and « »
+    narrow_spaces: bool = True  # [typography]: U+202F where French wants a narrow space; else U+00A0
     rubrics: tuple[Rubric, ...] = DEFAULT_RUBRICS
     path: Path | None = None
     tables: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -125,6 +127,10 @@ _SENDER_KEYS = {
     "address": ("sender_address", str),
     "reply_to": ("reply_to", str),
 }
+_TYPOGRAPHY_KEYS = {
+    "smart_quotes": ("smart_quotes", bool),
+    "narrow_spaces": ("narrow_spaces", bool),
+}
 _RUBRIC_KEYS = {"key": str, "title": str, "emoji": str, "tagline": str, "aliases": list}
 _TYPE_NAMES = {str: "un texte", list: "une liste", int: "un nombre entier", bool: "vrai ou faux"}
 
@@ -145,7 +151,7 @@ def load_settings(root: Path) -> Settings:
 
 def _settings_from(data: dict[str, Any], path: Path, text: str) -> Settings:
     values: dict[str, Any] = {}
-    for table, keys in (("newsletter", _NEWSLETTER_KEYS), ("sender", _SENDER_KEYS)):
+    for table, keys in (("newsletter", _NEWSLETTER_KEYS), ("sender", _SENDER_KEYS), ("typography", _TYPOGRAPHY_KEYS)):
         section = data.get(table, {})
         if not isinstance(section, dict):
             raise SourceError(path, _line_of(text, table), f"« [{table}] » doit être une table")

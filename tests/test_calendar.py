@@ -105,7 +105,7 @@ def test_the_email_card_links_to_the_session_file_google_and_outlook(repo_build:
         assert "mardi 2 août 2022, 11h–13h" in output and "chaque premier mardi du mois" in output
         assert ics in output and "https://calendar.google.com/calendar/render?action=TEMPLATE" in output
         assert "https://outlook.office.com/calendar/0/deeplink/compose?" in output
-    assert "Ajouter à mon agenda" in html and "Ajouter à mon agenda :\n- Fichier .ics :" in text
+    assert "Ajouter à mon agenda" in html and "Ajouter à mon agenda\u00a0:\n- Fichier .ics\u00a0:" in text
     assert (repo_build / ics.removeprefix(BASE + "/")).is_file()  # the link's target is built
     assert "jeudi 7 avril 2022" in (repo_build / "email" / "001.txt").read_text(encoding="utf-8")
 
@@ -235,8 +235,8 @@ def test_the_card_in_html_and_text() -> None:
     assert 'href="https://visio.example.org/a?b=1&amp;c=2"' in html and "Rejoindre la visio" in html
     assert "jeudi 7 avril 2022, 14h–16h" in html and "📍 En visio" in html
     for label in ("Fichier .ics", "Google Agenda", "Outlook"):
-        assert f">{label}</a>" in html and f"- {label} : https://" in text
-    assert "Visio : https://visio.example.org/a?b=1&c=2" in text and "Lieu : En visio" in text
+        assert f">{label}</a>" in html and f"- {label}\u00a0: https://" in text
+    assert "Visio\u00a0: https://visio.example.org/a?b=1&c=2" in text and "Lieu\u00a0: En visio" in text
     cancelled, cancelled_text = session_card(Settings(), session(status=Status.CANCELLED))
     assert "ANNULÉ – Séance" in cancelled and "<s>jeudi 7 avril 2022</s>" in cancelled
     assert "Ajouter à mon agenda" not in cancelled and "Ajouter à mon agenda" not in cancelled_text
@@ -263,6 +263,7 @@ def test_recurrences_in_french(rule: str, text: str) -> None:
 # --- escaping and folding ------------------------------------------------------------------------
 
 HOSTILE = 'Atelier, « citoyen » ; suite \\ "guillemets" 🎉👩‍👩‍👧 ' + "é" * 120 + " fin, vraiment;"
+TYPESET = 'Atelier, «\u202fcitoyen\u202f»\u202f; suite \\ «\u202fguillemets\u202f» 🎉👩‍👩‍👧 ' + "é" * 120 + " fin, vraiment\u202f;"
 
 
 def test_a_hostile_title_is_escaped_and_folded_at_75_octets_without_cutting_a_character(make_project) -> None:
@@ -278,11 +279,11 @@ def test_a_hostile_title_is_escaped_and_folded_at_75_octets_without_cutting_a_ch
         for line in lines:
             line.decode("utf-8")  # no line ends inside a character
         unfolded = data.replace(b"\r\n ", b"").decode("utf-8")
-        assert "\nSUMMARY:Atelier\\, « citoyen » \\; suite \\\\ \"guillemets\" 🎉👩‍👩‍👧 " in unfolded.replace("\r\n", "\n")
-        assert str(event(path, "h@")["summary"]) == HOSTILE
-        assert str(event(path, "h@")["description"]).startswith(HOSTILE)
+        assert "\nSUMMARY:Atelier\\, «\u202fcitoyen\u202f»\u202f\\; suite \\\\ «\u202fguillemets\u202f» 🎉👩‍👩‍👧 " in unfolded.replace("\r\n", "\n")
+        assert str(event(path, "h@")["summary"]) == TYPESET  # escaped and folded, read back whole
+        assert str(event(path, "h@")["description"]).startswith(TYPESET)
     html = (root / "dist" / "email" / "001.html").read_text(encoding="utf-8")
-    assert "&quot;guillemets&quot;" in html or '"guillemets"' in html
+    assert "«\u202fguillemets\u202f»" in html
 
 
 # --- rebuilds: same bytes, SEQUENCE, cancellation --------------------------------------------------

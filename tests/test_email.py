@@ -23,7 +23,8 @@ _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
 
 
 def normalise(text: str) -> str:
-    return " ".join(text.translate(_QUOTES).split())
+    """Quotes made plain, and the spaces typography adds inside them taken off (« mot » is "mot")."""
+    return re.sub(r'\s*"\s*', '"', " ".join(text.translate(_QUOTES).split()))
 
 
 def plain_text_body(text: str) -> str:

@@ -202,7 +202,7 @@ def test_one_feed_per_rubric_with_only_that_rubric(repo_build: Path) -> None:
     assert agenda.bozo == 0
     assert agenda.feed.title == "Territoires Pilotes – À suivre…"
     assert [entry.link for entry in agenda.entries] == [f"{BASE}/numeros/{s}/#a-suivre" for s in ("003", "002", "001")]
-    assert agenda.entries[0].title == "n°3 – À suivre… : La diffusion du commun"
+    assert agenda.entries[0].title == "n°3 – À suivre…\u00a0: La diffusion du commun"
     content = agenda.entries[0].content[0].value
     assert "À suivre" in content and "Un commun pour la résilience locale" not in content  # not the En chantier rubric
     assert [tag.term for tag in agenda.entries[0].tags] == ["À suivre…"]

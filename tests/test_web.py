@@ -96,7 +96,7 @@ def test_issue_page_is_a_web_page_with_the_whole_issue_not_the_email(repo_build:
     assert [child.tag for child in body.children if not isinstance(child, str)] == ["header", "main", "footer"]
     assert root.find_all("h1")[0].text == "Comprendre, réfléchir, agir"
     headings = [h.text for h in root.iter("h2")]
-    assert "🗣️ Édito : Comprendre, réfléchir, agir" in headings
+    assert "🗣️ Édito\u00a0: Comprendre, réfléchir, agir" in headings
     assert "👉 Inspiration par Territoires Audacieux…" in headings
     sections = {s.attrs.get("id") for s in root.iter("section")}
     assert {"edito", "en-theorie", "a-suivre", "inspiration"} <= sections

@@ -10,6 +10,7 @@ from __future__ import annotations
 from newsletter.model.issue import Block, Issue
 from newsletter.render import markdown as md
 from newsletter.render.fences import fence_handlers
+from newsletter.render.typography import Typography
 from newsletter.settings import Settings
 
 
@@ -17,6 +18,7 @@ class IssueBlocks:
     def __init__(self, settings: Settings, issue: Issue):
         self.settings = settings
         self.issue = issue
+        self.typography = Typography.of(settings)
         self._done: dict[tuple[int, str], tuple[str, str]] = {}
 
     def convert(self, block: Block) -> tuple[str, str]:
@@ -26,5 +28,5 @@ class IssueBlocks:
         key = (block.line, block.markdown)
         if key not in self._done:
             handlers = fence_handlers(self.settings, self.issue, block)
-            self._done[key] = md.to_email_html_and_text(block.markdown, handlers)
+            self._done[key] = md.to_email_html_and_text(block.markdown, handlers, self.typography)
         return self._done[key]

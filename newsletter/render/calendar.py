@@ -23,6 +23,7 @@ from icalendar.prop import vRecur, vUri
 
 from newsletter.model.session import Session
 from newsletter.render.dates import french_date, publication_time
+from newsletter.render.typography import Typography, typeset_session
 from newsletter.settings import Settings
 
 CALENDARS_DIR = "calendars"
@@ -79,7 +80,7 @@ def description(settings: Settings, session: Session) -> str:
         parts.append(f"Annoncée dans {settings.name} n°{session.issue} : {page}")
     elif page:
         parts.append(f"Plus d’informations : {page}")
-    return "\n\n".join(parts)
+    return Typography.of(settings).text("\n\n".join(parts))
 
 
 def stamp(settings: Settings, session: Session) -> dt.datetime:
@@ -89,7 +90,8 @@ def stamp(settings: Settings, session: Session) -> dt.datetime:
 
 
 def event_ical(settings: Settings, session: Session, sequence: int = 0) -> bytes:
-    """One VEVENT, serialised (folded at 75 octets, escaped) by `icalendar`."""
+    """One VEVENT, serialised (folded at 75 octets, escaped) by `icalendar`; its texts typeset."""
+    session = typeset_session(settings, session)
     event = Event()
     event.add("uid", uid(settings, session))
     event.add("dtstamp", stamp(settings, session))
@@ -120,7 +122,7 @@ def event_ical(settings: Settings, session: Session, sequence: int = 0) -> bytes
     if session.reminder is not None and not session.cancelled:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Rappel : {session.title}")
+        alarm.add("description", f"Rappel\u00a0: {session.title}")
         alarm.add("trigger", -session.reminder)
         event.add_component(alarm)
     return event.to_ical()
@@ -130,6 +132,8 @@ def calendar_ical(
     settings: Settings, *, name: str, description: str = "", source: str = "", events: list[tuple[Session, bytes]]
 ) -> bytes:
     """A VCALENDAR (METHOD:PUBLISH) of events serialised by `event_ical`, with their VTIMEZONEs."""
+    typography = Typography.of(settings)
+    name, description = typography.text(name), typography.text(description)
     names = Calendar()
     names.add("name", name)
     names.add("x-wr-calname", name)

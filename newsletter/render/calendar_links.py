@@ -11,6 +11,7 @@ from urllib.parse import urlencode, quote
 
 from newsletter.model.session import Session
 from newsletter.render import calendar as ical
+from newsletter.render.typography import typeset_session
 from newsletter.settings import Settings
 
 GOOGLE = "https://calendar.google.com/calendar/render"
@@ -57,7 +58,9 @@ def outlook_url(settings: Settings, session: Session) -> str:
 
 
 def session_links(settings: Settings, session: Session) -> dict[str, str]:
-    """kind → URL, in the order the card shows them (the web archive reads this too)."""
+    """kind → URL, in the order the card shows them (the web archive reads this too); the texts
+    they carry into the agenda typeset."""
+    session = typeset_session(settings, session)
     return {"ics": ics_url(settings, session), "google": google_url(settings, session), "outlook": outlook_url(settings, session)}
 
 

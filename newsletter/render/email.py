@@ -17,6 +17,7 @@ from newsletter.render.dates import french_date
 from newsletter.render.blocks import IssueBlocks
 from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_MARK
 from newsletter.render.templates import environment
+from newsletter.render.typography import Typography, typeset_issue, typeset_settings
 from newsletter.settings import Settings
 
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -35,6 +36,7 @@ class EmailParts:
     mjml: str
     html: str
     text: str
+    greeting: str = ""  # the issue's own greeting, typeset, for the subscribers who have no name
 
     @property
     def html_bytes(self) -> int:
@@ -45,21 +47,24 @@ def subject_of(settings: Settings, issue: Issue) -> str:
     return issue.subject or f"{settings.name} n°{issue.number} – {issue.title}"
 
 
-def preheader_of(issue: Issue) -> str:
+def preheader_of(issue: Issue, typography: Typography | None = None) -> str:
     """The front matter's preheader, else the first sentence of the édito (or of the intro)."""
     if issue.preheader:
         return issue.preheader
     edito = issue.section("edito")
     for block in ((edito.body if edito else None), issue.intro):
         if block:
-            first = md.inline_text(block.markdown.split("\n\n", 1)[0])
+            first = md.inline_text(block.markdown.split("\n\n", 1)[0], typography)
             sentence = _SENTENCE_END.split(first, maxsplit=1)[0]
             return sentence if len(sentence) <= 200 else sentence[:199].rsplit(" ", 1)[0] + "…"
     return issue.title
 
 
 def render_email(settings: Settings, issue: Issue, root: Path | None = None, blocks: IssueBlocks | None = None) -> EmailParts:
-    """The email of `issue`, with the templates of the project `root`; `blocks` shares conversions."""
+    """The email of `issue`, with the templates of the project `root`; `blocks` shares conversions.
+
+    Every text a reader reads is typeset: the model's fields here, the Markdown blocks in `blocks`."""
+    settings, issue = typeset_settings(settings), typeset_issue(settings, issue)
     html_context, text_context = _contexts(settings, issue, blocks or IssueBlocks(settings, issue))
     env = environment(root)
     source = env.get_template("email.mjml").render(html_context)
@@ -69,6 +74,7 @@ def render_email(settings: Settings, issue: Issue, root: Path | None = None, blo
         mjml=source,
         html=mjml_to_html(source),
         text=_normalise_text(env.get_template("email.txt").render(text_context)),
+        greeting=issue.greeting,
     )
 
 
@@ -92,7 +98,7 @@ def _contexts(settings: Settings, issue: Issue, blocks: IssueBlocks) -> tuple[di
         "settings": settings,
         "issue": issue,
         "date_fr": french_date(issue.date, locale=settings.locale),
-        "preheader": preheader_of(issue),
+        "preheader": preheader_of(issue, blocks.typography),
         "greeting": GREETING_MARK,
         "web_url": settings.issue_url(issue.slug),
         "unsubscribe_url": UNSUBSCRIBE_MARK,
@@ -105,7 +111,7 @@ def _contexts(settings: Settings, issue: Issue, blocks: IssueBlocks) -> tuple[di
         rubric = section.rubric
         shared = {"key": rubric.key, "emoji": rubric.emoji, "title": rubric.title, "own_title": section.own_title}
         html_sections.append({**shared, "tagline": rubric.tagline, "byline": _unwrap(byline[0]), "body": body[0]})
-        heading = rubric.label + (f" : {section.own_title}" if section.own_title else "")
+        heading = blocks.typography.text(rubric.label + (f" : {section.own_title}" if section.own_title else ""))
         text_sections.append(
             {
                 **shared,

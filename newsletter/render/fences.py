@@ -20,6 +20,7 @@ from newsletter.render import calendar as ical
 from newsletter.render.calendar_links import LABELS, session_links
 from newsletter.render.dates import french_date
 from newsletter.render.markdown import _HARD_BREAK as LINE_BREAK  # a line break the text wrapper keeps
+from newsletter.render.typography import Typography, typeset_session
 from newsletter.settings import Settings
 
 ACCENT = "#0b6e4f"
@@ -59,8 +60,9 @@ def fence_handlers(settings: Settings, issue: Issue, block: Block) -> dict[str, 
 
 
 def session_card(settings: Settings, session: Session) -> tuple[str, str]:
-    """(HTML, plain text) of a session's card."""
-    return _card_html(settings, session), LINE_BREAK.join(_card_text(settings, session))
+    """(HTML, plain text) of a session's card, typeset (its fields, and the card's own words)."""
+    session, typography = typeset_session(settings, session), Typography.of(settings)
+    return _card_html(settings, session), LINE_BREAK.join(map(typography.text, _card_text(settings, session)))
 
 
 def when_text(session: Session, locale: str = "fr_FR") -> str:
@@ -118,7 +120,7 @@ def _card_html(settings: Settings, session: Session) -> str:
         links = " · ".join(
             f'<a href="{esc(url)}" class="tp-link" style="{_LINK}">{esc(LABELS[kind])}</a>' for kind, url in session_links(settings, session).items()
         )
-        rows.append(f'<div style="{_LINKS}"><strong>Ajouter à mon agenda :</strong> {links}</div>')
+        rows.append(f'<div style="{_LINKS}"><strong>Ajouter à mon agenda&nbsp;:</strong> {links}</div>')
     classes = "tp-card tp-card-cancelled" if session.cancelled else "tp-card"
     return f'<div class="{classes}" style="{_CARD.format(accent=accent)}">{"".join(rows)}</div>'
 

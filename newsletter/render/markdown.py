@@ -18,6 +18,8 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from newsletter.render.typography import NO_BREAK, Typography, squeeze, words
+
 FenceHandler = Callable[[str], tuple[str, str]]
 """Renders the content of a fenced block with a given info string (e.g. « session ») as (html, text)."""
 
@@ -196,6 +198,33 @@ def _with_class(attributes: str, tag: str) -> str:
     return f'{attributes} class="{name}"'
 
 
+class _TypographyTreeprocessor(Treeprocessor):
+    """French typography on the text nodes, after the inline patterns made links and code of them:
+    so both the HTML and the plain text get it, and no URL, code or attribute is touched."""
+
+    typography: Typography | None = None
+
+    def run(self, root: ET.Element) -> None:
+        if self.typography is None or not self.typography.french:
+            return
+        for element in root.iter():
+            element.text = self._entities(element.text)
+            element.tail = self._entities(element.tail)
+        self.typography.tree(root)
+
+    def _entities(self, text: str | None) -> str | None:
+        """`&nbsp;` typed by the editor: its placeholder becomes the space itself, so that the
+        typography sees the space and does not add a second one."""
+        if not text or "\x02" not in text:
+            return text
+        return _STASH.sub(self._space_entity, text)
+
+    def _space_entity(self, match: re.Match[str]) -> str:
+        raw = self.md.htmlStash.rawHtmlBlocks[int(match.group(1))]
+        decoded = html.unescape(raw) if isinstance(raw, str) and raw.startswith("&") else ""
+        return decoded if decoded and decoded in NO_BREAK else match.group(0)
+
+
 class _CaptureTreeprocessor(Treeprocessor):
     def run(self, root: ET.Element) -> None:
         self.md.captured_tree = root
@@ -211,6 +240,8 @@ class _Extension(Extension):
         md.fences = _FencePreprocessor(md)
         md.preprocessors.register(md.fences, "named_fences", 30)
         md.preprocessors.register(_ListIndentPreprocessor(md), "list_indent", 15)  # after fenced code and HTML
+        md.typography = _TypographyTreeprocessor(md)
+        md.treeprocessors.register(md.typography, "typography", 15)
         if self.styles:
             md.treeprocessors.register(_StyleTreeprocessor(md, self.styles), "email_styles", 5)
         md.treeprocessors.register(_CaptureTreeprocessor(md), "capture", 1)
@@ -225,40 +256,50 @@ def _instance(styled: bool) -> markdown.Markdown:
     )
 
 
-def _convert(source: str, handlers: Mapping[str, FenceHandler] | None, styled: bool) -> tuple[markdown.Markdown, str]:
+def _convert(
+    source: str, handlers: Mapping[str, FenceHandler] | None, styled: bool, typography: Typography | None = None
+) -> tuple[markdown.Markdown, str]:
     md = _instance(styled)
     md.reset()
     md.fence_texts = {}
     md.captured_tree = ET.Element("div")  # Python-Markdown skips the tree processors for a blank source
     md.fences.handlers = handlers or {}
+    md.typography.typography = typography
     return md, md.convert(source)
 
 
-def to_email_html(source: str, handlers: Mapping[str, FenceHandler] | None = None) -> str:
+def to_email_html(source: str, handlers: Mapping[str, FenceHandler] | None = None, typography: Typography | None = None) -> str:
     """HTML for the email body, every element styled inline."""
-    return _convert(source, handlers, styled=True)[1]
+    return _convert(source, handlers, styled=True, typography=typography)[1]
 
 
-def to_html(source: str, handlers: Mapping[str, FenceHandler] | None = None) -> str:
+def to_html(source: str, handlers: Mapping[str, FenceHandler] | None = None, typography: Typography | None = None) -> str:
     """Plain HTML (no inline styles), for pages that have a style sheet."""
-    return _convert(source, handlers, styled=False)[1]
+    return _convert(source, handlers, styled=False, typography=typography)[1]
 
 
-def to_text(source: str, handlers: Mapping[str, FenceHandler] | None = None, width: int = _TEXT_WIDTH) -> str:
+def to_text(
+    source: str,
+    handlers: Mapping[str, FenceHandler] | None = None,
+    width: int = _TEXT_WIDTH,
+    typography: Typography | None = None,
+) -> str:
     """Plain text: paragraphs wrapped, lists and quotes marked, links written out in full."""
-    md, _ = _convert(source, handlers, styled=False)
+    md, _ = _convert(source, handlers, styled=False, typography=typography)
     return _TextWriter(md, width).blocks(md.captured_tree).strip("\n")
 
 
-def to_email_html_and_text(source: str, handlers: Mapping[str, FenceHandler] | None = None) -> tuple[str, str]:
+def to_email_html_and_text(
+    source: str, handlers: Mapping[str, FenceHandler] | None = None, typography: Typography | None = None
+) -> tuple[str, str]:
     """Both sides of the email from one parse (the text writer ignores the inline styles)."""
-    md, page = _convert(source, handlers, styled=True)
+    md, page = _convert(source, handlers, styled=True, typography=typography)
     return page, _TextWriter(md, _TEXT_WIDTH).blocks(md.captured_tree).strip("\n")
 
 
-def inline_text(source: str) -> str:
+def inline_text(source: str, typography: Typography | None = None) -> str:
     """One line of Markdown as text without markup (for a preheader or a subject)."""
-    return " ".join(to_text(source, width=10_000).split())
+    return squeeze(to_text(source, width=10_000, typography=typography))
 
 
 class _TextWriter:
@@ -354,7 +395,7 @@ class _TextWriter:
             return _HARD_BREAK
         if element.tag == "img":
             alt = element.get("alt", "").strip()
-            return f"[Image : {alt}]" if alt else "[Image]"
+            return f"[Image\u00a0: {alt}]" if alt else "[Image]"
         if element.tag in ("ul", "ol", "p", "blockquote"):
             return "\n" + self.block(element, self.width)
         text = self.inline(element)
@@ -379,7 +420,8 @@ class _TextWriter:
 
 
 def fill(text: str, width: int) -> list[str]:
-    """Greedy word wrap: words are never cut (a long URL stands alone on its line).
+    """Greedy word wrap: words are never cut (a long URL stands alone on its line), and a line never
+    breaks at a no-break space (« adaptée » stays whole, « ! » never starts a line).
 
     textwrap.fill does the same with break_long_words and break_on_hyphens off, several times slower,
     and wrapping is a fifth of rendering an issue.
@@ -387,7 +429,7 @@ def fill(text: str, width: int) -> list[str]:
     lines: list[str] = []
     current: list[str] = []
     size = -1
-    for word in text.split():
+    for word in words(text):
         if current and size + 1 + len(word) > width:
             lines.append(" ".join(current))
             current, size = [], -1

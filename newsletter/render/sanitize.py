@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from newsletter.render.typography import squeeze
+
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 TAGS = frozenset(nh3.ALLOWED_TAGS - {"area", "map", "center"})
@@ -78,9 +80,9 @@ def clean_html(fragment: str, site: str, page: str) -> str:
 
 def text_of(fragment: str) -> str:
     """Plain text of an HTML (or text) fragment: no tag, no script content, no control character,
-    entities decoded, whitespace collapsed to single spaces."""
+    entities decoded, whitespace collapsed to single spaces (no-break spaces kept: typography)."""
     stripped = nh3.clean(fragment, tags=set(), attributes={}, strip_comments=True)
-    return " ".join(_TEXT_CONTROLS.sub(" ", html.unescape(stripped)).split())
+    return squeeze(_TEXT_CONTROLS.sub(" ", html.unescape(stripped)))
 
 
 def xml_safe(text: str) -> str:
@@ -92,5 +94,5 @@ def shorten(text: str, limit: int) -> str:
     """At most `limit` characters, cut at a word boundary, with « … » when cut."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.–-")
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" \u00a0\u202f,;:.–-")
     return (cut or text[: limit - 1]) + "…"

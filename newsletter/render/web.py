@@ -33,6 +33,7 @@ from newsletter.render.feed import Channel, FeedItem, render_feed
 from newsletter.render.blocks import IssueBlocks
 from newsletter.render.sanitize import clean_html, shorten, text_of
 from newsletter.render.templates import environment, fingerprint
+from newsletter.render.typography import Typography, typeset_issue, typeset_settings
 from newsletter.settings import Settings
 
 ENTRY_DIR = ".archive"
@@ -92,6 +93,7 @@ def archive_entry(
 
     `blocks` shares the Markdown conversions with the email; the sanitiser drops their inline styles.
     """
+    settings, issue = typeset_settings(settings), typeset_issue(settings, issue)
     page = settings.issue_url(issue.slug)
     blocks = blocks or IssueBlocks(settings, issue)
 
@@ -122,7 +124,7 @@ def archive_entry(
         title=issue.title,
         heading=f"n°{issue.number} – {issue.title}",
         url=page,
-        summary=shorten(preheader_of(issue), SUMMARY_LENGTH),
+        summary=shorten(preheader_of(issue, blocks.typography), SUMMARY_LENGTH),
         greeting=issue.greeting,
         intro=html(issue.intro),
         sections=tuple(sections),
@@ -245,6 +247,8 @@ def entry_time(entry: ArchiveEntry, settings: Settings) -> dt.datetime:
 
 def render_archive(env: jinja2.Environment, settings: Settings, entries: list[ArchiveEntry]) -> dict[str, str]:
     """Every output of the archive, by path relative to dist/; `entries` newest first."""
+    typography = Typography.of(settings)
+    settings = typeset_settings(settings)
     site = Site(settings)
     common = {"settings": settings, "site": site}
     outputs: dict[str, str] = {}
@@ -268,7 +272,7 @@ def render_archive(env: jinja2.Environment, settings: Settings, entries: list[Ar
             for section in entry.sections
             if section["key"] == rubric.key
         ]
-        description = f"La rubrique « {rubric.label} » de la lettre {settings.name}. {rubric.tagline}".strip()
+        description = typography.text(f"La rubrique « {rubric.label} » de la lettre {settings.name}. {rubric.tagline}".strip())
         channel = Channel(
             f"{settings.name} – {rubric.title}", site.home, description, site.rubric_feed(rubric.key), settings.language
         )
@@ -289,7 +293,7 @@ def _issue_item(settings: Settings, entry: ArchiveEntry) -> FeedItem:
 
 
 def _section_item(settings: Settings, entry: ArchiveEntry, section: dict) -> FeedItem:
-    heading = section["title"] + (f" : {section['own_title']}" if section["own_title"] else "")
+    heading = section["title"] + (f"\u00a0: {section['own_title']}" if section["own_title"] else "")
     return FeedItem(
         title=f"n°{entry.number} – {heading}",
         link=f"{entry.url}#{section['key']}",

@@ -177,7 +177,7 @@ def test_personalize_fills_marks_and_escapes_html(seed_parts) -> None:
     assert GREETING_MARK not in html + text and UNSUBSCRIBE_MARK not in html + text
     assert "Bonjour Léa &amp; Zoé," in html and "Bonjour Léa & Zoé," in text
     assert 'href="https://x.org/d?t=a&amp;u=b"' in html
-    assert "Se désinscrire : https://x.org/d?t=a&u=b" in text
+    assert "Se désinscrire\u00a0: https://x.org/d?t=a&u=b" in text
 
 
 def test_header_shows_name_number_and_french_date(seed_parts) -> None:

@@ -18,7 +18,7 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-from newsletter.render.typography import NO_BREAK, Typography, squeeze, words
+from newsletter.render.typography import NBSP, NNBSP, NO_BREAK, Typography, glue, squeeze, unglue
 
 FenceHandler = Callable[[str], tuple[str, str]]
 """Renders the content of a fenced block with a given info string (e.g. « session ») as (html, text)."""
@@ -426,10 +426,13 @@ def fill(text: str, width: int) -> list[str]:
     textwrap.fill does the same with break_long_words and break_on_hyphens off, several times slower,
     and wrapping is a fifth of rendering an issue.
     """
+    glued = NBSP in text or NNBSP in text
+    if glued:
+        text = glue(text)
     lines: list[str] = []
     current: list[str] = []
     size = -1
-    for word in words(text):
+    for word in text.split():
         if current and size + 1 + len(word) > width:
             lines.append(" ".join(current))
             current, size = [], -1
@@ -437,7 +440,7 @@ def fill(text: str, width: int) -> list[str]:
         size += 1 + len(word)
     if current:
         lines.append(" ".join(current))
-    return lines
+    return [unglue(line) for line in lines] if glued else lines
 
 
 def _decode(text: str) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ def test_repository_settings_restate_the_defaults() -> None:
     settings = load_settings(ROOT)
     assert settings.rubrics == DEFAULT_RUBRICS
     assert settings.timezone == Settings.timezone and settings.language == Settings.language
+    assert settings.smart_quotes is settings.narrow_spaces is True
+    assert replace(settings, path=None) == Settings()  # every key, the [typography] table too
 
 
 def test_default_taglines_come_from_the_seed_issue() -> None:
@@ -57,6 +60,7 @@ def test_settings_override_defaults(tmp_path: Path) -> None:
         ('[newsletter]\nnmae = "x"\n', 2, "réglage inconnu « nmae »"),
         ('[[rubrics]]\nkey = "a"\ntitle = "A"\n[[rubrics]]\nkey = "a"\ntitle = "B"\n', 5, "déclarée deux fois"),
         ('[[rubrics]]\nkey = "a"\n', 1, "n’a pas de « title »"),
+        ('[typography]\nsmart_quotes = "oui"\n', 2, "« smart_quotes » doit être vrai ou faux"),
     ],
 )
 def test_bad_settings_name_file_and_line(tmp_path: Path, content: str, line: int, fragment: str) -> None:

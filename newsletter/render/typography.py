@@ -22,6 +22,7 @@ replaced by the same character, never added to.
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
@@ -48,7 +49,7 @@ _PROTECTED = re.compile(
     r"|\x02[^\x03]*\x03"  # Markdown's placeholders: raw HTML, entities, escaped characters
     r"|(?:https?|ftp|mailto|webcal|tel|file):[^\s<>\"«»]*[^\s<>\"«».,;:!?)\]'’]"
     r"|www\.[^\s<>\"«»]*[^\s<>\"«».,;:!?)\]'’]"
-    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|[\w.+'-]+@[\w-]+(?:\.[\w-]+)+"
 )
 _SIGNS = re.compile("[;:!?«»\"“”]")
 _NO_SPACE_AFTER = frozenset("([{«“‘;:!?\n")  # no space between these and a sign: « (? », « ?! »
@@ -113,7 +114,7 @@ class Typography:
 
     def _element(self, element: ET.Element, run: "_Run") -> None:
         if element.tag in _SKIP or _is_mail_link(element):
-            run.skipped("".join(element.itertext()))
+            run.skipped(html.unescape("".join(element.itertext()).replace("\x02amp\x03", "&")))
             return
         if element.tag == "br":
             run.last = "\n"

@@ -133,6 +133,6 @@ def test_no_word_of_a_heading_is_dropped_check_says_how_to_write_it_and_build_re
     assert CliRunner().invoke(cli, ["build", "-C", str(root)]).exit_code == 0
     text = (root / "dist" / "email" / "001.txt").read_text(encoding="utf-8")
     headings = re.findall(r"^(.+)\n=+$", text, re.M)
-    assert headings == ["📖 En théorie…", "🔎 Les nouvelles des territoires… : du front", "🔜 À suivre…"]
+    assert headings == ["📖 En théorie…", "🔎 Les nouvelles des territoires…\u00a0: du front", "🔜 À suivre…"]
     html = (root / "dist" / "email" / "001.html").read_text(encoding="utf-8")
     assert "du front" in html and "📚" not in html  # any emoji names the rubric; the catalogue's is shown

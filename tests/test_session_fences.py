@@ -67,6 +67,6 @@ def test_seance_is_the_french_name_of_a_session_block(make_project, name: str) -
     html = (root / "dist" / "email" / "001.html").read_text(encoding="utf-8")
     assert "Atelier mobilité" in html and "Ajouter à mon agenda" in html and "title:" not in html
     text = (root / "dist" / "email" / "001.txt").read_text(encoding="utf-8")
-    assert "RENDEZ-VOUS : Atelier mobilité" in text
+    assert "RENDEZ-VOUS\u00a0: Atelier mobilité" in text
     ics = (root / "dist" / "calendars" / "sessions" / "numero-001-atelier-mobilite.ics").read_text(encoding="utf-8")
     assert "SUMMARY:Atelier mobilité" in ics

@@ -18,6 +18,10 @@ from newsletter.errors import SourceError
 from newsletter.model.rubric import Rubric
 
 SETTINGS_FILE = "newsletter.toml"
+DEFAULT_FORM_TEXT = (
+    "J’accepte de recevoir la lettre par email. Mon adresse ne sert qu’à cet envoi ; je peux me désinscrire, "
+    "consulter, modifier ou effacer mes données à tout moment depuis le lien présent dans chaque lettre."
+)
 
 DEFAULT_RUBRICS: tuple[Rubric, ...] = (
     Rubric("edito", "Édito", "🗣️", "", ("editorial", "l'edito")),
@@ -89,11 +93,22 @@ class Settings:
     rubrics: tuple[Rubric, ...] = DEFAULT_RUBRICS
     path: Path | None = None
     tables: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # From `[serve]` (typed and checked by `newsletter.serve.config`): the archive pages carry the
+    # sign-up form only when the service's public address is set.
+    service_url: str = field(default="", init=False)
+    form_text: str = field(default=DEFAULT_FORM_TEXT, init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        serve = self.tables.get("serve") if isinstance(self.tables, Mapping) else None
+        serve = serve if isinstance(serve, Mapping) else {}
+        if isinstance(serve.get("public_url"), str):
+            object.__setattr__(self, "service_url", serve["public_url"].rstrip("/"))
+        if isinstance(serve.get("form_text"), str) and serve["form_text"].strip():
+            object.__setattr__(self, "form_text", serve["form_text"].strip())
         if not self.unsubscribe_url:
-            object.__setattr__(self, "unsubscribe_url", f"{self.base_url}/desinscription/")
+            where = self.service_url or self.base_url
+            object.__setattr__(self, "unsubscribe_url", f"{where}/desinscription/")
 
     @property
     def tz(self) -> ZoneInfo:

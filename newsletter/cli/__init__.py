@@ -25,7 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "send": ("newsletter.cli.send:send", "Envoie un numéro aux abonnés (ou un test avec --to)."),
     "status": ("newsletter.cli.send:status", "Affiche le journal d’envoi d’un numéro."),
     "bounces": ("newsletter.cli.bounces:bounces", "Lit les rebonds, plaintes et désinscriptions d’une boîte mail."),
-    "serve-unsubscribe": ("newsletter.cli.send:serve_unsubscribe", "Sert la désinscription en un clic (RFC 8058)."),
+    "serve": ("newsletter.cli.serve:serve", "Sert l’inscription, la page « mes données » et la désinscription (waitress)."),
+    "serve-unsubscribe": ("newsletter.cli.serve:serve", "Ancien nom de « serve »."),
     "subscribers": ("newsletter.cli.subscribers:subscribers", "Gère les abonnés : import CSV, ajout, retrait, liste, export."),
 }
 

@@ -1,4 +1,4 @@
-"""`newsletter send`, `newsletter status` and `newsletter serve-unsubscribe`."""
+"""`newsletter send` and `newsletter status`."""
 
 from __future__ import annotations
 
@@ -238,30 +238,3 @@ def _print_feedback(store, issue: int) -> None:
     feedback = store.feedback_counts(issue)
     click.echo(f"Retours : {feedback['hard']} rebond(s) définitif(s), {feedback['soft']} rebond(s) temporaire(s), "
                f"{feedback['complaint']} plainte(s), {feedback['unsubscribe']} désinscription(s) par email")
-
-
-@click.command("serve-unsubscribe")
-@project_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d’écoute.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port d’écoute.")
-@reports_errors
-def serve_unsubscribe(project_dir: Path, host: str, port: int) -> None:
-    """Sert la page de désinscription en un clic (RFC 8058) qui met à jour la base des abonnés."""
-    from newsletter.send import open_store, sending_config
-    from newsletter.send.unsubscribe import make_app, serve
-
-    project = open_project(project_dir)
-    config = sending_config(project.settings, project.root)
-    open_store(config).db.close()  # create and migrate the database now, not at the first click
-    app = make_app(config.database, config.secret, project.settings.name)
-    try:
-        server = serve(app, host, port)
-    except OSError as error:
-        raise Failure(f"impossible d’écouter sur {host}:{port} : {error.strerror or error}") from error
-    click.echo(f"Désinscription en écoute sur http://{host}:{server.server_port}/ (Ctrl-C pour arrêter)", err=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()

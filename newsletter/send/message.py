@@ -93,8 +93,10 @@ class MessageFactory:
         test: bool = False,
         preview: bool = False,
         signer: Signer | None = None,
+        transactional: bool = False,
     ):
         self.config, self.letter, self.secret, self.test, self.preview = config, letter, secret, test, preview
+        self.transactional = transactional  # one message of its kind (a sign-up's confirmation): its own Message-ID
         self.signer = signer
         zone = letter.date.tzinfo
         self.clock: Callable[[], dt.datetime] = (
@@ -147,8 +149,8 @@ class MessageFactory:
     def message_id(self, recipient: Recipient) -> str:
         if self.preview:
             return f"<{self.letter.number:03d}.preview@{self.domain}>"
-        if self.test:  # a test must not be hidden by mail clients as a copy of the previous test
-            return make_msgid("test", domain=self.domain)
+        if self.test or self.transactional:  # not to be hidden by mail clients as a copy of the previous one
+            return make_msgid("test" if self.test else "service", domain=self.domain)
         digest = message_digest(self.secret, self.config.list_id, self.letter.number, recipient.address)
         return f"<{self.letter.number}.{digest}@{self.domain}>"
 

@@ -74,6 +74,52 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX feedback_subscriber ON feedback (subscriber_id, kind, issue);
     CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id, status, issue);
     """,
+    # 4 -> 5: readers sign up themselves. A CHECK constraint cannot be altered in SQLite, so the
+    # subscribers table is rebuilt (SQLite's documented procedure: new table, copy, drop, rename; the
+    # foreign keys are off meanwhile, see `migrate`) with `pending` among the statuses, the form
+    # version consented to, and the nonce of a pending sign-up (its confirmation link is bound to
+    # it). Erased subscribers leave a tombstone (a keyed hash of the address, no personal data);
+    # the consent forms' wording is kept by version; rate limits count per key and window.
+    """
+    CREATE TABLE subscribers_new (
+        id INTEGER PRIMARY KEY,
+        address TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL DEFAULT '',
+        territory TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'subscribed'
+            CHECK (status IN ('pending', 'subscribed', 'unsubscribed', 'bounced')),
+        consent_date TEXT,
+        consent_source TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        consent_version TEXT NOT NULL DEFAULT '',
+        pending_nonce TEXT NOT NULL DEFAULT '',
+        requested_at TEXT,
+        soft_bounces INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO subscribers_new (id, address, name, territory, role, status, consent_date, consent_source,
+        created_at, updated_at, soft_bounces)
+        SELECT id, address, name, territory, role, status, consent_date, consent_source, created_at, updated_at,
+            soft_bounces
+        FROM subscribers;
+    DROP TABLE subscribers;
+    ALTER TABLE subscribers_new RENAME TO subscribers;
+    CREATE INDEX subscribers_status ON subscribers (status, id);
+    CREATE TABLE tombstones (
+        digest TEXT PRIMARY KEY,
+        subscriber_id INTEGER NOT NULL,
+        erased_at TEXT NOT NULL
+    );
+    CREATE INDEX tombstones_id ON tombstones (subscriber_id);
+    CREATE TABLE consent_forms (version TEXT PRIMARY KEY, text TEXT NOT NULL, first_used TEXT NOT NULL);
+    CREATE TABLE rate_limits (
+        key TEXT NOT NULL,
+        window INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (key, window)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -114,20 +160,35 @@ def migrate(connection: sqlite3.Connection, path: Path) -> int:
             f"{path}: base créée par une version plus récente de newsletter (schéma {version}, "
             f"celle-ci connaît le schéma {SCHEMA_VERSION})"
         )
-    for target in range(version + 1, SCHEMA_VERSION + 1):
-        # executescript() would commit on its own; run each statement inside one transaction.
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            current = connection.execute("PRAGMA user_version").fetchone()[0]
-            if current < target:  # another process may have migrated meanwhile
-                for statement in _statements(MIGRATIONS[target - 1]):
-                    connection.execute(statement)
-                connection.execute(f"PRAGMA user_version = {target}")
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+    if version == SCHEMA_VERSION:
+        return version
+    # A table rebuild drops the old table: with foreign keys on, that would cascade into the journal.
+    # The pragma is a no-op inside a transaction, so it is switched around them, and every
+    # migration is checked with foreign_key_check before it commits.
+    connection.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            _migrate_to(connection, target)
+    finally:
+        connection.execute("PRAGMA foreign_keys = ON")
     return SCHEMA_VERSION
+
+
+def _migrate_to(connection: sqlite3.Connection, target: int) -> None:
+    # executescript() would commit on its own; run each statement inside one transaction.
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        current = connection.execute("PRAGMA user_version").fetchone()[0]
+        if current < target:  # another process may have migrated meanwhile
+            for statement in _statements(MIGRATIONS[target - 1]):
+                connection.execute(statement)
+            if connection.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise sqlite3.DatabaseError(f"migration {target} : clés étrangères incohérentes")
+            connection.execute(f"PRAGMA user_version = {target}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
 
 
 def _statements(script: str) -> list[str]:

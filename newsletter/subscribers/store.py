@@ -11,6 +11,8 @@ a mailto request → unsubscribed. Someone already unsubscribed or bounced keeps
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import re
 import secrets
 import sqlite3
@@ -20,9 +22,12 @@ from typing import Iterator
 from newsletter.errors import NewsletterError
 from newsletter.subscribers.addresses import normalize_address
 
-SUBSCRIBED, UNSUBSCRIBED, BOUNCED = "subscribed", "unsubscribed", "bounced"
-STATUSES = (SUBSCRIBED, UNSUBSCRIBED, BOUNCED)
-STATUS_LABELS = {SUBSCRIBED: "abonné", UNSUBSCRIBED: "désabonné", BOUNCED: "en erreur"}
+SUBSCRIBED, UNSUBSCRIBED, BOUNCED, PENDING = "subscribed", "unsubscribed", "bounced", "pending"
+ERASED = "erased"  # not a row's status: an erased subscriber leaves only a tombstone
+STATUSES = (SUBSCRIBED, UNSUBSCRIBED, BOUNCED, PENDING)
+STATUS_LABELS = {SUBSCRIBED: "abonné", UNSUBSCRIBED: "désabonné", BOUNCED: "en erreur", PENDING: "en attente"}
+FORM_SOURCE = "formulaire"
+USED = "-"  # prefix of a pending_nonce whose confirmation link has served
 MAX_TEXT = 200
 HARD, SOFT, COMPLAINT, UNSUBSCRIBE = "hard", "soft", "complaint", "unsubscribe"
 FEEDBACK_KINDS = (HARD, SOFT, COMPLAINT, UNSUBSCRIBE)
@@ -45,6 +50,11 @@ class Subscriber:
     consent_date: str | None = None
     consent_source: str = ""
     soft_bounces: int = 0  # issues in a row that soft-bounced, at the last bounce
+
+    consent_version: str = ""
+    pending_nonce: str = ""
+    requested_at: str | None = None
+    created_at: str = ""
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Subscriber":
@@ -200,6 +210,8 @@ class SubscriberStore:
         """
         existing = self.get(entry.address)
         if existing is None:
+            if self.was_erased(entry.address):
+                raise SubscriberError(f"{entry.address} a demandé l’effacement de ses données : adresse non réimportée")
             self._insert(entry)
             return "added"
         filled = {
@@ -237,12 +249,12 @@ class SubscriberStore:
 
     def remove(self, address: str, *, purge: bool = False) -> Subscriber:
         """Unsubscribe `address` (kept, so that a later import does not bring them back), or with
-        `purge` erase them and their delivery journal."""
+        `purge` erase them and their delivery journal, leaving a tombstone."""
         subscriber = self.get(address)
         if subscriber is None:
             raise SubscriberError(f"aucun abonné à l’adresse {normalize_address(address)}")
         if purge:
-            self.db.execute("DELETE FROM subscribers WHERE id = ?", (subscriber.id,))
+            self.erase(subscriber)
         else:
             self.set_status(subscriber.id, UNSUBSCRIBED)
         return subscriber
@@ -261,9 +273,11 @@ class SubscriberStore:
             yield Subscriber.from_row(row)
 
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(STATUSES, 0)
+        """Rows per status, and ERASED: the tombstones of erased subscribers."""
+        counts = dict.fromkeys((*STATUSES, ERASED), 0)
         for status, count in self.db.execute("SELECT status, count(*) FROM subscribers GROUP BY status"):
             counts[status] = count
+        counts[ERASED] = self.db.execute("SELECT count(*) FROM tombstones").fetchone()[0]
         return counts
 
     # What came back ---------------------------------------------------------------------------
@@ -348,6 +362,113 @@ class SubscriberStore:
         ):
             counts[kind] = count
         return counts
+
+    def sources(self) -> dict[str, int]:
+        """Subscribed addresses per consent source (« formulaire », « import liste.csv »…)."""
+        rows = self.db.execute(
+            "SELECT consent_source, count(*) FROM subscribers WHERE status = 'subscribed'"
+            " GROUP BY consent_source ORDER BY count(*) DESC, consent_source"
+        )
+        return {source or "(inconnue)": count for source, count in rows}
+
+    # --- sign-up through the form (newsletter.serve) ------------------------------------------
+
+    def request_signup(self, address: str, name: str) -> tuple[Subscriber, bool]:
+        """Record a sign-up awaiting confirmation; returns the subscriber and whether a confirmation
+        should be sent (not for an address already subscribed). A new address is `pending`; a known
+        one keeps its status until it confirms. The nonce binds the confirmation link: it is kept
+        while the request waits, so every link sent for it stays good until confirmed."""
+        entry = Entry(address, name=name, status=PENDING)
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            existing = self.get(entry.address)
+            if existing is None:
+                subscriber = self._insert(entry)
+            elif existing.status == SUBSCRIBED:
+                return existing, False
+            else:
+                subscriber = existing
+            waiting = subscriber.pending_nonce and not subscriber.pending_nonce.startswith(USED)
+            nonce = subscriber.pending_nonce if waiting else secrets.token_hex(12)
+            self.db.execute(
+                "UPDATE subscribers SET pending_nonce = ?, requested_at = ?, name = CASE WHEN ? != '' THEN ? ELSE name END,"
+                " updated_at = ? WHERE id = ?",
+                (nonce, subscriber.requested_at if waiting else _now(), entry.name, entry.name, _now(),
+                 subscriber.id),
+            )
+        return self.get_by_id(subscriber.id), True
+
+    def confirm(self, subscriber_id: int, nonce: str, version: str, today: str) -> bool:
+        """Subscribe with a consent record (date, form version, source « formulaire »); False when
+        the nonce is no longer the subscriber's (already confirmed, or purged). The nonce is kept,
+        marked used (USED prefix), so that a replayed link is told apart from a forged one."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            row = self.db.execute("SELECT address FROM subscribers WHERE id = ? AND pending_nonce = ? AND pending_nonce != ''",
+                                  (subscriber_id, nonce)).fetchone()
+            if row is None:
+                return False
+            self.db.execute(
+                "UPDATE subscribers SET status = 'subscribed', consent_date = ?, consent_source = ?, consent_version = ?,"
+                " pending_nonce = ? || pending_nonce, requested_at = NULL, updated_at = ? WHERE id = ?",
+                (today, FORM_SOURCE, version, USED, _now(), subscriber_id),
+            )
+            self.db.execute("DELETE FROM tombstones WHERE digest = ?", (self.tombstone(row[0]),))
+        return True
+
+    def set_name(self, subscriber_id: int, name: str) -> None:
+        self.db.execute("UPDATE subscribers SET name = ?, updated_at = ? WHERE id = ?",
+                        (clean_text(name), _now(), subscriber_id))
+
+    def erase(self, subscriber: Subscriber) -> None:
+        """Delete the subscriber and their journal rows; keep a tombstone so a stale CSV cannot
+        bring the address back (`merge` refuses it)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("INSERT OR REPLACE INTO tombstones (digest, subscriber_id, erased_at) VALUES (?, ?, ?)",
+                            (self.tombstone(subscriber.address), subscriber.id, _now()))
+            self.db.execute("DELETE FROM deliveries WHERE subscriber_id = ?", (subscriber.id,))
+            self.db.execute("DELETE FROM subscribers WHERE id = ?", (subscriber.id,))
+
+    def tombstone(self, address: str) -> str:
+        """A keyed hash of the address: enough to recognise it, not to read it back."""
+        key = self.signing_secret().encode()
+        return hmac.new(key, f"tombstone:{normalize_address(address)}".encode(), hashlib.sha256).hexdigest()
+
+    def was_erased(self, address: str) -> bool:
+        return self.db.execute("SELECT 1 FROM tombstones WHERE digest = ?", (self.tombstone(address),)).fetchone() is not None
+
+    def erased_id(self, subscriber_id: int) -> bool:
+        """Whether this id belonged to a subscriber who was erased (and none holds it now)."""
+        return self.db.execute("SELECT 1 FROM tombstones WHERE subscriber_id = ?", (subscriber_id,)).fetchone() is not None
+
+    def purge_pending(self, before: dt.datetime) -> int:
+        """Remove sign-ups never confirmed, requested before `before`; clear stale requests of others."""
+        cutoff = before.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            removed = self.db.execute(
+                "DELETE FROM subscribers WHERE status = 'pending' AND coalesce(requested_at, created_at) < ?", (cutoff,)
+            ).rowcount
+            self.db.execute("UPDATE subscribers SET pending_nonce = '', requested_at = NULL WHERE requested_at < ?",
+                            (cutoff,))
+        return removed
+
+    def deliveries(self, subscriber_id: int) -> list[dict[str, str]]:
+        """The issues of the journal for one subscriber, for their personal page."""
+        rows = self.db.execute(
+            "SELECT issue, status, updated_at FROM deliveries WHERE subscriber_id = ? ORDER BY issue", (subscriber_id,)
+        )
+        return [{"numero": row[0], "etat": row[1], "date": row[2]} for row in rows]
+
+    def record_form(self, version: str, text: str) -> None:
+        """Keep the wording of a consent form by its version, the first time it is used."""
+        self.db.execute("INSERT OR IGNORE INTO consent_forms (version, text, first_used) VALUES (?, ?, ?)",
+                        (version, text, _now()))
+
+    def form_text(self, version: str) -> str | None:
+        row = self.db.execute("SELECT text FROM consent_forms WHERE version = ?", (version,)).fetchone()
+        return row[0] if row else None
 
     def signing_secret(self) -> str:
         """The secret that signs unsubscribe tokens when none is configured: made once, kept here."""

@@ -116,3 +116,27 @@ def test_bad_additions_are_one_french_line(tmp_path):
     assert injected.exit_code == 1 and "retour à la ligne" in injected.output
     unknown = run(tmp_path, "remove", "personne@example.org")
     assert unknown.exit_code == 1 and unknown.output == "aucun abonné à l’adresse personne@example.org\n"
+
+
+def test_list_and_export_count_every_state_and_each_consent_source_and_purge_pending_removes_stale_sign_ups(tmp_path):
+    from newsletter.subscribers import SubscriberStore, open_database
+
+    run(tmp_path, "add", "lea@example.org")
+    run(tmp_path, "add", "paul@example.org", "--source", "salon 2024")
+    run(tmp_path, "add", "efface@example.org")
+    run(tmp_path, "remove", "efface@example.org", "--purge")
+    store = SubscriberStore(open_database(tmp_path / "subscribers.sqlite3"))
+    store.request_signup("vieux@example.org", "")
+    store.request_signup("neuf@example.org", "")
+    store.db.execute("UPDATE subscribers SET requested_at = '2020-01-01T00:00:00+00:00' WHERE address = 'vieux@example.org'")
+    store.db.close()
+    for command in ("list", "export"):
+        output = run(tmp_path, command).output
+        assert ("en tout 2 abonné(s), 2 en attente de confirmation, 0 désabonné(s), 0 en erreur, 1 effacé(s)."
+                in output), output
+        assert "Abonnés par origine du consentement : ajout manuel 1, salon 2024 1." in output
+    result = run(tmp_path, "purge-pending", "--older-than", "30d")
+    assert result.exit_code == 0 and result.output.startswith("1 inscription(s) non confirmée(s) effacée(s)")
+    assert "neuf@example.org" in listed(tmp_path) and "vieux@example.org" not in listed(tmp_path)
+    bad = run(tmp_path, "purge-pending", "--older-than", "trente jours")
+    assert bad.exit_code == 1 and "durée invalide « trente jours »" in bad.output

@@ -1,10 +1,9 @@
-"""`newsletter subscribers import|add|remove|list|export`."""
+"""`newsletter subscribers import|add|remove|list|export|purge-pending`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import click
 
 from newsletter.cli.common import open_project, project_option, reports_errors
 
-STATUS_CHOICE = click.Choice(["subscribed", "unsubscribed", "bounced"])
+STATUS_CHOICE = click.Choice(["subscribed", "pending", "unsubscribed", "bounced"])
 
 
 @contextmanager
@@ -121,9 +120,19 @@ def list_command(project_dir: Path, status: str | None, territory: str | None) -
                 state += f" ({s.soft_bounces} rebond(s) temporaire(s) de suite)"
             click.echo("\t".join((s.address, s.name, s.territory, s.role, state)))
             shown += 1
-        counts = store.counts()
-    click.echo(f"{shown} affiché(s) ; en tout {counts['subscribed']} abonné(s), {counts['unsubscribed']} "
-               f"désabonné(s), {counts['bounced']} en erreur.", err=True)
+        summary = _summary(store)
+    click.echo(f"{shown} affiché(s) ; {summary}", err=True)
+
+
+def _summary(store) -> str:
+    """Counts per state, then the subscribed addresses per consent source, for the editors."""
+    counts = store.counts()
+    states = (f"en tout {counts['subscribed']} abonné(s), {counts['pending']} en attente de confirmation, "
+              f"{counts['unsubscribed']} désabonné(s), {counts['bounced']} en erreur, {counts['erased']} effacé(s).")
+    sources = store.sources()
+    if not sources:
+        return states
+    return states + "\nAbonnés par origine du consentement : " + ", ".join(f"{k} {v}" for k, v in sources.items()) + "."
 
 
 @subscribers.command()
@@ -139,8 +148,35 @@ def export(project_dir: Path, output: Path | None, status: str | None) -> None:
     buffer = io.StringIO()
     with _store(project_dir) as store:
         count = export_csv(store, buffer, status=status)
+        summary = _summary(store)
     if output is None or str(output) == "-":
-        sys.stdout.write(buffer.getvalue())
+        click.echo(buffer.getvalue(), nl=False)
     else:
         write_atomic(output, buffer.getvalue())
         click.echo(f"{count} abonné(s) exporté(s) dans {output}", err=True)
+    click.echo(summary, err=True)
+
+
+@subscribers.command("purge-pending")
+@project_option
+@click.option("--older-than", "older_than", default="30d", show_default=True,
+              help="Âge des inscriptions jamais confirmées à effacer : 30d (jours) ou 48h (heures).")
+@reports_errors
+def purge_pending(project_dir: Path, older_than: str) -> None:
+    """Efface les inscriptions par formulaire jamais confirmées, plus anciennes que --older-than."""
+    age = _age(older_than)
+    with _store(project_dir) as store:
+        removed = store.purge_pending(dt.datetime.now(dt.timezone.utc) - age)
+    click.echo(f"{removed} inscription(s) non confirmée(s) effacée(s) (demandées il y a plus de {older_than}).")
+
+
+def _age(text: str) -> dt.timedelta:
+    import re
+
+    from newsletter.cli.common import Failure
+
+    match = re.fullmatch(r"\s*(\d{1,5})\s*([dhj])\s*", text)
+    if not match:
+        raise Failure(f"durée invalide « {text} » : écrivez par exemple 30d (jours) ou 48h (heures)")
+    number, unit = int(match.group(1)), match.group(2)
+    return dt.timedelta(hours=number) if unit == "h" else dt.timedelta(days=number)

@@ -4,6 +4,7 @@ waitress on a loopback port with a real HTTP client; the emails read from the ou
 from __future__ import annotations
 
 import json
+import threading
 import re
 
 import pytest
@@ -212,3 +213,75 @@ def test_purge_pending_removes_stale_sign_ups_only(tmp_path, running, store):
     removed = store.purge_pending(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30))
     assert removed == 1 and store.get("vieux@example.org") is None
     assert store.get("recent@example.org").status == "pending"
+
+
+def test_with_the_smtp_transport_the_confirmation_reaches_the_server(tmp_path):
+    from support.smtp import FaultyHandler, SMTPServer
+
+    handler = FaultyHandler()
+    with SMTPServer(handler) as server:
+        running = start(tmp_path, sending={"transport": "smtp"},
+                        smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": 5})
+        try:
+            assert sign_up(running)[0] == 200
+        finally:
+            running.close()
+    [(recipient, message)] = handler.messages()
+    assert recipient == "lea@example.org" and "Confirmez votre inscription" in message["Subject"]
+    assert not (tmp_path / "outbox").exists()
+    assert link_in(message, "confirmation").startswith(f"{running.url}/confirmation?jeton=")
+    assert message.get_body(("html",)).get_content().count("Confirmer mon inscription") >= 1
+
+
+def test_an_archive_page_carries_the_form_only_once_the_public_url_is_set(tmp_path):
+    from conftest import MINIMAL_BODY, issue_text
+
+    from newsletter.build import build
+    from newsletter.project import load_project
+
+    for public in ("", "https://lettre.example.org/service"):
+        root = tmp_path / (public and "avec" or "sans")
+        (root / "issues").mkdir(parents=True)
+        (root / "issues" / "001.md").write_text(issue_text(MINIMAL_BODY), encoding="utf-8")
+        (root / "newsletter.toml").write_text(f'[serve]\npublic_url = "{public}"\n' if public else "", encoding="utf-8")
+        build(load_project(root), root / "dist")
+        for page in ("index.html", "numeros/001/index.html"):
+            html = (root / "dist" / page).read_text(encoding="utf-8")
+            if public:
+                assert f'action="{public}/inscription"' in html and 'name="site_url"' in html
+                assert "J’accepte de recevoir la lettre" in html
+            else:
+                assert "inscription" not in html
+
+
+def test_twenty_sign_ups_and_confirmations_in_parallel_with_a_send_running_lose_nothing(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from support.smtp_helpers import make_config, make_letter, populate
+
+    from newsletter.send import new_sender
+
+    store = populate(tmp_path / "subscribers.sqlite3", 3000)
+    running = start(tmp_path)
+    sender = new_sender(make_config(tmp_path), store, make_letter(size=20), "outbox")
+    sender.prepare()
+    results: dict = {}
+    sending = threading.Thread(target=lambda: results.update(summary=sender.run()))
+
+    def one(n: int) -> tuple[int, int]:
+        address = f"lecteur{n}@example.org"
+        status = sign_up(running, address, f"Lecteur {n}")[0]
+        [message] = [m for m in outbox_messages(tmp_path, "confirm") if m["To"].addresses[0].addr_spec == address]
+        return status, confirm(link_in(message, "confirmation"))[0]
+
+    try:
+        sending.start()
+        with ThreadPoolExecutor(20) as pool:
+            statuses = list(pool.map(one, range(20)))
+        sending.join(timeout=300)
+    finally:
+        running.close()
+    assert statuses == [(200, 200)] * 20
+    assert store.sources()["formulaire"] == 20 and store.counts()["subscribed"] == 3020
+    assert results["summary"].outcomes["sent"] == 3000 and not results["summary"].error
+    assert "locked" not in running.log.getvalue() and "erreur interne" not in running.log.getvalue()

@@ -211,6 +211,12 @@ class Browser:
         self.call("Page.navigate", session=True, url=url)
         self.wait_for("Page.loadEventFired", LOAD_TIMEOUT)
 
+    def navigate_by(self, expression: str) -> None:
+        """Run `expression` that leaves the page (a click, a form submitted) and wait for the next one."""
+        self._events.clear()
+        self.evaluate(expression)
+        self.wait_for("Page.loadEventFired", LOAD_TIMEOUT)
+
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True, awaitPromise=True)
         if "exceptionDetails" in result:

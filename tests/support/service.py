@@ -34,13 +34,18 @@ class Running:
         self.thread.join(timeout=10)
 
 
-def start(root: Path, serve: dict | None = None, sending: dict | None = None, smtp: dict | None = None,
-          base_url: str = "https://example.org/lettre", clock=None) -> Running:
-    """Bind a loopback port first, so that `public_url` names it, then serve."""
+def bound_socket() -> tuple[socket.socket, str]:
+    """A loopback socket bound now, and the service's public URL on it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    public = f"http://127.0.0.1:{sock.getsockname()[1]}/service"
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}/service"
+
+
+def start(root: Path, serve: dict | None = None, sending: dict | None = None, smtp: dict | None = None,
+          base_url: str = "https://example.org/lettre", clock=None, bound: tuple | None = None) -> Running:
+    """Bind a loopback port first, so that `public_url` names it, then serve."""
+    sock, public = bound or bound_socket()
     tables = {
         "sending": {"secret": SECRET, **(sending or {})},
         "serve": {"public_url": public, **(serve or {})},

@@ -39,7 +39,7 @@ from newsletter.render.email import GMAIL_CLIP_BYTES, EmailParts, RenderError, r
 from newsletter.render.personalize import FALLBACK_GREETING, personalize
 from newsletter.render.templates import fingerprint
 from newsletter.render.web import archive_entry_files, write_archive, write_archive_entry
-from newsletter.send.config import sending_config
+from newsletter.send.config import profile_page, sending_config
 from newsletter.send.message import Letter, preview_message
 
 MANIFEST = ".build-manifest.json"
@@ -208,7 +208,7 @@ def write_email(project: Project, issue: Issue, dist: Path, blocks: IssueBlocks 
         return [Problem.from_error(error)]
     except NewsletterError as error:  # a sender address that cannot be written in a header
         return [Problem(settings.path or project.root, 1, ERROR, str(error))]
-    html, text = personalize(parts, parts.greeting or FALLBACK_GREETING, settings.unsubscribe_url)
+    html, text = personalize(parts, parts.greeting or FALLBACK_GREETING, settings.unsubscribe_url, profile_page(settings))
     base = dist / EMAIL_DIR / issue.slug
     write_atomic(base.with_suffix(".mjml"), parts.mjml)
     write_atomic(base.with_suffix(".html"), html)

@@ -252,6 +252,9 @@ def test_an_archive_page_carries_the_form_only_once_the_public_url_is_set(tmp_pa
                 assert "J’accepte de recevoir la lettre" in html
             else:
                 assert "inscription" not in html
+        [text] = (root / "dist").rglob("001*.txt")
+        assert ("Mes données (voir, modifier, effacer)\u00a0: https://lettre.example.org/service/mes-donnees"
+                in text.read_text(encoding="utf-8")) == bool(public)
 
 
 def test_twenty_sign_ups_and_confirmations_in_parallel_with_a_send_running_lose_nothing(tmp_path):
@@ -285,3 +288,29 @@ def test_twenty_sign_ups_and_confirmations_in_parallel_with_a_send_running_lose_
     assert store.sources()["formulaire"] == 20 and store.counts()["subscribed"] == 3020
     assert results["summary"].outcomes["sent"] == 3000 and not results["summary"].error
     assert "locked" not in running.log.getvalue() and "erreur interne" not in running.log.getvalue()
+
+
+def test_every_issue_sent_links_to_the_personal_page_with_a_token_of_its_own(tmp_path, running, store):
+    from support.smtp_helpers import make_letter
+
+    from newsletter.render.personalize import PROFILE_MARK
+    from newsletter.send import new_sender
+    from newsletter.send.config import sending_config
+
+    config = sending_config(running.service.settings, tmp_path)
+    store.db.execute("INSERT INTO subscribers (address, name, status, created_at, updated_at) "
+                     "VALUES ('lea@example.org', 'Léa', 'subscribed', 'x', 'x')")
+    letter = make_letter()
+    letter = type(letter)(**{**letter.__dict__, "text": letter.text + f"Mes données : {PROFILE_MARK}\n"})
+    sender = new_sender(config, store, letter, "outbox")
+    sender.prepare()
+    sender.run()
+    [path] = (tmp_path / "outbox" / "003").glob("*.eml")
+    from email import message_from_bytes, policy
+
+    message = message_from_bytes(path.read_bytes(), policy=policy.default)
+    profile = link_in(message, "mes-donnees")
+    unsubscribe = re.search(r"<(http[^>]+)>", message["List-Unsubscribe"]).group(1)
+    assert profile.partition("jeton=")[2] != unsubscribe.partition("token=")[2]
+    status, page, _ = Client().request(profile)
+    assert status == 200 and "lea@example.org" in page

@@ -15,7 +15,7 @@ from newsletter.model.issue import Block, Issue
 from newsletter.render import markdown as md
 from newsletter.render.dates import french_date
 from newsletter.render.blocks import IssueBlocks
-from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_MARK
+from newsletter.render.personalize import GREETING_MARK, PROFILE_MARK, UNSUBSCRIBE_MARK
 from newsletter.render.templates import environment
 from newsletter.render.typography import Typography, typeset_issue, typeset_settings
 from newsletter.settings import Settings
@@ -102,6 +102,7 @@ def _contexts(settings: Settings, issue: Issue, blocks: IssueBlocks) -> tuple[di
         "greeting": GREETING_MARK,
         "web_url": settings.issue_url(issue.slug),
         "unsubscribe_url": UNSUBSCRIBE_MARK,
+        "profile_url": PROFILE_MARK if settings.service_url else "",
     }
     intro, signoff = both(issue.intro), both(issue.signoff)
     html_sections, text_sections = [], []

@@ -140,6 +140,7 @@ class SendingConfig:
     dkim: DkimConfig | None = None
     bounce_address: str = ""  # empty: the envelope sender is `sender_address`, as in From
     bounces: BouncesConfig = BouncesConfig()
+    profile_url: str = ""  # the personal page of `newsletter serve`, when `[serve] public_url` is set
 
 
 _SENDING_KEYS = {
@@ -180,6 +181,7 @@ def sending_config(settings: Settings, root: Path) -> SendingConfig:
         sender_address=settings.sender_address,
         reply_to=settings.reply_to,
         unsubscribe_url=settings.unsubscribe_url,
+        profile_url=profile_page(settings),
         unsubscribe_mailto=sending.get("unsubscribe_mailto") or bounce_address or settings.sender_address,
         list_name=settings.name,
         list_id=sending.get("list_id") or default_list_id(settings),
@@ -345,6 +347,11 @@ def _line_of(path: Path, key: str, table: str | None = None) -> int | None:
     start = next((n for n, line in enumerate(lines) if table and header.match(line)), 0)
     found = (n for n, line in enumerate(lines, 1) if n > start and pattern.match(line))
     return next(found, None) or next((n for n, line in enumerate(lines, 1) if pattern.match(line)), None)
+
+
+def profile_page(settings: Settings) -> str:
+    """The personal page's address (without its token), or "" when the service has no public URL."""
+    return f"{settings.service_url}/mes-donnees" if settings.service_url else ""
 
 
 def default_list_id(settings: Settings) -> str:

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote
 
 from newsletter.errors import NewsletterError
-from newsletter.render.personalize import FALLBACK_GREETING, GREETING_MARK, UNSUBSCRIBE_MARK, personalize
+from newsletter.render.personalize import FALLBACK_GREETING, GREETING_MARK, PROFILE_MARK, UNSUBSCRIBE_MARK, personalize
 from newsletter.send.config import SendingConfig
-from newsletter.send.tokens import TEST_ID, make_token, make_verp_token, message_digest, verp_address
+from newsletter.send.tokens import PROFILE, TEST_ID, make_token, make_verp_token, message_digest, verp_address
 from newsletter.subscribers.addresses import AddressError, normalize_address
 
 if TYPE_CHECKING:
@@ -146,6 +146,13 @@ class MessageFactory:
             return base
         return f"{base}{'&' if '?' in base else '?'}token={token}"
 
+    def profile_url(self, recipient: Recipient) -> str:
+        """The personal page, with a token of its own purpose (an unsubscribe token cannot open it)."""
+        base = self.config.profile_url
+        if not base or self.preview or recipient.id == TEST_ID:
+            return base
+        return f"{base}?jeton={make_token(self.secret, recipient.id, recipient.address, PROFILE)}"
+
     def message_id(self, recipient: Recipient) -> str:
         if self.preview:
             return f"<{self.letter.number:03d}.preview@{self.domain}>"
@@ -168,9 +175,10 @@ class MessageFactory:
         name = header_safe(recipient.name, "le nom du destinataire")
         token = self.token(recipient)
         url = self.unsubscribe_url(token)
+        profile = self.profile_url(recipient)
         mailto = f"mailto:{self.mailto}?subject={quote('unsubscribe ' + token)}"
         greeting = f"Bonjour {name}," if name else self.generic_greeting
-        values = _personal_values(greeting, url)
+        values = _personal_values(greeting, url, profile)
         message_id = self.message_id(recipient)
         head = b"".join(
             (
@@ -223,17 +231,17 @@ def mailbox_header(name: str, address: str, header: str = "To") -> bytes:
     return f"{words}\r\n <{address}>".encode("ascii")
 
 
-_SPLIT = re.compile(f"({re.escape(GREETING_MARK)}|{re.escape(UNSUBSCRIBE_MARK)})")
-_MARKS = SimpleNamespace(html=f"{GREETING_MARK}\0{UNSUBSCRIBE_MARK}", text=f"{GREETING_MARK}\0{UNSUBSCRIBE_MARK}")
+_PERSONAL = (GREETING_MARK, UNSUBSCRIBE_MARK, PROFILE_MARK)
+_SPLIT = re.compile("(" + "|".join(re.escape(mark) for mark in _PERSONAL) + ")")
+_MARKS = SimpleNamespace(html="\0".join(_PERSONAL), text="\0".join(_PERSONAL))
 
 
-def _personal_values(greeting: str, url: str) -> dict[str, dict[str, bytes]]:
-    """The greeting and link as `personalize` writes them in each part, quoted-printable encoded."""
-    html, text = personalize(_MARKS, greeting, url)
+def _personal_values(greeting: str, url: str, profile: str = "") -> dict[str, dict[str, bytes]]:
+    """The greeting and links as `personalize` writes them in each part, quoted-printable encoded."""
+    html, text = personalize(_MARKS, greeting, url, profile)
     values = {}
     for kind, filled in (("html", html), ("text", text)):
-        greeting_value, url_value = filled.split("\0")
-        values[kind] = {GREETING_MARK: _qp_piece(greeting_value), UNSUBSCRIBE_MARK: _qp_piece(url_value)}
+        values[kind] = {mark: _qp_piece(value) for mark, value in zip(_PERSONAL, filled.split("\0"))}
     return values
 
 

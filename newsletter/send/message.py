@@ -30,7 +30,9 @@ from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote
 
 from newsletter.errors import NewsletterError
-from newsletter.render.personalize import FALLBACK_GREETING, GREETING_MARK, PROFILE_MARK, UNSUBSCRIBE_MARK, personalize
+from newsletter.render.personalize import (
+    ACTION_MARK, FALLBACK_GREETING, GREETING_MARK, PROFILE_MARK, UNSUBSCRIBE_MARK, personalize,
+)
 from newsletter.send.config import SendingConfig
 from newsletter.send.tokens import PROFILE, TEST_ID, make_token, make_verp_token, message_digest, verp_address
 from newsletter.subscribers.addresses import AddressError, normalize_address
@@ -170,7 +172,8 @@ class MessageFactory:
             return bounce
         return verp_address(bounce, make_verp_token(self.secret, self.letter.number, recipient.id, address))
 
-    def build(self, recipient: Recipient) -> Message:
+    def build(self, recipient: Recipient, action_url: str = "") -> Message:
+        """The message of `recipient`; `action_url` fills the action mark of a service message."""
         address = _address(recipient.address, "l’adresse du destinataire")
         name = header_safe(recipient.name, "le nom du destinataire")
         token = self.token(recipient)
@@ -178,7 +181,7 @@ class MessageFactory:
         profile = self.profile_url(recipient)
         mailto = f"mailto:{self.mailto}?subject={quote('unsubscribe ' + token)}"
         greeting = f"Bonjour {name}," if name else self.generic_greeting
-        values = _personal_values(greeting, url, profile)
+        values = _personal_values(greeting, url, profile, action_url)
         message_id = self.message_id(recipient)
         head = b"".join(
             (
@@ -231,14 +234,14 @@ def mailbox_header(name: str, address: str, header: str = "To") -> bytes:
     return f"{words}\r\n <{address}>".encode("ascii")
 
 
-_PERSONAL = (GREETING_MARK, UNSUBSCRIBE_MARK, PROFILE_MARK)
+_PERSONAL = (GREETING_MARK, UNSUBSCRIBE_MARK, PROFILE_MARK, ACTION_MARK)
 _SPLIT = re.compile("(" + "|".join(re.escape(mark) for mark in _PERSONAL) + ")")
 _MARKS = SimpleNamespace(html="\0".join(_PERSONAL), text="\0".join(_PERSONAL))
 
 
-def _personal_values(greeting: str, url: str, profile: str = "") -> dict[str, dict[str, bytes]]:
+def _personal_values(greeting: str, url: str, profile: str = "", action: str = "") -> dict[str, dict[str, bytes]]:
     """The greeting and links as `personalize` writes them in each part, quoted-printable encoded."""
-    html, text = personalize(_MARKS, greeting, url, profile)
+    html, text = personalize(_MARKS, greeting, url, profile, action)
     values = {}
     for kind, filled in (("html", html), ("text", text)):
         values[kind] = {mark: _qp_piece(value) for mark, value in zip(_PERSONAL, filled.split("\0"))}

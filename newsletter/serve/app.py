@@ -178,12 +178,11 @@ class Service:
                            bound=subscriber.pending_nonce)
         self.deliver("confirm", subscriber, self.url("confirmation", token))
 
-    def deliver(self, kind: str, subscriber: Subscriber, link: str) -> None:
+    def deliver(self, kind: str, subscriber: Subscriber, link: str = "") -> None:
         if self.mailer is None:
             return
-        profile = self.url("mes-donnees", make_token(self.secret, subscriber.id, subscriber.address, PROFILE))
         try:
-            self.mailer.send(kind, Recipient(subscriber.id, subscriber.address, subscriber.name), link, profile)
+            self.mailer.send(kind, Recipient(subscriber.id, subscriber.address, subscriber.name), link)
         except NewsletterError as error:  # the reader is told the same; the editors see it in the log
             print(f"envoi impossible ({kind}) : {type(error).__name__}", file=self.log)
 
@@ -212,7 +211,7 @@ class Service:
         if not self.store().confirm(subscriber.id, nonce, self.serve.form_version, today):
             raise Answer("410 Gone", "Lien déjà utilisé", pages.p("Ce lien de confirmation a déjà servi."))
         profile = self.url("mes-donnees", make_token(self.secret, subscriber.id, subscriber.address, PROFILE))
-        self.deliver("welcome", subscriber, self.settings.base_url + "/")
+        self.deliver("welcome", subscriber)
         return Answer("200 OK", "Inscription confirmée", pages.p(
             f"Bienvenue ! Vous recevrez les prochains numéros de {self.settings.name}.")
             + f'<p><a href="{pages.escape(profile)}">Voir ou modifier mes données</a></p>')

@@ -77,6 +77,32 @@ def test_an_old_database_is_migrated_and_keeps_its_subscribers(tmp_path):
     assert connection.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
 
 
+def test_the_sign_up_migration_rebuilds_subscribers_without_losing_the_journal_or_the_feedback(tmp_path):
+    path = tmp_path / "v4.sqlite3"
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("PRAGMA foreign_keys = ON")
+    for n, script in enumerate(MIGRATIONS[:4], start=1):
+        old.executescript(script + f"; PRAGMA user_version = {n};")
+    old.execute("INSERT INTO subscribers (id, address, status, soft_bounces, created_at, updated_at) "
+                "VALUES (7, 'lea@example.org', 'bounced', 2, 'x', 'x')")
+    old.execute("INSERT INTO deliveries (issue, subscriber_id, address, status, updated_at) VALUES (3, 7, 'lea@example.org', 'sent', 'x')")
+    old.execute("INSERT INTO feedback (message_key, kind, subscriber_id, issue, received_at) VALUES ('k', 'soft', 7, 3, 'x')")
+    old.close()
+    connection = open_database(path)
+    store = SubscriberStore(connection)
+    lea = store.get("lea@example.org")
+    assert (lea.id, lea.status) == (7, "bounced")
+    assert connection.execute("SELECT soft_bounces FROM subscribers").fetchone()[0] == 2
+    assert connection.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 1
+    assert connection.execute("SELECT count(*) FROM feedback").fetchone()[0] == 1
+    assert connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError):  # the CHECK knows pending, and only the statuses
+        connection.execute("UPDATE subscribers SET status = 'perdu'")
+    connection.execute("UPDATE subscribers SET status = 'pending'")
+    store.erase(store.get("lea@example.org"))  # the journal's and feedback's foreign keys still cascade
+    assert connection.execute("SELECT count(*) FROM feedback").fetchone()[0] == 0
+
+
 def test_a_database_from_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "new.sqlite3"
     sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")

@@ -107,7 +107,8 @@ def remove(project_dir: Path, address: str, purge: bool) -> None:
 def list_command(project_dir: Path, status: str | None, territory: str | None) -> None:
     """Liste les abonnés : adresse, nom, territoire, rôle, état (séparés par des tabulations).
 
-    L’état est abonné, désabonné ou en erreur (adresse qui rebondit : plus rien ne lui est envoyé),
+    L’état est abonné, en attente (inscrit par le formulaire, pas encore confirmé), désabonné ou en
+    erreur (adresse qui rebondit : plus rien ne lui est envoyé),
     avec le nombre de numéros de suite en rebond temporaire s’il y en a.
     """
     from newsletter.subscribers.store import STATUS_LABELS

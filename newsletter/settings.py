@@ -95,17 +95,18 @@ class Settings:
     tables: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # From `[serve]` (typed and checked by `newsletter.serve.config`): the archive pages carry the
     # sign-up form only when the service's public address is set.
-    service_url: str = field(default="", init=False)
-    form_text: str = field(default=DEFAULT_FORM_TEXT, init=False)
+    service_url: str = ""
+    form_text: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         serve = self.tables.get("serve") if isinstance(self.tables, Mapping) else None
         serve = serve if isinstance(serve, Mapping) else {}
-        if isinstance(serve.get("public_url"), str):
+        if not self.service_url and isinstance(serve.get("public_url"), str):
             object.__setattr__(self, "service_url", serve["public_url"].rstrip("/"))
-        if isinstance(serve.get("form_text"), str) and serve["form_text"].strip():
-            object.__setattr__(self, "form_text", serve["form_text"].strip())
+        if not self.form_text:
+            given = serve.get("form_text")
+            object.__setattr__(self, "form_text", given.strip() if isinstance(given, str) and given.strip() else DEFAULT_FORM_TEXT)
         if not self.unsubscribe_url:
             where = self.service_url or self.base_url
             object.__setattr__(self, "unsubscribe_url", f"{where}/desinscription/")

@@ -49,13 +49,14 @@ def confirm(link: str) -> tuple[int, str]:
 
 def test_a_sign_up_is_pending_until_the_emailed_link_is_followed(tmp_path, running, store):
     status, page = sign_up(running)
-    assert status == 200 and "Vérifiez votre boîte mail" in page
+    assert status == 200 and "Vérifiez votre boîte mail" in page and "Merci\u202f!" in page  # French typography
     assert store.get("lea@example.org").status == "pending"
     [message] = outbox_messages(tmp_path, "confirm")
     assert message["To"] == "Léa <lea@example.org>" and "Confirmez votre inscription" in message["Subject"]
     assert message.get_content_type() == "multipart/alternative"
     html = message.get_body(("html",)).get_content()
     assert '<html lang="fr"' in html and "Confirmer mon inscription" in html and "Bonjour Léa," in html
+    assert "dans les 7 jours\u00a0:" in message.get_body(("plain",)).get_content()
     status, page = confirm(link_in(message, "confirmation"))
     assert status == 200 and "Inscription confirmée" in page
     lea = store.get("lea@example.org")
@@ -249,7 +250,7 @@ def test_an_archive_page_carries_the_form_only_once_the_public_url_is_set(tmp_pa
             html = (root / "dist" / page).read_text(encoding="utf-8")
             if public:
                 assert f'action="{public}/inscription"' in html and 'name="site_url"' in html
-                assert "J’accepte de recevoir la lettre" in html
+                assert "J’accepte de recevoir la lettre" in html and "à cet envoi\u202f; je peux" in html
             else:
                 assert "inscription" not in html
         [text] = (root / "dist").rglob("001*.txt")

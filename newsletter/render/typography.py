@@ -276,7 +276,8 @@ def _is_mail_link(element: ET.Element) -> bool:
 
 
 def typeset_settings(settings: "Settings") -> "Settings":
-    """The letter's name, description and rubric titles and taglines, as readers see them."""
+    """The letter's name, description, rubric titles and taglines, and the sign-up form's consent
+    sentence, as readers see them."""
     typography = Typography.of(settings)
     if not typography.french:
         return settings
@@ -284,6 +285,7 @@ def typeset_settings(settings: "Settings") -> "Settings":
         settings,
         name=typography.text(settings.name),
         description=typography.text(settings.description),
+        form_text=typography.text(settings.form_text),
         rubrics=tuple(_rubric(typography, rubric) for rubric in settings.rubrics),
     )
 

@@ -25,6 +25,7 @@ from newsletter.send import signing_secret
 from newsletter.send.config import SendingConfig
 from newsletter.send.message import Recipient
 from newsletter.send.tokens import CONFIRM, EXPIRED, PROFILE, TEST_ID, VALID, check_token, make_token, token_id
+from newsletter.render.typography import Typography
 from newsletter.serve import pages
 from newsletter.serve.config import ServeConfig
 from newsletter.serve.limits import DAY, HOUR, Limits
@@ -87,6 +88,19 @@ class Service:
         self.https = serve.public_url.startswith("https://")
         self.origins = tuple(o for o in {origin_of(settings.base_url), origin_of(serve.public_url)} if o)
         self.style = f"{serve.public_url}/style.css" if serve.public_url else "style.css"
+        self.fr = Typography.of(settings).text
+
+    def say(self, text: str) -> str:
+        """A paragraph of our French prose, typeset (no-break spaces before : ; ! ?) and escaped."""
+        return pages.p(self.fr(text))
+
+    def forbidden(self) -> Answer:
+        return Answer("403 Forbidden", "Formulaire expiré", self.say(
+            "Ce formulaire a expiré ou ne vient pas de notre site : rechargez la page et recommencez."))
+
+    def invalid(self, text: str = "Ce lien n’est pas valide : il a pu être coupé ou modifié. "
+                "Utilisez le lien complet reçu par email.") -> Answer:
+        return Answer("400 Bad Request", "Lien invalide", self.say(text))
 
     def store(self) -> SubscriberStore:
         store = getattr(self.local, "store", None)
@@ -109,11 +123,11 @@ class Service:
             answer = given
         except Exception as error:  # never a traceback for the visitor, nothing personal in the log
             print(f"erreur interne sur /{route} : {type(error).__name__}", file=self.log)
-            answer = Answer("500 Internal Server Error", "Erreur", pages.p(
+            answer = Answer("500 Internal Server Error", "Erreur", self.say(
                 "Une erreur est survenue de notre côté ; votre demande n’a pas été enregistrée. Réessayez dans quelques minutes."))
         print(f"{method} /{route if route in ROUTES else '…'} {answer.status[:3]}", file=self.log)
         content = answer.content if answer.content is not None else pages.layout(
-            answer.title, answer.body, self.settings.name, self.style)
+            self.fr(answer.title), answer.body, self.fr(self.settings.name), self.style)
         headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(content))),
                    *security_headers(self.https), *answer.headers]
         start_response(answer.status, headers)
@@ -121,9 +135,9 @@ class Service:
 
     def respond(self, environ: dict, method: str, route: str) -> Answer:
         if route not in ROUTES:
-            raise Answer("404 Not Found", "Page introuvable", pages.p("Cette adresse ne correspond à aucune page du service."))
+            raise Answer("404 Not Found", "Page introuvable", self.say("Cette adresse ne correspond à aucune page du service."))
         if method not in ROUTES[route]:
-            raise Answer("405 Method Not Allowed", "Méthode non permise", pages.p("Cette page ne s’utilise pas ainsi."),
+            raise Answer("405 Method Not Allowed", "Méthode non permise", self.say("Cette page ne s’utilise pas ainsi."),
                          [("Allow", ", ".join(ROUTES[route]))])
         request = Request(environ, method, route, _query(environ), _form(environ) if method == "POST" else {})
         handler = getattr(self, "route_" + route.replace("-", "_").replace(".", "_"))
@@ -140,14 +154,14 @@ class Service:
         cookie = cookie_of(request.environ)
         given = request.value("csrf")
         if not (csrf_ok(self.secret, cookie, given) if given else same_origin(request.environ, self.origins)):
-            raise _forbidden()
+            raise self.forbidden()
         sent = self.signup_sent()
         if request.value("site_url"):  # the honeypot: a robot filled it in; it is told the same
             return sent
         store = self.store()
         client = client_of(request.environ, self.serve.trusted_proxy)
         if not self.limits.allow(store.db, "c", client, self.serve.per_client, HOUR):
-            raise Answer("429 Too Many Requests", "Trop de demandes", pages.p(
+            raise Answer("429 Too Many Requests", "Trop de demandes", self.say(
                 "Trop de demandes d’inscription depuis votre connexion. Réessayez dans une heure."), [("Retry-After", "3600")])
         address, name = request.value("adresse").strip(), request.value("nom").strip()
         error = _signup_error(address, name, request.value("consentement"))
@@ -163,12 +177,12 @@ class Service:
 
     def signup_page(self, status: str = "200 OK", error: str = "", address: str = "", name: str = "") -> Answer:
         value, header = new_cookie(self.https)
-        form = pages.signup_form(self.url("inscription"), csrf_value(self.secret, value), self.serve.form_text,
-                                 address, name, error)
+        form = pages.signup_form(self.url("inscription"), csrf_value(self.secret, value), self.fr(self.serve.form_text),
+                                 address, name, self.fr(error))
         return Answer(status, "S’inscrire à la lettre", form, [("Set-Cookie", header)])
 
     def signup_sent(self) -> Answer:
-        return Answer("200 OK", "Vérifiez votre boîte mail", pages.p(
+        return Answer("200 OK", "Vérifiez votre boîte mail", self.say(
             "Merci ! Si cette adresse peut recevoir la lettre, un message vient de lui être envoyé : "
             "ouvrez le lien qu’il contient pour confirmer votre inscription. Sans confirmation, vous ne recevrez rien."))
 
@@ -194,25 +208,25 @@ class Service:
         state = check_token(self.secret, token, subscriber.address, CONFIRM, now=self.clock(),
                             bound=nonce[len(USED):] if used else nonce)
         if state == EXPIRED:
-            raise Answer("410 Gone", "Lien expiré", pages.p("Ce lien de confirmation a expiré : inscrivez-vous de nouveau."))
+            raise Answer("410 Gone", "Lien expiré", self.say("Ce lien de confirmation a expiré : inscrivez-vous de nouveau."))
         if state != VALID or not nonce:
-            raise _invalid()
+            raise self.invalid()
         if used:
-            raise Answer("410 Gone", "Lien déjà utilisé", pages.p(
+            raise Answer("410 Gone", "Lien déjà utilisé", self.say(
                 "Ce lien de confirmation a déjà servi. Vos données et vos choix : le lien « mes données » de vos emails."))
         if request.method != "POST":
-            return Answer("200 OK", "Confirmer mon inscription", pages.p(
+            return Answer("200 OK", "Confirmer mon inscription", self.say(
                 f"Confirmez-vous vouloir recevoir {self.settings.name} à l’adresse {subscriber.address} ?")
                 + pages.button_form(self.url("confirmation", token), "Confirmer mon inscription",
                                     (("csrf", csrf_value(self.secret, token)),)))
         if not csrf_ok(self.secret, token, request.value("csrf")):
-            raise _forbidden()
+            raise self.forbidden()
         today = dt.datetime.fromtimestamp(self.clock(), self.settings.tz).date().isoformat()
         if not self.store().confirm(subscriber.id, nonce, self.serve.form_version, today):
-            raise Answer("410 Gone", "Lien déjà utilisé", pages.p("Ce lien de confirmation a déjà servi."))
+            raise Answer("410 Gone", "Lien déjà utilisé", self.say("Ce lien de confirmation a déjà servi."))
         profile = self.url("mes-donnees", make_token(self.secret, subscriber.id, subscriber.address, PROFILE))
         self.deliver("welcome", subscriber)
-        return Answer("200 OK", "Inscription confirmée", pages.p(
+        return Answer("200 OK", "Inscription confirmée", self.say(
             f"Bienvenue ! Vous recevrez les prochains numéros de {self.settings.name}.")
             + f'<p><a href="{pages.escape(profile)}">Voir ou modifier mes données</a></p>')
 
@@ -220,19 +234,19 @@ class Service:
         """The subscriber a token claims (410 when erased, 400 when there is none); not yet verified."""
         claimed = token_id(token) if token else None
         if claimed is None or claimed == TEST_ID:
-            raise _invalid()
+            raise self.invalid()
         store = self.store()
         subscriber = store.get_by_id(claimed)
         if subscriber is None:
             if store.erased_id(claimed):
-                raise Answer("410 Gone", "Données effacées", pages.p("Les données liées à ce lien ont été effacées."))
-            raise _invalid()
+                raise Answer("410 Gone", "Données effacées", self.say("Les données liées à ce lien ont été effacées."))
+            raise self.invalid()
         return subscriber
 
     def verified(self, token: str, purpose: str) -> Subscriber:
         subscriber = self.holder(token)
         if check_token(self.secret, token, subscriber.address, purpose) != VALID:
-            raise _invalid()
+            raise self.invalid()
         return subscriber
 
     def route_mes_donnees(self, request: Request) -> Answer:
@@ -242,11 +256,11 @@ class Service:
         notice = ""
         if request.method == "POST":
             if not csrf_ok(self.secret, token, request.value("csrf")):
-                raise _forbidden()
+                raise self.forbidden()
             action = request.value("action")
             if action == "effacer":
                 store.erase(subscriber)
-                return Answer("200 OK", "Données effacées", pages.p(
+                return Answer("200 OK", "Données effacées", self.say(
                     "Tout ce que nous gardions de vous est effacé. Seule une empreinte chiffrée de l’adresse reste, "
                     "pour qu’un ancien fichier ne vous réinscrive pas."))
             if action == "desinscrire":
@@ -256,16 +270,16 @@ class Service:
                 try:
                     store.set_name(subscriber.id, request.value("nom"))
                 except NewsletterError:
-                    raise Answer("400 Bad Request", "Nom refusé", pages.p(
+                    raise Answer("400 Bad Request", "Nom refusé", self.say(
                         "Ce nom n’est pas accepté (200 caractères au plus, sur une ligne).")) from None
                 notice = "Nom enregistré."
             else:
-                raise Answer("400 Bad Request", "Demande inconnue", pages.p("Cette action n’existe pas."))
+                raise Answer("400 Bad Request", "Demande inconnue", self.say("Cette action n’existe pas."))
             subscriber = store.get_by_id(subscriber.id)
         body = pages.profile(self.rows(subscriber), store.deliveries(subscriber.id), self.url("mes-donnees", token),
                              csrf_value(self.secret, token), subscriber.name, self.url("mes-donnees.json", token),
-                             subscriber.status == SUBSCRIBED)
-        return Answer("200 OK", "Mes données", (pages.p(notice) if notice else "") + body)
+                             subscriber.status == SUBSCRIBED, self.fr)
+        return Answer("200 OK", "Mes données", (self.say(notice) if notice else "") + body)
 
     def rows(self, s: Subscriber) -> list[tuple[str, str]]:
         return [("Adresse", s.address), ("Nom", s.name), ("Territoire", s.territory), ("Rôle", s.role),
@@ -293,25 +307,25 @@ class Service:
         token = (request.query.get("token") or request.form.get("token") or request.query.get("jeton") or [""])[0].strip()
         claimed = token_id(token) if token else None
         if claimed == TEST_ID and check_token(self.secret, token, "") == VALID:
-            return Answer("200 OK", "Envoi de test", pages.p(
+            return Answer("200 OK", "Envoi de test", self.say(
                 "Ce lien vient d’un envoi de test : il ne désinscrit personne. Dans la lettre envoyée aux abonnés, "
                 "ce lien désinscrit son destinataire."))
         try:
             subscriber = self.verified(token, "unsubscribe")
         except Answer as answer:
             if answer.status.startswith("400"):
-                raise _invalid("Ce lien de désinscription n’est pas valide : il a pu être coupé ou modifié. Utilisez le "
+                raise self.invalid("Ce lien de désinscription n’est pas valide : il a pu être coupé ou modifié. Utilisez le "
                                "lien complet reçu dans l’email, ou répondez à l’email pour demander votre désinscription.")
             raise
         if request.method == "POST":
             if subscriber.status != UNSUBSCRIBED:
                 self.store().set_status(subscriber.id, UNSUBSCRIBED)
-            return Answer("200 OK", "Désinscription enregistrée", pages.p(
+            return Answer("200 OK", "Désinscription enregistrée", self.say(
                 f"L’adresse {subscriber.address} ne recevra plus {self.settings.name}. "
                 "Si c’est une erreur, inscrivez-vous de nouveau depuis le site."))
         if subscriber.status != SUBSCRIBED:
-            return Answer("200 OK", "Déjà désinscrit", pages.p(f"L’adresse {subscriber.address} ne reçoit plus {self.settings.name}."))
-        return Answer("200 OK", "Se désinscrire", pages.p(
+            return Answer("200 OK", "Déjà désinscrit", self.say(f"L’adresse {subscriber.address} ne reçoit plus {self.settings.name}."))
+        return Answer("200 OK", "Se désinscrire", self.say(
             f"Voulez-vous que l’adresse {subscriber.address} ne reçoive plus {self.settings.name} ?")
             + pages.button_form(f"?token={quote(token, safe='.')}", "Me désinscrire", ()))
 
@@ -326,15 +340,6 @@ def _signup_error(address: str, name: str, consent: str) -> str:
     if consent != "oui":
         return "Cochez la case de consentement pour vous inscrire."
     return ""
-
-
-def _forbidden() -> Answer:
-    return Answer("403 Forbidden", "Formulaire expiré", pages.p(
-        "Ce formulaire a expiré ou ne vient pas de notre site : rechargez la page et recommencez."))
-
-
-def _invalid(text: str = "Ce lien n’est pas valide : il a pu être coupé ou modifié. Utilisez le lien complet reçu par email.") -> Answer:
-    return Answer("400 Bad Request", "Lien invalide", pages.p(text))
 
 
 def _query(environ: dict) -> dict[str, list[str]]:

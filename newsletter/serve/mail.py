@@ -18,6 +18,7 @@ from pathlib import Path
 from newsletter.render.email import mjml_to_html
 from newsletter.render.personalize import ACTION_MARK, GREETING_MARK, PROFILE_MARK
 from newsletter.render.templates import environment
+from newsletter.render.typography import typeset_settings
 from newsletter.send import transports
 from newsletter.send.config import SendingConfig
 from newsletter.send.message import Letter, MessageFactory, Recipient
@@ -34,6 +35,7 @@ class Mailer:
                  kind: str | None = None, latest: str = ""):
         self.config = config
         self.make_transport = transports(config, kind or config.transport, config.outbox / OUTBOX_FOLDER)
+        settings = typeset_settings(settings)  # the letter's name as readers see it
         base = settings.base_url
         agenda = f"{base}/calendars/agenda.ics"
         context = {

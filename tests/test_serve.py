@@ -315,3 +315,32 @@ def test_every_issue_sent_links_to_the_personal_page_with_a_token_of_its_own(tmp
     assert profile.partition("jeton=")[2] != unsubscribe.partition("token=")[2]
     status, page, _ = Client().request(profile)
     assert status == 200 and "lea@example.org" in page
+
+
+def test_a_failure_inside_a_request_is_a_french_500_page_and_the_server_keeps_serving(tmp_path, running):
+    import sqlite3
+
+    real = running.service.store
+
+    def broken():
+        raise sqlite3.OperationalError("disk I/O error")
+
+    running.service.store = broken
+    status, page = sign_up(running)
+    assert status == 500 and "Réessayez dans quelques minutes" in page
+    running.service.store = real
+    assert sign_up(running)[0] == 200
+    log = running.log.getvalue()
+    assert "erreur interne sur /inscription : OperationalError" in log and "Traceback" not in log
+
+
+def test_a_bad_serve_setting_is_one_french_line_at_its_line(tmp_path):
+    from click.testing import CliRunner
+
+    from newsletter.cli import cli
+
+    (tmp_path / "newsletter.toml").write_text('[serve]\npublic_url = "lettre.example.org"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["serve", "-C", str(tmp_path), "--port", "0"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip() == (f"{tmp_path / 'newsletter.toml'}:2: adresse publique invalide « lettre.example.org » "
+                                     "(attendu : https://…)")

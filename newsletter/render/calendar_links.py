@@ -17,7 +17,19 @@ from newsletter.settings import Settings
 GOOGLE = "https://calendar.google.com/calendar/render"
 OUTLOOK = "https://outlook.office.com/calendar/0/deeplink/compose"  # Microsoft 365, as most local authorities use
 LABELS = {"ics": "Fichier .ics", "google": "Google Agenda", "outlook": "Outlook"}
+# What assistive technology says of each link: the session's name (a card holds three links, an
+# issue several cards), and the visible label inside it, so that a voice command naming it works.
+NAMES = {
+    "ics": "Ajouter « {} » à mon agenda : fichier .ics",
+    "google": "Ajouter « {} » à Google Agenda",
+    "outlook": "Ajouter « {} » à Outlook",
+}
 _DETAILS_LENGTH = 300  # the full description is in the .ics; these links stay short in the email
+
+
+def link_name(kind: str, title: str) -> str:
+    """The accessible name of a link of `kind` for the session `title` (its visible label else)."""
+    return NAMES[kind].format(title) if kind in NAMES else LABELS.get(kind, kind)
 
 
 def ics_url(settings: Settings, session: Session) -> str:

@@ -17,7 +17,7 @@ from newsletter.model.issue import Block, Issue
 from newsletter.model.session import Session, Status
 from newsletter.parse.session import SESSION_FENCES, parse_session
 from newsletter.render import calendar as ical
-from newsletter.render.calendar_links import LABELS, session_links
+from newsletter.render.calendar_links import LABELS, link_name, session_links
 from newsletter.render.dates import french_date
 from newsletter.render.markdown import _HARD_BREAK as LINE_BREAK  # a line break the text wrapper keeps
 from newsletter.render.typography import Typography, typeset_session
@@ -108,21 +108,28 @@ def _card_html(settings: Settings, session: Session) -> str:
     rows = [
         f'<div class="tp-card-kind" style="{_KIND.format(accent=accent)}">{esc(_kind(session))}</div>',
         f'<div class="tp-card-title" style="{_TITLE}">{esc(ical.summary(session))}</div>',
-        f'<div style="{_LINE}">📅 {f"<s>{when}</s>" if session.cancelled else when}</div>',
+        f'<div style="{_LINE}">{_icon("📅")}{f"<s>{when}</s>" if session.cancelled else when}</div>',
     ]
     if session.rrule:
-        rows.append(f'<div style="{_LINE}">🔁 puis {esc(repetition_text(session, settings.locale, settings.tz))}</div>')
+        rows.append(f'<div style="{_LINE}">{_icon("🔁")}puis {esc(repetition_text(session, settings.locale, settings.tz))}</div>')
     if session.location:
-        rows.append(f'<div style="{_LINE}">📍 {esc(session.location)}</div>')
+        rows.append(f'<div style="{_LINE}">{_icon("📍")}{esc(session.location)}</div>')
     if session.online:
-        rows.append(f'<div style="{_LINE}">💻 <a href="{esc(session.online)}" class="tp-link" style="{_LINK}">Rejoindre la visio</a></div>')
+        rows.append(f'<div style="{_LINE}">{_icon("💻")}<a href="{esc(session.online)}" class="tp-link" style="{_LINK}">Rejoindre la visio</a></div>')
     if not session.cancelled:
+        title = ical.summary(session)
         links = " · ".join(
-            f'<a href="{esc(url)}" class="tp-link" style="{_LINK}">{esc(LABELS[kind])}</a>' for kind, url in session_links(settings, session).items()
+            f'<a href="{esc(url)}" aria-label="{esc(link_name(kind, title))}" class="tp-link" style="{_LINK}">{esc(LABELS[kind])}</a>'
+            for kind, url in session_links(settings, session).items()
         )
         rows.append(f'<div style="{_LINKS}"><strong>Ajouter à mon agenda&nbsp;:</strong> {links}</div>')
     classes = "tp-card tp-card-cancelled" if session.cancelled else "tp-card"
     return f'<div class="{classes}" style="{_CARD.format(accent=accent)}">{"".join(rows)}</div>'
+
+
+def _icon(emoji: str) -> str:
+    """A card's emoji is decoration: hidden from screen readers, which read the words after it."""
+    return f'<span aria-hidden="true">{emoji}</span> '
 
 
 def _card_text(settings: Settings, session: Session) -> list[str]:

@@ -35,7 +35,9 @@ EMAIL_STYLES: Mapping[str, str] = {
     "ol": "margin:0 0 16px 0;padding:0 0 0 22px;",
     "li": "margin:0 0 8px 0;",
     "a": "color:#0b6e4f;text-decoration:underline;word-break:break-word;",
-    "img": "display:block;max-width:100%;height:auto;border:0;margin:0 auto;",
+    # With images blocked, the alt text shows in the image's box: in the email's font, readable.
+    "img": "display:block;max-width:100%;height:auto;border:0;margin:0 auto;"
+    "font-family:Helvetica,Arial,sans-serif;font-size:15px;line-height:1.4;color:#33434f;font-style:italic;",
     "hr": "border:0;border-top:1px solid #d6dde3;margin:24px 0;",
     "code": "font-family:Menlo,Consolas,monospace;font-size:14px;background:#f1f4f6;padding:1px 4px;" + _WRAP,
     "pre": "margin:0 0 16px 0;padding:8px 12px;background:#f1f4f6;white-space:pre-wrap;"
@@ -63,6 +65,7 @@ EMAIL_CLASSES: Mapping[str, str] = {
 """Classes the email template's dark mode rules use to beat the inline colours (with !important)."""
 
 _STASH = re.compile("\x02wzxhzdk:(\\d+)\x03")
+_FIRST_TAG = re.compile(r"\s*<([a-zA-Z][a-zA-Z0-9]*)")
 _AMP = "\x02amp\x03"
 _TEXT_WIDTH = 72
 _HARD_BREAK = "\ue000"  # a <br>: kept through wrapping, unlike the soft line breaks of a paragraph
@@ -173,21 +176,44 @@ class _StyleTreeprocessor(Treeprocessor):
     def run(self, root: ET.Element) -> None:
         in_pre = {id(code) for pre in root.iter("pre") for code in pre.iter("code")}
         for element in root.iter():
+            if self._holds_stashed_block(element):
+                continue  # a styled <p> would no longer be unwrapped: <p><div>…</div></p>, invalid
             style = self.styles.get("pre code" if id(element) in in_pre else element.tag)
             if style:
                 element.set("style", style + element.get("style", ""))
             if element.tag in EMAIL_CLASSES:
                 element.set("class", " ".join(filter(None, (element.get("class"), EMAIL_CLASSES[element.tag]))))
-            if element.tag == "img" and not element.get("alt"):
-                element.set("alt", "")
+            if element.tag == "img":
+                _fluid_image(element)
         stash = self.md.htmlStash.rawHtmlBlocks
         for index, raw in enumerate(stash):  # fenced code was stashed as HTML before the tree existed
             if isinstance(raw, str):
                 stash[index] = _STASHED_PRE.sub(self._styled_pre, raw, count=1)
 
+    def _holds_stashed_block(self, element: ET.Element) -> bool:
+        """A paragraph made only of a stashed block (a session card, fenced code): Python-Markdown
+        puts the block in its place, but only while the paragraph is a bare <p>."""
+        match = _STASH.fullmatch((element.text or "").strip()) if element.tag == "p" and not len(element) else None
+        raw = self.md.htmlStash.rawHtmlBlocks[int(match.group(1))] if match else None
+        tag = _FIRST_TAG.match(raw) if isinstance(raw, str) else None
+        return bool(tag and self.md.is_block_level(tag.group(1)))
+
     def _styled_pre(self, match: re.Match[str]) -> str:
         code = f'<code style="{self.styles["pre code"]}"{_with_class(match.group(2), "code")}>' if match.group(2) is not None else ""
         return f'<pre style="{self.styles["pre"]}"{_with_class(match.group(1), "pre")}>{code}'
+
+
+def _fluid_image(image: ET.Element) -> None:
+    """An image with a width keeps it in Outlook (the attribute) and shrinks on a phone (the style).
+
+    `max-width:100%` alone does not do: a blocked image, drawn as its alt text, is as wide as its
+    width attribute inside MJML's tables, and the email scrolls sideways.
+    """
+    if not image.get("alt"):
+        image.set("alt", "")
+    width = image.get("width", "").strip().removesuffix("px")
+    if width.isdigit() and image.get("style"):
+        image.set("style", image.get("style", "") + f"width:100%;max-width:{width}px;")
 
 
 def _with_class(attributes: str, tag: str) -> str:
@@ -251,7 +277,7 @@ class _Extension(Extension):
 def _instance(styled: bool) -> markdown.Markdown:
     """One converter per flavour, reused: building one costs more than converting a paragraph."""
     return markdown.Markdown(
-        extensions=[_Extension(EMAIL_STYLES if styled else None), "fenced_code", "sane_lists", "tables"],
+        extensions=[_Extension(EMAIL_STYLES if styled else None), "attr_list", "fenced_code", "sane_lists", "tables"],
         output_format="xhtml",
     )
 

@@ -23,7 +23,8 @@ URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 TAGS = frozenset(nh3.ALLOWED_TAGS - {"area", "map", "center"})
 ATTRIBUTES = {
     **{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()},
-    "a": {"href", "hreflang", "title"},
+    "a": {"href", "hreflang", "title", "aria-label"},  # a session card's calendar links name their session
+    "span": {*nh3.ALLOWED_ATTRIBUTES.get("span", ()), "aria-hidden"},  # emoji hidden from screen readers
     "img": {"src", "alt", "width", "height", "title"},
     "abbr": {"title"},
     "time": {"datetime"},

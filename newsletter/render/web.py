@@ -156,7 +156,7 @@ def session_links(settings: Settings, issue: Issue) -> list[dict[str, Any]]:
     found = []
     for session in sessions:
         title = str(getattr(session, "title", ""))
-        links = _links_of(calendar_links, settings, session)
+        links = [{**link, "name": calendar_links.link_name(link["kind"], title)} for link in _links_of(calendar_links, settings, session)]
         if getattr(session, "cancelled", False):  # as on the email's card: nothing to add any more
             title, links = f"ANNULÉ – {title}", []
         found.append({"title": title, "when": _when(settings, session), "links": links})
@@ -174,7 +174,7 @@ def _links_of(module: Any, settings: Settings, session: Any) -> list[dict[str, s
         value = asdict(value)
     pairs = value.items() if isinstance(value, dict) else value
     labels = {"ics": "Fichier .ics", "google": "Google Agenda", "outlook": "Outlook"}
-    return [{"label": labels.get(str(kind), str(kind)), "url": str(url)} for kind, url in pairs if url]
+    return [{"kind": str(kind), "label": labels.get(str(kind), str(kind)), "url": str(url)} for kind, url in pairs if url]
 
 
 def _when(settings: Settings, session: Any) -> str:

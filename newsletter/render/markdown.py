@@ -267,7 +267,8 @@ class _Extension(Extension):
         md.preprocessors.register(md.fences, "named_fences", 30)
         md.preprocessors.register(_ListIndentPreprocessor(md), "list_indent", 15)  # after fenced code and HTML
         md.typography = _TypographyTreeprocessor(md)
-        md.treeprocessors.register(md.typography, "typography", 15)
+        # after attr_list (8): an image's { width="552" } is read as attributes, not typeset as text
+        md.treeprocessors.register(md.typography, "typography", 7)
         if self.styles:
             md.treeprocessors.register(_StyleTreeprocessor(md, self.styles), "email_styles", 5)
         md.treeprocessors.register(_CaptureTreeprocessor(md), "capture", 1)

@@ -49,8 +49,10 @@ def test_warnings_are_reported_with_lines_and_exit_zero(make_project) -> None:
     path = root / "issues" / "001.md"
     lines = [line for line in result.output.splitlines() if line.startswith(str(path))]
     assert lines == [
+        f"{path}:11: attention : image sans largeur : donnez-la en pixels après l’image, ![…](…){{ width=\"552\" }} (Outlook l’affiche sinon à sa taille réelle)",
         f"{path}:11: attention : image sans texte alternatif : écrivez-le entre les crochets ![…](…)",
         f"{path}:13: attention : image HTML sans attribut alt",
+        f"{path}:13: attention : image sans largeur : donnez-la en pixels après l’image, ![…](…){{ width=\"552\" }} (Outlook l’affiche sinon à sa taille réelle)",
         f"{path}:13: attention : lien sans adresse : ajoutez-la entre les parenthèses",
         f"{path}:15: attention : HTML brut <script> : il sera retiré",
         f"{path}:17: attention : HTML brut avec gestionnaire d’événement (on…=) : il sera retiré",
@@ -58,7 +60,7 @@ def test_warnings_are_reported_with_lines_and_exit_zero(make_project) -> None:
         f"{path}:21: attention : rubrique « En théorie… » vide",
         f"{path}:25: attention : titre de niveau 1 dans le texte : utilisez « ### » pour un intertitre",
     ]
-    assert "0 erreur(s), 8 avertissement(s)" in result.output
+    assert "0 erreur(s), 10 avertissement(s)" in result.output
 
 
 def test_errors_and_warnings_of_several_files_together(make_project) -> None:
@@ -78,7 +80,8 @@ def test_errors_and_warnings_of_several_files_together(make_project) -> None:
     assert f"{issue3}:5: attention : champ d’en-tête inconnu « auteur » (ignoré)" in out
     assert f"{issue3}:12: attention : rubrique « Édito » hors de l’ordre du catalogue" in out
     assert f"{issue3}:14: attention : image sans texte alternatif" in out
-    assert "2 erreur(s), 3 avertissement(s)" in out
+    assert f"{issue3}:14: attention : image sans largeur" in out
+    assert "2 erreur(s), 4 avertissement(s)" in out
 
 
 def test_an_email_over_gmail_clipping_is_an_error_for_check_and_a_warning_for_build(make_project) -> None:

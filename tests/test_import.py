@@ -116,13 +116,16 @@ def test_seed_000_keeps_every_sentence(seed_issue: Path) -> None:
     assert checked > 150
 
 
-def test_seed_000_passes_check_but_for_its_session_stubs(seed_issue: Path) -> None:
+def test_seed_000_passes_check_but_for_its_session_stubs_and_its_lost_links(seed_issue: Path) -> None:
+    """The seed's export lost its links: four « à retrouver ici. » warn, no link is made up."""
     root = seed_issue.parent.parent
     result = run("check", "-C", str(root))
     assert result.exit_code == 1
-    problems = [line for line in result.output.splitlines() if ": erreur :" in line or ": attention :" in line]
+    problems = [line for line in result.output.splitlines() if ": erreur :" in line]
     assert len(problems) == 4, result.output
     assert all("erreur : séance à compléter" in line for line in problems)
+    warnings = [line for line in result.output.splitlines() if ": attention :" in line]
+    assert len(warnings) == 4 and all("« ici » renvoie à un lien absent de la phrase" in line for line in warnings), result.output
     for date, line in zip(["jeudi 07 avril", "28 avril", "jeudi 21 avril", "lundi 04 avril"], problems):
         assert f"(« {date} »)" in line
 
@@ -131,7 +134,7 @@ def test_seed_000_passes_check_but_for_its_session_stubs(seed_issue: Path) -> No
     seed_issue.write_text(text.replace('title: "À COMPLÉTER – ', 'title: "Séance du '), encoding="utf-8")
     completed = run("check", "-C", str(root))
     assert completed.exit_code == 0, completed.output
-    assert ": erreur :" not in completed.output and ": attention :" not in completed.output
+    assert ": erreur :" not in completed.output and completed.output.count(": attention :") == 4
     assert run("build", "-C", str(root)).exit_code == 0
 
 

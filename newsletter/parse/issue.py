@@ -16,6 +16,7 @@ from newsletter.errors import ERROR, WARNING, Problem, SourceError
 from newsletter.model.issue import Block, Issue, RubricSection
 from newsletter.model.session import Session
 from newsletter.parse.frontmatter import parse_front_matter
+from newsletter.parse.readable import readability_problems
 from newsletter.parse.rubrics import RubricMatcher, UnknownRubric
 from newsletter.parse.session import SESSION_FENCES, astray_session, parse_session
 from newsletter.parse.source import read_source
@@ -76,6 +77,7 @@ class _IssueParser:
         self.problems: list[Problem] = []
         self.tz = settings.tz
         self.session_blocks: list[tuple[int, str]] = []  # (line of the opening fence, YAML)
+        self.prose: list[tuple[int, str]] = []  # (line, text) of every line outside fenced blocks
 
     def parse(self, text: str) -> ParsedIssue:
         front, body = parse_front_matter(self.path, text)
@@ -135,6 +137,8 @@ class _IssueParser:
             self._lint(line, base + index)
         if fence:
             self._error(fence_line, f"bloc « {fence} » ouvert ici et jamais fermé (ajoutez une ligne « {fence} »)")
+        for line, message in readability_problems(self.prose):
+            self._warn(line, message)
         return headings, breaks
 
     def _fenced_block(self, line: int, info: str, source: str) -> None:
@@ -187,6 +191,7 @@ class _IssueParser:
         return tuple(sessions)
 
     def _lint(self, line: str, number: int) -> None:
+        self.prose.append((number, line))
         for pattern, message in _LINTS:
             if pattern.search(line):
                 self._warn(number, message)

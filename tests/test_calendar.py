@@ -233,7 +233,7 @@ def test_the_card_in_html_and_text() -> None:
     html, text = session_card(Settings(), visio)
     assert "<mj-" not in html and html.startswith('<div class="tp-card" style=') and "Atelier &lt;b&gt;&amp;&lt;/b&gt;" in html
     assert 'href="https://visio.example.org/a?b=1&amp;c=2"' in html and "Rejoindre la visio" in html
-    assert "jeudi 7 avril 2022, 14h–16h" in html and '<span aria-hidden="true">📍</span> En visio' in html
+    assert "jeudi 7 avril 2022, 14h–16h" in html and '<span aria-hidden="true">📍 </span>En visio' in html
     for label in ("Fichier .ics", "Google Agenda", "Outlook"):
         assert f">{label}</a>" in html and f"- {label}\u00a0: https://" in text
     assert "Visio\u00a0: https://visio.example.org/a?b=1&c=2" in text and "Lieu\u00a0: En visio" in text

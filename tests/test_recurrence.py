@@ -133,7 +133,7 @@ def test_the_card_says_what_the_ics_says(key: str, built: Path) -> None:
     words = SESSIONS[key][-1]
     html = (built / "email" / "001.html").read_text(encoding="utf-8")
     text = " ".join((built / "email" / "001.txt").read_text(encoding="utf-8").split())
-    assert f'<span aria-hidden="true">🔁</span> puis {words}</div>' in html
+    assert f'<span aria-hidden="true">🔁 </span>puis {words}</div>' in html
     assert f"Puis {words}" in text
 
 

@@ -129,7 +129,7 @@ def _card_html(settings: Settings, session: Session) -> str:
 
 def _icon(emoji: str) -> str:
     """A card's emoji is decoration: hidden from screen readers, which read the words after it."""
-    return f'<span aria-hidden="true">{emoji}</span> '
+    return f'<span aria-hidden="true">{emoji} </span>'
 
 
 def _card_text(settings: Settings, session: Session) -> list[str]:

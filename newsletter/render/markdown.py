@@ -48,6 +48,7 @@ EMAIL_STYLES: Mapping[str, str] = {
     "th": "border:1px solid #d6dde3;padding:6px;text-align:left;" + _WRAP,
 }
 
+_STASHED_IMG = re.compile(r"<img\b(?![^>]*\bstyle=)([^>]*?)(\s*/?)>", re.I)
 _STASHED_PRE = re.compile(r"^<pre\b(?![^>]*\bstyle=)([^>]*)>(?:<code\b(?![^>]*\bstyle=)([^>]*)>)?")
 
 EMAIL_CLASSES: Mapping[str, str] = {
@@ -188,7 +189,13 @@ class _StyleTreeprocessor(Treeprocessor):
         stash = self.md.htmlStash.rawHtmlBlocks
         for index, raw in enumerate(stash):  # fenced code was stashed as HTML before the tree existed
             if isinstance(raw, str):
-                stash[index] = _STASHED_PRE.sub(self._styled_pre, raw, count=1)
+                stash[index] = _STASHED_IMG.sub(self._styled_img, _STASHED_PRE.sub(self._styled_pre, raw, count=1))
+
+    def _styled_img(self, match: re.Match[str]) -> str:
+        """An <img> written in HTML gets the look of a Markdown one, so its alt text too when blocked."""
+        width = re.search(r"\bwidth\s*=\s*[\"']?(\d+)", match.group(1), re.I)
+        style = self.styles["img"] + _fluid(width.group(1) if width else "")
+        return f'<img style="{style}"{_with_class(match.group(1), "img")}{match.group(2)}>'
 
     def _holds_stashed_block(self, element: ET.Element) -> bool:
         """A paragraph made only of a stashed block (a session card, fenced code): Python-Markdown
@@ -204,16 +211,20 @@ class _StyleTreeprocessor(Treeprocessor):
 
 
 def _fluid_image(image: ET.Element) -> None:
+    if not image.get("alt"):
+        image.set("alt", "")
+    if image.get("style"):
+        image.set("style", image.get("style", "") + _fluid(image.get("width", "")))
+
+
+def _fluid(width: str) -> str:
     """An image with a width keeps it in Outlook (the attribute) and shrinks on a phone (the style).
 
     `max-width:100%` alone does not do: a blocked image, drawn as its alt text, is as wide as its
     width attribute inside MJML's tables, and the email scrolls sideways.
     """
-    if not image.get("alt"):
-        image.set("alt", "")
-    width = image.get("width", "").strip().removesuffix("px")
-    if width.isdigit() and image.get("style"):
-        image.set("style", image.get("style", "") + f"width:100%;max-width:{width}px;")
+    width = width.strip().removesuffix("px")
+    return f"width:100%;max-width:{width}px;" if width.isdigit() else ""
 
 
 def _with_class(attributes: str, tag: str) -> str:

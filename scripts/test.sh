@@ -2,7 +2,8 @@
 # Set up everything the tests need on a fresh machine, then run them.
 #   bash scripts/test.sh [pytest arguments]
 # Used as is by CI (.ci/run). Installs: a virtual environment with the package and its test
-# dependencies; the Node packages of the calendar cross-check; Debian's Chromium for the browser
+# dependencies; the Node packages of the calendar cross-check (ical.js) and of the accessibility
+# checks (axe-core); Debian's Chromium for the browser
 # checks and Dovecot for the IMAP source of `newsletter bounces` (with apt-get, when missing and
 # when run as root).
 set -euo pipefail

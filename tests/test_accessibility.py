@@ -109,6 +109,22 @@ def test_axe_finds_no_violation_in_the_archive_pages(page: str, scheme: str, bro
         assert found == [], f"axe-core {axe.version()}, {page} at {width} px, {scheme}:\n" + "\n".join(found)
 
 
+def test_axe_finds_no_violation_in_archive_pages_with_the_sign_up_form(browser: Browser, tmp_path: Path) -> None:
+    """The form appears once [serve] public_url is set, which the sample settings leave out."""
+    root = tmp_path / "inscription"
+    shutil.copytree(ROOT / "issues", root / "issues")
+    settings = (ROOT / "newsletter.toml").read_text(encoding="utf-8")
+    (root / "newsletter.toml").write_text(settings + '\n[serve]\npublic_url = "https://example.org/service"\n', encoding="utf-8")
+    assert not build(load_project(root), root / "dist").failed
+    for page in ("index.html", "numeros/002/index.html"):
+        assert "<form" in (root / "dist" / page).read_text(encoding="utf-8"), page
+        for width in WIDTHS:
+            for scheme in SCHEMES:
+                browser.open((root / "dist" / page).resolve().as_uri(), width, scheme=scheme)
+                found = axe.violations(browser)
+                assert found == [], f"{page} at {width} px, {scheme}:\n" + "\n".join(found)
+
+
 def test_axe_sees_what_the_exceptions_leave_out_and_a_missing_alt(browser: Browser, tmp_path: Path) -> None:
     """The check can fail: on a bare page axe reports the two excepted rules, an image without alt and an h1 that is missing."""
     page = tmp_path / "nu.html"

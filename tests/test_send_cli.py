@@ -160,12 +160,12 @@ def test_a_send_killed_mid_way_resumes_without_sending_twice(tmp_path):
         addresses = subscribe(root, count)
         args = [sys.executable, "-c", SENDER_SCRIPT, "-C", str(root), "1", "--transport", "smtp", "--yes"]
         child["process"] = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        child["process"].communicate(timeout=60)
+        child["process"].communicate(timeout=180)
         assert killed.is_set() and child["process"].returncode == -signal.SIGKILL
         accepted_before = handler.counts()
         assert len(accepted_before) == kill_at - 1
 
-        rerun = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        rerun = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=180)
         # settled (exit 0), the one cut before the server's answer held aside, not sent again
         assert rerun.returncode == 0 and "1 message(s) incertains, gardés de côté" in rerun.stderr, rerun.stderr
         assert "Traceback" not in rerun.stderr + rerun.stdout
@@ -174,7 +174,7 @@ def test_a_send_killed_mid_way_resumes_without_sending_twice(tmp_path):
         uncertain = seen[kill_at - 1]
         assert set(received) == set(addresses) - {uncertain}
 
-        last = subprocess.run(args + ["--resend-unknown"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        last = subprocess.run(args + ["--resend-unknown"], cwd=ROOT, capture_output=True, text=True, timeout=180)
         assert last.returncode == 0, last.stderr
     assert handler.counts() == {address: 1 for address in addresses}
     journal = Journal(open_database(root / "subscribers.sqlite3"), 1)

@@ -158,16 +158,17 @@ def test_a_paced_domain_is_spaced_out_without_slowing_the_other_domains(tmp_path
     store.db.execute("COMMIT")
     handler = FaultyHandler()
     with SMTPServer(handler) as server:
-        config = dataclasses.replace(make_config(tmp_path, server.port, connections=2), domains={"orange.fr": 2.0})
+        config = dataclasses.replace(make_config(tmp_path, server.port, connections=2), domains={"orange.fr": 1.0})
         summary = run(config, store)
     assert summary.complete and len(handler.counts()) == 20
     order = [address for address, _ in handler.arrivals]
     orange = [moment for address, moment in handler.arrivals if address.endswith("@orange.fr")]
     gaps = [later - earlier for earlier, later in zip(orange, orange[1:])]
-    assert len(gaps) == 4 and min(gaps) >= 0.4, gaps  # 2 per second at most (less the time on the wire)
+    # one a second at most, give or take the time on the wire of a loaded machine
+    assert len(gaps) == 4 and min(gaps) >= 0.7 and orange[-1] - orange[0] >= 3.6, gaps
     last_example = max(i for i, address in enumerate(order) if address.endswith("@example.org"))
     third_orange = [i for i, address in enumerate(order) if address.endswith("@orange.fr")][2]
-    assert last_example < third_orange  # the other domains did not wait for orange.fr's pace
+    assert last_example < third_orange  # the other domains (2 s of work at most) did not wait for orange.fr
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,12 @@ class Project:
     @staticmethod
     def is_issue(parsed: ParsedIssue, number: int) -> bool:
         """Whether `parsed` is issue `number`: by its front matter, or by its file name when broken."""
-        return bool(parsed.issue and parsed.issue.number == number or _names(parsed.path, number))
+        return Project.claims(parsed.path, parsed.issue.number if parsed.issue else None, number)
+
+    @staticmethod
+    def claims(path: Path, found: int | None, number: int) -> bool:
+        """Whether the file at `path`, whose front matter gives `found`, is issue `number`."""
+        return found == number or _names(path, number)
 
     def issue(self, number: int) -> Issue:
         """The issue with this number, or a SourceError saying why it cannot be had."""

@@ -90,6 +90,7 @@ class Settings:
     unsubscribe_url: str = ""
     smart_quotes: bool = True  # [typography]: ' and " typed in prose become ’ and « »
     narrow_spaces: bool = True  # [typography]: U+202F where French wants a narrow space; else U+00A0
+    feed_items: int = 20  # issues carried in full by feed.xml (and sections by each rubric feed)
     rubrics: tuple[Rubric, ...] = DEFAULT_RUBRICS
     path: Path | None = None
     tables: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -137,6 +138,7 @@ _NEWSLETTER_KEYS = {
     "language": ("language", str),
     "timezone": ("timezone", str),
     "unsubscribe_url": ("unsubscribe_url", str),
+    "feed_items": ("feed_items", int),
 }
 _SENDER_KEYS = {
     "name": ("sender_name", str),
@@ -182,6 +184,8 @@ def _settings_from(data: dict[str, Any], path: Path, text: str) -> Settings:
             values[attribute] = value
     if "rubrics" in data:
         values["rubrics"] = _rubrics_from(data["rubrics"], path, text)
+    if values.get("feed_items", 1) < 1:
+        raise SourceError(path, _line_of(text, "feed_items"), "« feed_items » doit être un nombre entier d’au moins 1")
     timezone = values.get("timezone", Settings.timezone)
     try:
         ZoneInfo(timezone)

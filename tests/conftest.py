@@ -60,7 +60,7 @@ def make_project(tmp_path: Path):
 @pytest.fixture(scope="session")
 def repo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's own sample issues built once into a temporary dist/ (read-only for tests)."""
-    from newsletter.build import build
+    from newsletter.pipeline import build
     from newsletter.project import load_project
 
     dist = tmp_path_factory.mktemp("repo-dist")

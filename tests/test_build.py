@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from newsletter.build import build
+from newsletter.pipeline import build
 from newsletter.cli import cli
 from newsletter.project import load_project
 

@@ -301,7 +301,7 @@ def test_a_rebuild_with_no_change_changes_no_byte(make_project) -> None:
     build(root)
     assert snapshot(root) == first
     (root / "dist" / ".calendars.json").unlink()  # render everything again: same bytes, files untouched
-    (root / "dist" / ".build-manifest.json").unlink()
+    (root / "dist" / ".build-state.pickle").unlink()
     build(root)
     assert snapshot(root) == first
 

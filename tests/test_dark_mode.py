@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from newsletter.build import build
+from newsletter.pipeline import build
 from newsletter.cli import cli
 from newsletter.desk.browser import Browser
 from newsletter.project import load_project

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import feedparser
 
-from newsletter.build import build
+from newsletter.pipeline import build
 from newsletter.project import load_project
 from newsletter.render.feed import Channel, FeedItem, render_feed
 from newsletter.settings import Settings

@@ -237,7 +237,7 @@ def test_with_the_smtp_transport_the_confirmation_reaches_the_server(tmp_path):
 def test_an_archive_page_carries_the_form_only_once_the_public_url_is_set(tmp_path):
     from conftest import MINIMAL_BODY, issue_text
 
-    from newsletter.build import build
+    from newsletter.pipeline import build
     from newsletter.project import load_project
 
     for public in ("", "https://lettre.example.org/service"):

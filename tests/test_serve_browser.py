@@ -12,7 +12,7 @@ from conftest import MINIMAL_BODY, issue_text
 from support.service import SECRET, bound_socket, link_in, outbox_messages, start
 from test_browser import require_chromium
 
-from newsletter.build import build
+from newsletter.pipeline import build
 from newsletter.desk.browser import Browser
 from newsletter.project import load_project
 from newsletter.subscribers import SubscriberStore, open_database

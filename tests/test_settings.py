@@ -28,6 +28,7 @@ def test_repository_settings_restate_the_defaults() -> None:
     assert settings.timezone == Settings.timezone and settings.language == Settings.language
     assert settings.smart_quotes is settings.narrow_spaces is True
     assert replace(settings, path=None) == Settings()  # every key, the [typography] table too
+    assert settings.feed_items == Settings.feed_items == 20
 
 
 def test_default_taglines_come_from_the_seed_issue() -> None:
@@ -61,6 +62,8 @@ def test_settings_override_defaults(tmp_path: Path) -> None:
         ('[[rubrics]]\nkey = "a"\ntitle = "A"\n[[rubrics]]\nkey = "a"\ntitle = "B"\n', 5, "déclarée deux fois"),
         ('[[rubrics]]\nkey = "a"\n', 1, "n’a pas de « title »"),
         ('[typography]\nsmart_quotes = "oui"\n', 2, "« smart_quotes » doit être vrai ou faux"),
+        ("[newsletter]\nfeed_items = 0\n", 2, "au moins 1"),
+        ('[newsletter]\nfeed_items = "20"\n', 2, "« feed_items » doit être un nombre entier"),
     ],
 )
 def test_bad_settings_name_file_and_line(tmp_path: Path, content: str, line: int, fragment: str) -> None:

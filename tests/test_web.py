@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 
-from newsletter.build import build
+from newsletter.pipeline import build
 from newsletter.project import load_project
 from newsletter.render.web import ArchiveEntry, archive_entry, session_links
 from newsletter.settings import Settings

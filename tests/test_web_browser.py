@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.build import build
+from newsletter.pipeline import build
 from newsletter.project import load_project
 
 from conftest import issue_text

@@ -16,7 +16,7 @@ from newsletter.cli.common import Failure, open_project, project_option, reports
 @reports_errors
 def build(project_dir: Path, dist_dir: Path | None, force: bool) -> None:
     """Compile chaque numéro de issues/ en MJML, HTML, texte et .eml."""
-    from newsletter.build import build as run_build
+    from newsletter.pipeline import build as run_build
 
     project = open_project(project_dir)
     dist = dist_dir or project.root / "dist"
@@ -34,7 +34,7 @@ def build(project_dir: Path, dist_dir: Path | None, force: bool) -> None:
 @reports_errors
 def check(project_dir: Path) -> None:
     """Signale les erreurs et avertissements de chaque numéro, au format fichier:ligne: message."""
-    from newsletter.check import check as run_check
+    from newsletter.pipeline import check as run_check
 
     problems = run_check(open_project(project_dir))
     for problem in problems:

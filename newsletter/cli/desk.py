@@ -110,7 +110,7 @@ def snapshot(project_dir: Path, issue: str, output: Path | None, widths: tuple[i
     téléphone et ordinateur, prises avec Chromium sans interface, et signale les défauts de mise en page."""
     import tempfile
 
-    from newsletter.build import write_email
+    from newsletter.pipeline.emails import write_email
     from newsletter.desk.browser import WIDTHS, Browser, snapshot as take
 
     project = open_project(project_dir)

@@ -64,7 +64,7 @@ def send(project_dir: Path, issue: int, test_to: tuple[str, ...], transport: str
 
 def _gate(project, number: int) -> list:
     """The checks of `newsletter check` on this issue: any error refuses the send; returns the warnings."""
-    from newsletter.check import check
+    from newsletter.pipeline import check
 
     problems = check(project, only=number)
     for problem in problems:
@@ -94,7 +94,7 @@ def _describe(config, parts, sender, total: int, kind: str, warnings: int) -> No
 
 
 def _letter(project, number: int):
-    from newsletter.build import letter_of
+    from newsletter.pipeline.emails import letter_of
     from newsletter.render.email import RenderError, render_email
 
     issue = project.issue(number)

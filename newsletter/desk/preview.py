@@ -168,34 +168,34 @@ class Preview:
         return state
 
     def _build(self, generation: int) -> BuildState:
-        from newsletter.build import build
-        from newsletter.check import check
+        """One build through the pipeline; its report says each issue's problems as `check` would,
+        so nothing is parsed or rendered twice."""
+        from newsletter.pipeline import build
         from newsletter.project import load_project
 
         project = load_project(self.root)
         report = build(project, self.dist)
-        problems = sorted({dataclasses.replace(p, path=self._relative(p.path)) for p in (*check(project), *report.problems)})
-        entries = []
-        for parsed in project.parse_all():
-            issue = parsed.issue
-            mine = tuple(p for p in problems if p.path == self._relative(parsed.path))
-            built = issue is not None and not any(p.is_error for p in parsed.problems)
-            entries.append(
-                IssueEntry(
-                    stem=parsed.path.stem,
-                    file=parsed.path.name,
-                    number=issue.number if issue else None,
-                    title=issue.title if issue else parsed.path.name,
-                    date=issue.date.isoformat() if issue else "",
-                    draft=issue.draft if issue else False,
-                    slug=issue.slug if built and (self.dist / "email" / f"{issue.slug}.html").exists() else None,
-                    problems=mine,
-                )
-            )
+        entries = [self._entry(view) for view in report.issues]
         entries.sort(key=lambda e: (e.number is None, -(e.number or 0), e.file))
         known = {entry.file for entry in entries}
-        loose = tuple(str(p) for p in problems if p.path.name not in known)
+        mine = {problem for view in report.issues for problem in view.problems}
+        others = sorted({dataclasses.replace(p, path=self._relative(p.path)) for p in report.problems if p not in mine})
+        loose = tuple(str(p) for p in others if p.path.name not in known)
         return BuildState(generation, tuple(entries), loose, tuple(report.built))
+
+    def _entry(self, view) -> IssueEntry:
+        record = view.record
+        built = record is not None and (self.dist / "email" / f"{record.slug}.html").exists()
+        return IssueEntry(
+            stem=view.path.stem,
+            file=view.path.name,
+            number=record.number if record else None,
+            title=record.title if record else view.path.name,
+            date=record.date if record else "",
+            draft=record.draft if record else False,
+            slug=record.slug if built else None,
+            problems=tuple(sorted({dataclasses.replace(p, path=self._relative(p.path)) for p in view.problems})),
+        )
 
     def _relative(self, path: Path) -> Path:
         """A path relative to the project, as `newsletter check` run in it prints them."""

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+SESSION_FENCES = ("session", "séance")  # the info strings of a session block (« séance »: the French)
+
 
 class Status(str, Enum):
     """The iCalendar STATUS of an event, as the team writes it in a session block."""

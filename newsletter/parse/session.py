@@ -32,13 +32,12 @@ import yaml
 from dateutil import rrule as dateutil_rrule
 
 from newsletter.errors import ERROR, WARNING, Problem
-from newsletter.model.session import Session, Status
+from newsletter.model.session import SESSION_FENCES, Session, Status
 from newsletter.parse.french_dates import MONTHS
 from newsletter.parse.recurrence import Exclusion, RecurrenceError, parse_recurrence
 from newsletter.parse.rubrics import normalise
 from newsletter.parse.yamltext import FAST_LOADER, yaml_reason
 
-SESSION_FENCES = ("session", "séance")  # the info strings of a session block (« séance »: the French)
 FIELDS = (
     "id", "title", "start", "end", "duration", "location", "online", "description", "status", "répétition", "rrule", "reminder", "url",
 )  # fmt: skip

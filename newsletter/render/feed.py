@@ -1,5 +1,10 @@
 """RSS 2.0 feeds of the archive: the whole letter (`feed.xml`) and one per rubric (`feeds/<key>.xml`).
 
+Each feed carries its latest items in full; older ones are on archive pages (RFC 5005, « Feed
+Paging and Archiving »): fixed pages of `size` items, oldest first, linked by `prev-archive` and
+`next-archive`, each pointing back to the feed with `current`. A page holds the same items forever,
+so readers and caches may keep it forever.
+
 Written by hand rather than through an XML library so that every byte is ours: the order of
 elements and attributes never changes between builds, and the full HTML of an issue is escaped
 text in `content:encoded` (never a CDATA section, so `]]>` inside it cannot end anything).
@@ -18,6 +23,7 @@ from newsletter.render.sanitize import xml_safe
 
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,26 @@ class Channel:
     description: str
     self_url: str  # where this feed is published
     language: str = "fr"
+    links: tuple[tuple[str, str], ...] = ()  # (rel, href) of RFC 5005: prev-archive, next-archive, current
+    archive: bool = False  # an archive page (`<fh:archive/>`), not the current feed
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """Which page of a feed: the current one (`number` None), or archive page `number` (1 = oldest)."""
+
+    number: int | None
+    archives: int  # how many archive pages the feed has
+
+
+def paginate(count: int, size: int) -> tuple[int, list[tuple[int, int]]]:
+    """(archive pages, the [start, end) of each, oldest first) for `count` items, oldest first.
+
+    A page is archived once all of its `size` items are older than the latest `size`: the current
+    feed then holds between `size` and 2 × `size` − 1 items, and every item is on exactly one page.
+    """
+    pages = max(0, (count - size) // size)
+    return pages, [(index * size, (index + 1) * size) for index in range(pages)]
 
 
 def rfc822(moment: dt.datetime) -> str:
@@ -53,9 +79,10 @@ def render_feed(channel: Channel, items: list[FeedItem]) -> bytes:
     the same bytes; an empty feed has none. The document is made of small pieces encoded one by
     one: tens of megabytes of text holding emoji are never copied into one string.
     """
+    history = f' xmlns:fh="{HISTORY_NS}"' if channel.archive else ""
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n',
-        f'<rss version="2.0" xmlns:atom="{ATOM_NS}" xmlns:content="{CONTENT_NS}">\n',
+        f'<rss version="2.0" xmlns:atom="{ATOM_NS}" xmlns:content="{CONTENT_NS}"{history}>\n',
         "<channel>\n",
         *_element("title", channel.title),
         *_element("link", channel.link),
@@ -65,6 +92,10 @@ def render_feed(channel: Channel, items: list[FeedItem]) -> bytes:
     if items:
         parts += _element("lastBuildDate", rfc822(max(item.published for item in items)))
     parts.append(f'<atom:link href={quoteattr(channel.self_url)} rel="self" type="application/rss+xml"/>\n')
+    for rel, href in channel.links:
+        parts.append(f'<atom:link href={quoteattr(href)} rel="{rel}" type="application/rss+xml"/>\n')
+    if channel.archive:
+        parts.append("<fh:archive/>\n")
     for item in items:
         parts += _item(item)
     parts.append("</channel>\n</rss>\n")

@@ -15,7 +15,7 @@ from typing import Callable
 
 from newsletter.model.issue import Block, Issue
 from newsletter.model.session import Session, Status
-from newsletter.parse.session import SESSION_FENCES, parse_session
+from newsletter.model.session import SESSION_FENCES
 from newsletter.render import calendar as ical
 from newsletter.render.calendar_links import LABELS, link_name, session_links
 from newsletter.render.dates import french_date
@@ -40,21 +40,15 @@ def fence_handlers(settings: Settings, issue: Issue, block: Block) -> dict[str, 
     """Handlers for the fenced blocks of one Block of `issue`, rendered in the order of the file.
 
     The issue's sessions were parsed with it: the blocks of this Block are its sessions whose line
-    falls inside it, in order, so nothing is parsed twice. Parsing again is only the fallback for a
-    block the issue parser did not take as a session.
+    falls inside it, in order, so nothing is parsed twice. A block the parser refused has no
+    session: the issue is then not built, and a preview shows nothing in its place.
     """
     last_line = block.line + block.markdown.count("\n")
     inside = iter([s for s in issue.sessions if block.line <= s.line <= last_line])
 
     def session(source: str) -> tuple[str, str]:
         parsed = next(inside, None)
-        if parsed is None:
-            parsed, _ = parse_session(
-                source, issue.path, 0, settings.tz, id_prefix=f"numero-{issue.number:03d}", issue=issue.number, published=issue.date
-            )
-        if parsed is None:  # the parser refused it, so the issue is not built; a preview shows nothing
-            return "", ""
-        return session_card(settings, parsed)
+        return session_card(settings, parsed) if parsed else ("", "")
 
     return dict.fromkeys(SESSION_FENCES, session)
 

@@ -54,12 +54,17 @@ def css_prefixed(css: str, *prefixes: str) -> Markup:
     return Markup("".join(prefix(rule) for rule in _CSS_RULE.finditer(str(css))))
 
 
-def fingerprint(root: Path | None) -> str:
-    """A digest of every template that could be used, so that editing one rebuilds every issue."""
+WEB = "web"  # the templates of the web archive; every other one is the email's
+
+
+def fingerprint(root: Path | None, web: bool | None = None) -> str:
+    """A digest of the templates that could be used: the web archive's (`web=True`), the email's
+    (`web=False`), or all; so that editing a page's template re-renders no email, and the reverse."""
     digest = hashlib.sha256()
     for folder in search_path(root):
         for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                digest.update(path.relative_to(folder).as_posix().encode())
+            relative = path.relative_to(folder).as_posix()
+            if path.is_file() and (web is None or relative.startswith(WEB + "/") == web):
+                digest.update(relative.encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()

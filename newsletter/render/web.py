@@ -1,46 +1,41 @@
 """The web archive and the feeds: one page per published issue, an index, `feed.xml`, `feeds/<rubric>.xml`.
 
-Two steps, so that a build with one new issue does not convert a thousand issues' Markdown again:
+Pure functions, in two steps, so that a build with one new issue does not convert a thousand
+issues' Markdown again (`newsletter.pipeline.archive` decides what to render and writes it):
 
-1. per issue (an `IssueOutput`, run only for issues that changed): its Markdown → sanitised HTML
-   with absolute URLs, kept as an *archive entry* in `dist/.archive/<slug>.json`;
-2. per project (a `ProjectOutput`, run at each build with every published issue): the entries →
-   pages (Jinja2 templates `web/*.html`, which a project may override), index and feeds. Every
-   output is rendered in memory before any is written; when nothing that they depend on changed
-   since the last build, nothing is rendered at all.
+1. per issue: its Markdown → sanitised HTML with absolute URLs, an `ArchiveEntry`; its `EntryCard`
+   is the little the index and the neighbours' pages need of it;
+2. per output: entries → a page (Jinja2 templates `web/*.html`, which a project may override), the
+   index (from cards), a feed page (the latest issues in full, or one archive page of RFC 5005).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from newsletter import code_version
-from newsletter.errors import ERROR, Problem
-from newsletter.fsutil import write_atomic
 from newsletter.model.issue import Block, Issue
-from newsletter.project import Project
+from newsletter.model.rubric import Rubric
 from newsletter.render.dates import french_date, publication_time
 from newsletter.render.email import preheader_of
-from newsletter.render.feed import Channel, FeedItem, render_feed
+from newsletter.render.feed import Channel, FeedItem, FeedPage, render_feed
 from newsletter.render.blocks import IssueBlocks
 from newsletter.render.sanitize import clean_html, shorten, text_of
-from newsletter.render.templates import environment, fingerprint
+from newsletter.render.templates import environment
 from newsletter.render.typography import Typography, typeset_issue, typeset_settings
 from newsletter.settings import Settings
 
-ENTRY_DIR = ".archive"
-STATE_FILE = "state.json"
 ISSUES_DIR = "numeros"
 FEEDS_DIR = "feeds"
 FEED_FILE = "feed.xml"
+FEED_ARCHIVE_DIR = "feeds/archive"  # RFC 5005 archive pages: <n>.xml of feed.xml, <rubric>/<n>.xml
 INDEX_FILE = "index.html"
 STYLE_FILE = "style.css"
 AGENDA_PATH = "calendars/agenda.ics"
@@ -81,6 +76,30 @@ class ArchiveEntry:
         data["sections"] = tuple(data["sections"])
         data["sessions"] = tuple(data.get("sessions", ()))
         return cls(**data)
+
+    @property
+    def card(self) -> "EntryCard":
+        rubrics = tuple(section["key"] for section in self.sections)
+        return EntryCard(self.number, self.slug, self.date, self.date_fr, self.title, self.heading, self.url, self.summary, rubrics)
+
+
+@dataclass(frozen=True)
+class EntryCard:
+    """What the index and the neighbouring pages show of an issue: a few lines, kept in memory."""
+
+    number: int
+    slug: str
+    date: str
+    date_fr: str
+    title: str
+    heading: str
+    url: str
+    summary: str
+    rubrics: tuple[str, ...] = ()  # the keys of its sections, in order
+
+    @property
+    def day(self) -> dt.date:
+        return dt.date.fromisoformat(self.date)
 
 
 # --- step 1: one issue → its archive entry ------------------------------------------------------
@@ -212,7 +231,7 @@ def _unwrap(fragment: str) -> str:
     return re.sub(r"^<p>|</p>$", "", fragment.strip())
 
 
-# --- step 2: every entry → pages and feeds ------------------------------------------------------
+# --- step 2: entries → pages and feeds ---------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -241,43 +260,79 @@ class Site:
         return re.sub(r"^https?://", "webcal://", self.agenda)
 
 
-def entry_time(entry: ArchiveEntry, settings: Settings) -> dt.datetime:
+_typeset = lru_cache(maxsize=4)(typeset_settings)  # once per build, not once per page
+
+
+def entry_time(entry: ArchiveEntry | EntryCard, settings: Settings) -> dt.datetime:
     return publication_time(entry.day, settings.tz)
 
 
-def render_archive(env: jinja2.Environment, settings: Settings, entries: list[ArchiveEntry]) -> dict[str, str]:
-    """Every output of the archive, by path relative to dist/; `entries` newest first."""
-    typography = Typography.of(settings)
-    settings = typeset_settings(settings)
+def page_path(slug: str) -> str:
+    return f"{ISSUES_DIR}/{slug}/{INDEX_FILE}"
+
+
+def rubric_feed_path(key: str) -> str:
+    return f"{FEEDS_DIR}/{key}.xml"
+
+
+def feed_archive_path(number: int, rubric: str | None = None) -> str:
+    """Archive page `number` (1 = the oldest issues) of feed.xml, or of a rubric's feed."""
+    return f"{FEED_ARCHIVE_DIR}/{rubric}/{number}.xml" if rubric else f"{FEED_ARCHIVE_DIR}/{number}.xml"
+
+
+def render_page(
+    env: jinja2.Environment, settings: Settings, entry: ArchiveEntry, newer: EntryCard | None, older: EntryCard | None
+) -> str:
+    settings = _typeset(settings)
+    common = {"settings": settings, "site": Site(settings)}
+    return env.get_template("web/issue.html").render(common, entry=entry, newer=newer, older=older, root="../../")
+
+
+def render_index(env: jinja2.Environment, settings: Settings, cards: list[EntryCard]) -> str:
+    """The index, from the cards newest first."""
+    settings = _typeset(settings)
+    return env.get_template("web/index.html").render({"settings": settings, "site": Site(settings)}, entries=cards, root="")
+
+
+def render_style(env: jinja2.Environment) -> str:
+    return env.loader.get_source(env, f"web/{STYLE_FILE}")[0]  # type: ignore[union-attr]
+
+
+def issue_feed(settings: Settings, entries: list[ArchiveEntry], page: FeedPage) -> bytes:
+    """feed.xml, or one of its archive pages: `entries` newest first."""
+    settings = _typeset(settings)
     site = Site(settings)
-    common = {"settings": settings, "site": site}
-    outputs: dict[str, str] = {}
-    page = env.get_template("web/issue.html")
-    for index, entry in enumerate(entries):
-        newer = entries[index - 1] if index > 0 else None
-        older = entries[index + 1] if index + 1 < len(entries) else None
-        outputs[f"{ISSUES_DIR}/{entry.slug}/{INDEX_FILE}"] = page.render(
-            common, entry=entry, newer=newer, older=older, root="../../"
-        )
-    outputs[INDEX_FILE] = env.get_template("web/index.html").render(common, entries=entries, root="")
-    outputs[STYLE_FILE] = env.loader.get_source(env, f"web/{STYLE_FILE}")[0]  # type: ignore[union-attr]
-    outputs[FEED_FILE] = render_feed(
-        Channel(settings.name, site.home, settings.description, site.feed, settings.language),
-        [_issue_item(settings, entry) for entry in entries],
+    channel = Channel(settings.name, site.home, settings.description, site.feed, settings.language)
+    return render_feed(_paged(settings, channel, page, None), [_issue_item(settings, entry) for entry in entries])
+
+
+def rubric_feed(settings: Settings, rubric: Rubric, items: list[tuple[ArchiveEntry, dict]], page: FeedPage) -> bytes:
+    """A rubric's feed, or one of its archive pages: (entry, section) newest first."""
+    typography = Typography.of(settings)
+    settings = _typeset(settings)
+    site = Site(settings)
+    description = typography.text(f"La rubrique « {rubric.label} » de la lettre {settings.name}. {rubric.tagline}".strip())
+    channel = Channel(
+        f"{settings.name} – {rubric.title}", site.home, description, site.rubric_feed(rubric.key), settings.language
     )
-    for rubric in settings.rubrics:
-        items = [
-            _section_item(settings, entry, section)
-            for entry in entries
-            for section in entry.sections
-            if section["key"] == rubric.key
-        ]
-        description = typography.text(f"La rubrique « {rubric.label} » de la lettre {settings.name}. {rubric.tagline}".strip())
-        channel = Channel(
-            f"{settings.name} – {rubric.title}", site.home, description, site.rubric_feed(rubric.key), settings.language
-        )
-        outputs[f"{FEEDS_DIR}/{rubric.key}.xml"] = render_feed(channel, items)
-    return outputs
+    return render_feed(
+        _paged(settings, channel, page, rubric.key), [_section_item(settings, entry, section) for entry, section in items]
+    )
+
+
+def _paged(settings: Settings, channel: Channel, page: FeedPage, rubric: str | None) -> Channel:
+    """The channel of the current feed (self, and its newest archive page) or of an archive page
+    (self, current, and both neighbours: the next one is linked before it exists, so that a page
+    never changes once written)."""
+    url = lambda number: f"{settings.base_url}/{feed_archive_path(number, rubric)}"  # noqa: E731
+    if page.number is None:
+        links = (("prev-archive", url(page.archives)),) if page.archives else ()
+        return replace(channel, links=links)
+    links = (("current", channel.self_url),)
+    if page.number > 1:
+        links += (("prev-archive", url(page.number - 1)),)
+    links += (("next-archive", url(page.number + 1)),)
+    return replace(channel, self_url=url(page.number), links=links, archive=True)
 
 
 def _issue_item(settings: Settings, entry: ArchiveEntry) -> FeedItem:
@@ -302,100 +357,3 @@ def _section_item(settings: Settings, entry: ArchiveEntry, section: dict) -> Fee
         content_html=section["html"],
         categories=(section["title"],),
     )
-
-
-# --- writing into dist/ (called by newsletter.build) --------------------------------------------
-
-
-def archive_entry_files(dist: Path, slug: str) -> list[Path]:
-    return [dist / ENTRY_DIR / f"{slug}.json"]
-
-
-def write_archive_entry(project: Project, issue: Issue, dist: Path, blocks: IssueBlocks | None = None) -> list[Problem]:
-    """IssueOutput: the issue's archive entry (drafts too: publishing one then needs no render)."""
-    try:
-        entry = archive_entry(project.settings, issue, project.root, blocks)
-    except jinja2.TemplateError as error:
-        return [_template_problem(project, error)]
-    write_atomic(archive_entry_files(dist, issue.slug)[0], entry.to_json())
-    return []
-
-
-def write_archive(project: Project, issues: list[Issue], dist: Path) -> list[Problem]:
-    """ProjectOutput: pages, index and feeds of the published `issues`."""
-    try:
-        texts = [_entry_text(project, issue, dist) for issue in issues]
-        state = _state(project, texts)
-        if state == _read(dist / ENTRY_DIR / STATE_FILE) and _outputs_present(project.settings, issues, dist):
-            return []
-        entries = [_entry(project, issue, dist, text) for issue, text in zip(issues, texts)]
-        entries.sort(key=lambda entry: (entry.date, entry.number), reverse=True)
-        outputs = render_archive(environment(project.root), project.settings, entries)
-    except jinja2.TemplateError as error:
-        return [_template_problem(project, error)]
-    for relative, text in outputs.items():
-        write_atomic(dist / relative, text)
-    _remove_stale(project.settings, dist, outputs)
-    write_atomic(dist / ENTRY_DIR / STATE_FILE, state)
-    return []
-
-
-def _entry_text(project: Project, issue: Issue, dist: Path) -> str:
-    """The entry written by step 1, or a fresh one when it is missing or not this issue's."""
-    text = _read(archive_entry_files(dist, issue.slug)[0])
-    if text and f'"source_hash": "{issue.source_hash}"' in text:
-        return text
-    return _fresh_entry(project, issue, dist).to_json()
-
-
-def _entry(project: Project, issue: Issue, dist: Path, text: str) -> ArchiveEntry:
-    try:
-        return ArchiveEntry.from_json(text)
-    except (ValueError, TypeError, KeyError):  # our own file, damaged: make it again
-        return _fresh_entry(project, issue, dist)
-
-
-def _fresh_entry(project: Project, issue: Issue, dist: Path) -> ArchiveEntry:
-    entry = archive_entry(project.settings, issue, project.root)
-    write_atomic(archive_entry_files(dist, issue.slug)[0], entry.to_json())
-    return entry
-
-
-def _state(project: Project, texts: list[str]) -> str:
-    digest = hashlib.sha256()
-    for part in (code_version(), repr(project.settings), fingerprint(project.root), *texts):
-        digest.update(part.encode("utf-8"))
-        digest.update(b"\0")
-    return json.dumps({"digest": digest.hexdigest()}) + "\n"
-
-
-def _outputs_present(settings: Settings, issues: list[Issue], dist: Path) -> bool:
-    paths = [FEED_FILE, INDEX_FILE, STYLE_FILE, *(f"{FEEDS_DIR}/{rubric.key}.xml" for rubric in settings.rubrics)]
-    paths += [f"{ISSUES_DIR}/{issue.slug}/{INDEX_FILE}" for issue in issues]
-    return all((dist / path).is_file() for path in paths)
-
-
-def _remove_stale(settings: Settings, dist: Path, outputs: dict[str, str]) -> None:
-    """Pages of issues no longer published (now a draft, or deleted) and feeds of removed rubrics."""
-    for page in (dist / ISSUES_DIR).glob(f"*/{INDEX_FILE}"):
-        relative = page.relative_to(dist).as_posix()
-        if page.parent.name.isdigit() and relative not in outputs:
-            page.unlink()
-            if not any(page.parent.iterdir()):
-                page.parent.rmdir()
-    for feed in (dist / FEEDS_DIR).glob("*.xml"):
-        if feed.relative_to(dist).as_posix() not in outputs:
-            feed.unlink()
-
-
-def _template_problem(project: Project, error: jinja2.TemplateError) -> Problem:
-    name = getattr(error, "filename", None) or getattr(error, "name", None) or "web"
-    path = Path(name) if Path(str(name)).is_absolute() else project.root / "templates" / str(name)
-    return Problem(path, getattr(error, "lineno", None) or 1, ERROR, f"modèle de page invalide : {error.message or error}")
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""

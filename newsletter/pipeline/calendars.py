@@ -30,10 +30,8 @@ from pathlib import Path
 from newsletter import code_version
 from newsletter.errors import ERROR, WARNING, Problem, SourceError
 from newsletter.fsutil import write_atomic
-from newsletter.model.issue import Issue
 from newsletter.model.programme import Programme
 from newsletter.model.session import Session
-from newsletter.parse.issue import parse_issue
 from newsletter.parse.programme import is_calendar_source, parse_programme
 from newsletter.project import Project
 from newsletter.render import calendar as ical
@@ -58,15 +56,9 @@ class Calendars:
     own_files: tuple[Session, ...]  # the sessions that get an .ics of their own
 
 
-def collect(project: Project, issues: list[Issue]) -> tuple[Calendars | None, list[Problem]]:
-    """The sessions of `issues` (a later issue's version of an id wins) and the programmes of
-    `calendars/`; None and the problems when a calendar source has an error."""
-    problems: list[Problem] = []
-    by_id: dict[str, Session] = {}
-    for issue in sorted(issues, key=lambda issue: issue.number):
-        for session in issue.sessions:
-            by_id[session.id] = session
-    programmes = []
+def read_programmes(project: Project) -> tuple[list[Programme], list[Problem]]:
+    """The programmes of `calendars/`, each parsed once per build, and their problems."""
+    programmes, problems = [], []
     for path in calendar_paths(project):
         try:
             programme, warnings = parse_programme(path, project.settings.tz)
@@ -74,14 +66,23 @@ def collect(project: Project, issues: list[Issue]) -> tuple[Calendars | None, li
             problems.append(Problem.from_error(error))
             continue
         problems.extend(warnings)
+        programmes.append(programme)
+    return programmes, problems
+
+
+def collect(sessions: list[Session], programmes: list[Programme]) -> tuple[Calendars | None, list[Problem]]:
+    """The sessions of the published issues (in number order: a later issue's version of an id wins)
+    and the programmes; None and the problems when an id is taken twice."""
+    problems: list[Problem] = []
+    by_id = {session.id: session for session in sessions}
+    for programme in programmes:
         for event in programme.events():
             if event.id in by_id:
                 other = by_id[event.id]
                 where = f"{other.path.name}, ligne {other.line}" if other.path else "une autre source"
-                problems.append(Problem(path, event.line, ERROR, f"id « {event.id} » déjà pris ({where}) : choisissez-en un autre"))
+                problems.append(Problem(programme.path, event.line, ERROR, f"id « {event.id} » déjà pris ({where}) : choisissez-en un autre"))
             by_id[event.id] = event
-        programmes.append(programme)
-    if any(problem.is_error for problem in problems):
+    if problems:
         return None, problems
     events = tuple(sorted(by_id.values(), key=_agenda_order))
     standalone = {session.id for programme in programmes for session in programme.sessions}
@@ -94,30 +95,32 @@ def calendar_paths(project: Project) -> list[Path]:
     return sorted(path for path in folder.glob("*.md") if is_calendar_source(path)) if folder.is_dir() else []
 
 
-def check_calendars(project: Project, issues: list[Issue]) -> list[Problem]:
-    """For `check`: what is wrong in `calendars/`, and the dates of each issue (`datecheck`)."""
-    from newsletter.datecheck import date_problems
+def calendars_digest(project: Project) -> str:
+    """A digest of every file of calendars/ (the programmes and the published state)."""
+    folder = project.calendars_dir
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.is_file():
+            digest.update(b"\0" + path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
-    calendars, problems = collect(project, issues)
-    others = [event for programme in calendars.programmes for event in programme.events()] if calendars else []
-    for issue in issues:
-        problems.extend(date_problems(issue, others))
-    return problems
 
+def write_calendars(
+    project: Project, sessions: list[Session], programmes: list[Programme], issues: str, an_issue_failed: bool, dist: Path
+) -> list[Problem]:
+    """Render everything, then write, then record the state; `sessions` of the published issues in
+    number order, `issues` a digest of the issues' sources and settings.
 
-def write_calendars(project: Project, issues: list[Issue], dist: Path) -> list[Problem]:
-    """The `ProjectOutput` of the calendars: render everything, then write, then record the state.
-
-    When none of what they are made of changed since the last build (the issues' sources, the files
-    of calendars/ and its state, the settings), and every file is still there, nothing is done.
+    When none of it changed since the last build (the issues' sources, the files of calendars/ and
+    its state, the settings), and every file is still there, nothing is done.
     """
-    inputs = _inputs_digest(project, issues)
+    inputs = _inputs(project, issues)
     if _unchanged(dist, inputs):
         return []
-    calendars, problems = collect(project, issues)
+    calendars, problems = collect(sessions, programmes)
     if calendars is None:
         return problems
-    if _an_issue_failed(project, issues):
+    if an_issue_failed:
         # its sessions would vanish from the agenda until it is fixed: keep the last calendars
         return problems + [Problem(project.calendars_dir, 0, WARNING, "agendas non mis à jour tant qu’un numéro a une erreur")]
     state_path = project.calendars_dir / STATE_FILE
@@ -132,7 +135,8 @@ def write_calendars(project: Project, issues: list[Issue], dist: Path) -> list[P
     _remove_stale(dist, written)
     if state.changed:
         write_atomic(state_path, state.dumps())
-    record = {"inputs": _inputs_digest(project, issues), "files": sorted(written)}
+        inputs = _inputs(project, issues)  # the state is one of them
+    record = {"inputs": inputs, "files": sorted(written)}
     write_atomic(dist / BUILD_RECORD, json.dumps(record, indent=0, sort_keys=True) + "\n")
     return problems
 
@@ -218,17 +222,11 @@ class PublishedState:
         return f'{{\n "note": {json.dumps(STATE_NOTE, ensure_ascii=False)},\n "sessions": {{\n{body}\n }}\n}}\n'
 
 
-def _inputs_digest(project: Project, issues: list[Issue]) -> str:
+def _inputs(project: Project, issues: str) -> str:
     settings = project.settings
     used = (settings.name, settings.base_url, settings.timezone, settings.language, settings.smart_quotes, settings.narrow_spaces)
-    digest = hashlib.sha256(repr((code_version(), _RENDERER, *used)).encode())
-    for issue in sorted(issues, key=lambda issue: issue.number):
-        digest.update(f"\0{issue.path.name}\0{issue.source_hash}".encode())
-    folder = project.calendars_dir
-    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if path.is_file():
-            digest.update(b"\0" + path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    about = (code_version(), _RENDERER, *used, issues)
+    return hashlib.sha256(repr(about).encode() + calendars_digest(project).encode()).hexdigest()
 
 
 def _unchanged(dist: Path, inputs: str) -> bool:
@@ -244,12 +242,6 @@ def _agenda_order(session: Session) -> tuple[dt.datetime, str]:
     if not isinstance(start, dt.datetime):
         start = dt.datetime.combine(start, dt.time(), tzinfo=dt.timezone.utc)
     return start.astimezone(dt.timezone.utc), session.id
-
-
-def _an_issue_failed(project: Project, issues: list[Issue]) -> bool:
-    """Whether an issue file that is not among `issues` (a draft, or one with an error) has an error."""
-    built = {issue.path for issue in issues}
-    return any(parse_issue(path, project.settings).errors for path in project.issue_paths() if path not in built)
 
 
 def _remove_stale(dist: Path, written: set[str]) -> None:

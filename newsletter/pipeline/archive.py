@@ -1,0 +1,120 @@
+"""The web archive's project-wide files: pages, index, style sheet, feeds and their archive pages.
+
+Each file is a `Target`: its path in dist/, its key (a digest of what it shows: the web templates
+and settings, the entries' digests, its neighbours' links) and how to render it. A target whose key
+is the one recorded at the last build, and whose file is there, is not rendered; the others are
+rendered one at a time and written at once, reading from dist/.archive/ only the entries they show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterator
+
+import jinja2
+
+from newsletter.errors import Problem
+from newsletter.fsutil import write_atomic
+from newsletter.pipeline.issues import template_problem
+from newsletter.pipeline.state import IssueRecord, digest
+from newsletter.project import Project
+from newsletter.render import web
+from newsletter.render.feed import FeedPage, paginate
+from newsletter.render.templates import environment
+
+WEB_TEMPLATES = ("web/base.html", "web/issue.html", "web/index.html")
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str  # relative to dist/
+    key: str
+    render: Callable[[], str | bytes]
+
+
+def write_archive(
+    project: Project, published: list[IssueRecord], dist: Path, context: str, recorded: dict[str, str], entry_of: Callable[[IssueRecord], web.ArchiveEntry]
+) -> tuple[dict[str, str] | None, list[Problem], int]:
+    """Render and write the stale targets; (the key of every target, problems, how many rendered).
+
+    On a broken page template, nothing is written and the keys are None: the last archive stays.
+    """
+    env = environment(project.root)
+    try:
+        for name in WEB_TEMPLATES:
+            env.get_template(name)
+    except jinja2.TemplateError as error:
+        return None, [template_problem(project, error)], 0
+    load = lru_cache(maxsize=256)(lambda name: entry_of(by_name[name]))
+    by_name = {record.name: record for record in published}
+    keys: dict[str, str] = {}
+    rendered = 0
+    try:
+        for target in targets(project, env, published, context, lambda record: load(record.name)):
+            keys[target.path] = target.key
+            if recorded.get(target.path) != target.key or not (dist / target.path).is_file():
+                write_atomic(dist / target.path, target.render())
+                rendered += 1
+    except jinja2.TemplateError as error:
+        return None, [template_problem(project, error)], rendered
+    return keys, [], rendered
+
+
+def targets(
+    project: Project, env: jinja2.Environment, published: list[IssueRecord], context: str, entry: Callable[[IssueRecord], web.ArchiveEntry]
+) -> Iterator[Target]:
+    """Every file of the archive; `published` in any order."""
+    settings = project.settings
+    newest = sorted(published, key=lambda record: (record.date, record.number), reverse=True)
+    cards = [record.card for record in newest]
+    for index, record in enumerate(newest):
+        newer = newest[index - 1] if index > 0 else None
+        older = newest[index + 1] if index + 1 < len(newest) else None
+        key = digest("page", context, record.entry_hash, *(_link(other) for other in (newer, older)))
+        yield Target(
+            web.page_path(record.slug),
+            key,
+            lambda r=record, n=newer, o=older: web.render_page(env, settings, entry(r), n and n.card, o and o.card),
+        )
+    yield Target(web.INDEX_FILE, digest("index", context, repr(cards)), lambda: web.render_index(env, settings, cards))
+    yield Target(web.STYLE_FILE, digest("style", context), lambda: web.render_style(env))
+    oldest = newest[::-1]
+    yield from _feed_targets(context, oldest, None, lambda page, records: web.issue_feed(settings, [entry(r) for r in records[::-1]], page), settings.feed_items)
+    for rubric in settings.rubrics:
+        having = [record for record in oldest if rubric.key in record.card.rubrics]
+
+        def render(page: FeedPage, records: list[IssueRecord], rubric=rubric) -> bytes:
+            items = [(e, s) for e in (entry(r) for r in records[::-1]) for s in e.sections if s["key"] == rubric.key]
+            return web.rubric_feed(settings, rubric, items, page)
+
+        yield from _feed_targets(context, having, rubric.key, render, settings.feed_items)
+
+
+def _feed_targets(context: str, oldest: list[IssueRecord], rubric: str | None, render: Callable, size: int) -> Iterator[Target]:
+    """The current feed and its archive pages (`oldest`: the feed's issues, oldest first)."""
+    archives, bounds = paginate(len(oldest), size)
+    for number, (start, end) in enumerate(bounds, 1):
+        records = oldest[start:end]
+        page = FeedPage(number, archives)
+        key = digest("feed", context, repr((rubric, number, size)), *(r.entry_hash for r in records))
+        yield Target(web.feed_archive_path(number, rubric), key, lambda p=page, rs=records: render(p, rs))
+    current = oldest[archives * size :]
+    page = FeedPage(None, archives)
+    key = digest("feed", context, repr((rubric, None, archives)), *(r.entry_hash for r in current))
+    yield Target(web.rubric_feed_path(rubric) if rubric else web.FEED_FILE, key, lambda: render(page, current))
+
+
+def _link(record: IssueRecord | None) -> str:
+    return repr((record.slug, record.number, record.title)) if record else ""
+
+
+def remove_stale(dist: Path, before: dict[str, str], now: dict[str, str]) -> None:
+    """Files of the last archive that this one no longer has (an issue gone or now a draft, a rubric
+    removed, fewer archive pages)."""
+    for relative in before.keys() - now.keys():
+        path = dist / relative
+        path.unlink(missing_ok=True)
+        if path.parent != dist and path.parent.is_dir() and not any(path.parent.iterdir()):
+            path.parent.rmdir()

@@ -1,0 +1,98 @@
+"""What the last build knew, in `dist/.build-state.pickle`, and the keys that say what is stale.
+
+The state is small: per issue file an `IssueRecord` (its keys, a card for the index, its sessions
+for the agenda, its problems), and per project-wide output the key it was rendered with. What is
+large (an issue's archive entry, its email) lives in its own file and is read only when an output
+needs it. A key is a digest of everything an output reads: an output whose key is unchanged and
+whose file is there is not rendered again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsletter import code_version
+from newsletter.errors import Problem
+from newsletter.fsutil import write_atomic
+from newsletter.model.session import Session
+from newsletter.project import Project
+from newsletter.render.templates import fingerprint
+from newsletter.render.web import EntryCard
+
+STATE_FILE = ".build-state.pickle"
+
+
+def digest(*parts: str | bytes) -> str:
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(part.encode("utf-8") if isinstance(part, str) else part)
+        hasher.update(b"\0")
+    return hasher.hexdigest()
+
+
+@dataclass(frozen=True)
+class Context:
+    """The digests every issue's keys start from: code and settings, then each kind's templates."""
+
+    parse: str  # the code and newsletter.toml: what parsing an issue depends on besides its file
+    email: str  # … and the email's templates
+    web: str  # … and the web archive's templates
+
+    @classmethod
+    def of(cls, project: Project) -> Context:
+        settings_file = project.root / "newsletter.toml"
+        settings = settings_file.read_bytes() if settings_file.exists() else b""
+        parse = digest(code_version(), settings)
+        return cls(parse, digest(parse, fingerprint(project.root, web=False)), digest(parse, fingerprint(project.root, web=True)))
+
+
+@dataclass(frozen=True)
+class IssueRecord:
+    """One issue file as last built with success: enough for every project-wide output."""
+
+    name: str  # the file's name in issues/ (never its path: the project may be named otherwise next time)
+    source: str  # digest of the parse context and the file's bytes
+    number: int
+    slug: str
+    draft: bool
+    title: str
+    date: str
+    sessions: tuple[Session, ...]
+    email_key: str = ""
+    entry_key: str = ""
+    entry_hash: str = ""  # digest of the archive entry's JSON: what pages and feeds are keyed on
+    card: EntryCard | None = None
+    html_bytes: int = 0
+    problems: tuple[Problem, ...] = ()  # the build's warnings (parsing, rendering)
+    notes_key: str = ""
+    notes: tuple[Problem, ...] = ()  # what `check` adds: pieces left to write, dates
+
+    def at(self, path: Path) -> IssueRecord:
+        """The record with its problems located at `path`, as this build names the file."""
+        moved = lambda problems: tuple(dataclasses.replace(p, path=path) if p.path.name == self.name else p for p in problems)  # noqa: E731
+        return dataclasses.replace(self, problems=moved(self.problems), notes=moved(self.notes))
+
+
+@dataclass
+class State:
+    issues: dict[str, IssueRecord] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)  # path relative to dist/ → key
+
+    @classmethod
+    def read(cls, dist: Path) -> State:
+        """Our own file in dist/; anything unreadable (absent, another version, damaged) means none."""
+        try:
+            data = pickle.loads((dist / STATE_FILE).read_bytes())
+        except Exception:
+            return cls()
+        if not isinstance(data, dict) or data.get("code") != code_version():
+            return cls()
+        return cls(data["issues"], data["outputs"])
+
+    def write(self, dist: Path) -> None:
+        data = {"code": code_version(), "issues": self.issues, "outputs": dict(sorted(self.outputs.items()))}
+        write_atomic(dist / STATE_FILE, pickle.dumps(data, protocol=5))

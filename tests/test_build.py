@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from newsletter.pipeline import build
@@ -186,3 +187,94 @@ def test_a_build_inside_the_project_then_by_its_absolute_path_from_elsewhere_reu
     (root / "issues" / "001.md").write_text(issue_text(MINIMAL_BODY + "\nUne phrase de plus.\n"), encoding="utf-8")
     again = subprocess.run([sys.executable, "-m", "newsletter", "build"], cwd=root, capture_output=True, text=True)
     assert again.returncode == 0 and "1 numéro(s) compilé(s)" in again.stdout, again.stderr
+
+
+def visible(folder: Path) -> dict[str, bytes]:
+    """Every file a publisher copies: the hidden bookkeeping files of the build left out."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    }
+
+
+SESSION = "\n## À suivre\n\n```session\nid: rdv-{n}\ntitle: Rendez-vous {n}\nstart: 2022-05-{day:02d} 14:00\nduration: 2h\n```\n"
+
+
+def random_issue(rng, number: int) -> str:
+    body = MINIMAL_BODY + rng.choice(["", "\nUne phrase de plus.\n", SESSION.format(n=number, day=1 + number % 27)])
+    return issue_text(body, number=number, date=f"2022-{1 + number % 12:02d}-{1 + number % 27:02d}", title=f"N{number} {rng.randrange(99)}",
+                      extra=rng.choice(["", "", "draft: true\n"]))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_an_incremental_build_after_random_edits_equals_a_full_build(make_project, tmp_path: Path, seed: int) -> None:
+    """Add, change, break, fix and delete issues, building after each edit; then every file equals a
+    build from scratch, byte for byte."""
+    import random
+
+    rng = random.Random(seed)
+    root = make_project({f"issues/{n:03d}.md": random_issue(rng, n) for n in range(1, 6)})
+    project = load_project(root)
+    build(project, root / "dist")
+    broken: set[int] = set()
+    for step in range(14):
+        numbers = sorted(int(p.stem) for p in (root / "issues").glob("*.md"))
+        action = rng.choice(["add", "change", "change", "break", "fix", "delete"])
+        if action == "add" or not numbers:
+            number = max(numbers, default=0) + 1
+            (root / "issues" / f"{number:03d}.md").write_text(random_issue(rng, number), encoding="utf-8")
+        elif action == "change":
+            number = rng.choice(numbers)
+            (root / "issues" / f"{number:03d}.md").write_text(random_issue(rng, number), encoding="utf-8")
+            broken.discard(number)
+        elif action == "break":
+            number = rng.choice(numbers)
+            path = root / "issues" / f"{number:03d}.md"
+            path.write_text(path.read_text(encoding="utf-8").replace("date: ", "date: pas une date ", 1), encoding="utf-8")
+            broken.add(number)
+        elif action == "fix" and broken:
+            number = broken.pop()
+            (root / "issues" / f"{number:03d}.md").write_text(random_issue(rng, number), encoding="utf-8")
+        else:
+            number = rng.choice(numbers)
+            (root / "issues" / f"{number:03d}.md").unlink()
+            broken.discard(number)
+        build(project, root / "dist")
+    for number in broken:
+        (root / "issues" / f"{number:03d}.md").write_text(random_issue(rng, number), encoding="utf-8")
+    assert not build(project, root / "dist").failed
+    assert not build(project, tmp_path / "full").failed
+    incremental, full = visible(root / "dist"), visible(tmp_path / "full")
+    assert incremental.keys() == full.keys()
+    assert [name for name in full if incremental[name] != full[name]] == []
+
+
+def test_a_web_template_edit_renders_no_email_and_one_issue_changed_renders_only_its_own(make_project) -> None:
+    root = make_project({f"issues/{n:03d}.md": issue_text(MINIMAL_BODY, number=n, date=f"2022-0{n}-03", title=f"N{n}") for n in range(1, 5)})
+    (root / "templates" / "web").mkdir(parents=True)
+    from newsletter.render.templates import builtin_templates
+
+    base = (builtin_templates() / "web" / "base.html").read_text(encoding="utf-8")
+    (root / "templates" / "web" / "base.html").write_text(base, encoding="utf-8")
+    project = load_project(root)
+    build(project, root / "dist")
+    emails = {p: p.stat().st_mtime_ns for p in (root / "dist" / "email").iterdir()}
+
+    (root / "templates" / "web" / "base.html").write_text(base.replace("</body>", "<!-- un commentaire --></body>"), encoding="utf-8")
+    report = build(project, root / "dist")
+    assert (report.emails, report.entries) == (0, 4)  # no email rendered again
+    assert {p: p.stat().st_mtime_ns for p in emails} == emails
+    assert "<!-- un commentaire -->" in (root / "dist" / "numeros" / "003" / "index.html").read_text(encoding="utf-8")
+    assert report.pages >= 4
+
+    path = root / "issues" / "002.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Une introduction.", "Une introduction changée."), encoding="utf-8")
+    pages = {p: p.stat().st_mtime_ns for p in (root / "dist" / "numeros").rglob("index.html")}
+    report = build(project, root / "dist")
+    assert (report.built, report.unchanged) == (["002"], ["001", "003", "004"])
+    assert (report.emails, report.entries) == (1, 1)
+    assert report.pages == 4  # its page, feed.xml and the feeds of its two rubrics (its summary is unchanged: not the index)
+    changed = {p.relative_to(root / "dist").as_posix() for p, stamp in pages.items() if p.stat().st_mtime_ns != stamp}
+    assert changed == {"numeros/002/index.html"}
+    assert {p for p, stamp in emails.items() if p.stat().st_mtime_ns != stamp} == set((root / "dist" / "email").glob("002.*"))

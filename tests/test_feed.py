@@ -247,3 +247,97 @@ def test_render_feed_escapes_every_text_and_drops_characters_xml_cannot_carry() 
     # plain text: hexadecimal references, as the RSS profile (and the W3C validator) asks
     assert b"<title>A &#x26; B &#x3C;c&#x3E;</title>" in data and b"<category>\xc3\x89&#x26;D</category>" in data
     assert entry.tags[0].term == "É&D"
+
+
+# --- the latest issues in full, the history on archive pages (RFC 5005) --------------------------
+
+HISTORY = "{http://purl.org/syndication/history/1.0}"
+
+
+def weekly_project(make_project, count: int, feed_items: int) -> Path:
+    first = dt.date(2022, 1, 6)
+    files = {
+        f"issues/{n:03d}.md": issue_text(MINIMAL_BODY, number=n, date=(first + dt.timedelta(weeks=n)).isoformat(), title=f"N{n}")
+        for n in range(1, count + 1)
+    }
+    files["newsletter.toml"] = f"[newsletter]\nfeed_items = {feed_items}\n"
+    return make_project(files)
+
+
+def local(dist: Path, url: str) -> Path:
+    assert url.startswith(BASE + "/"), url
+    return dist / url.removeprefix(BASE + "/")
+
+
+def rel_links(parsed: feedparser.FeedParserDict) -> dict[str, str]:
+    return {link["rel"]: link["href"] for link in parsed.feed.get("links", []) if link.get("rel") != "alternate"}
+
+
+def walk_archives(dist: Path, current: str) -> list[tuple[str, feedparser.FeedParserDict]]:
+    """The current feed, then each archive page by its prev-archive link, as a reader pages back."""
+    pages, url = [], f"{BASE}/{current}"
+    while url:
+        parsed = parse_feed(local(dist, url))
+        assert not parsed.bozo, (url, parsed.get("bozo_exception"))
+        pages.append((url, parsed))
+        url = rel_links(parsed).get("prev-archive")
+        assert len(pages) < 50
+    return pages
+
+
+def test_the_feed_carries_the_latest_issues_and_its_archive_pages_every_other_exactly_once(make_project) -> None:
+    root = weekly_project(make_project, 11, feed_items=3)
+    assert not build(load_project(root), root / "dist").failed
+    dist = root / "dist"
+    for current, count in (("feed.xml", 11), ("feeds/edito.xml", 11)):
+        pages = walk_archives(dist, current)
+        links = [entry.link for _, parsed in pages for entry in parsed.entries]
+        assert len(links) == len(set(links)) == count
+        assert {link.split("/numeros/")[1][:3] for link in links} == {f"{n:03d}" for n in range(1, 12)}
+        newest = [entry.link for entry in pages[0][1].entries]
+        assert 3 <= len(newest) < 6 and "/numeros/011/" in newest[0]  # the latest three at least, newest first
+        assert [url.rsplit("/", 1)[1] for url, _ in pages[1:]] == ["2.xml", "1.xml"]
+        for url, parsed in pages[1:]:
+            assert len(parsed.entries) == 3
+            assert rel_links(parsed)["current"] == f"{BASE}/{current}" and rel_links(parsed)["self"] == url
+
+
+def test_an_archive_page_is_marked_as_one_and_links_its_neighbours(make_project) -> None:
+    root = weekly_project(make_project, 9, feed_items=3)
+    build(load_project(root), root / "dist")
+    page = root / "dist" / "feeds" / "archive" / "1.xml"
+    channel = ET.parse(page).getroot().find("channel")
+    assert channel is not None and channel.find(f"{HISTORY}archive") is not None
+    links = {link.attrib["rel"]: link.attrib["href"] for link in channel.findall(f"{ATOM}link")}
+    assert links == {"self": f"{BASE}/feeds/archive/1.xml", "current": f"{BASE}/feed.xml", "next-archive": f"{BASE}/feeds/archive/2.xml"}
+    current = ET.parse(root / "dist" / "feed.xml").getroot().find("channel")
+    assert current is not None and current.find(f"{HISTORY}archive") is None
+    assert {link.attrib["rel"]: link.attrib["href"] for link in current.findall(f"{ATOM}link")}["prev-archive"] == f"{BASE}/feeds/archive/2.xml"
+
+
+def test_a_new_issue_never_changes_an_archive_page(make_project) -> None:
+    root = weekly_project(make_project, 9, feed_items=3)
+    project = load_project(root)
+    build(project, root / "dist")
+    archive = root / "dist" / "feeds" / "archive"
+    before = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in archive.glob("*.xml")}
+    assert sorted(before) == ["1.xml", "2.xml"]
+    for number in (10, 11, 12):
+        day = (dt.date(2022, 1, 6) + dt.timedelta(weeks=number)).isoformat()
+        (root / "issues" / f"{number:03d}.md").write_text(issue_text(MINIMAL_BODY, number=number, date=day), encoding="utf-8")
+        build(project, root / "dist")
+    after = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in archive.glob("*.xml")}
+    assert sorted(after) == ["1.xml", "2.xml", "3.xml"]
+    assert {name: after[name] for name in before} == before
+
+
+def test_a_deleted_issue_leaves_its_archive_page_and_no_page_is_left_over(make_project) -> None:
+    root = weekly_project(make_project, 9, feed_items=3)
+    project = load_project(root)
+    build(project, root / "dist")
+    for number in (7, 8, 9):
+        (root / "issues" / f"{number:03d}.md").unlink()
+    build(project, root / "dist")
+    assert sorted(p.name for p in (root / "dist" / "feeds" / "archive").glob("*.xml")) == ["1.xml"]
+    links = [entry.link for _, parsed in walk_archives(root / "dist", "feed.xml") for entry in parsed.entries]
+    assert len(links) == len(set(links)) == 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
@@ -54,3 +55,25 @@ def test_sending_takes_finished_messages_and_knows_no_renderer() -> None:
                 if name.startswith("newsletter.render"):
                     assert name == "newsletter.render.personalize", (path, name)
                 assert not name.startswith(("newsletter.cli", "click", "mjml", "jinja2")), (path, name)
+
+
+def test_renderers_read_no_source_and_write_no_file() -> None:
+    """render/ turns the model into text: parsing, projects, caches and files are the pipeline's."""
+    assert modules("render")
+    forbidden = ("newsletter.parse", "newsletter.project", "newsletter.pipeline", "newsletter.fsutil", "newsletter.send")
+    for path in modules("render"):
+        for name in imports_of(path):
+            assert not name.startswith(forbidden), (path, name)
+        source = path.read_text(encoding="utf-8")
+        assert "write_atomic" not in source and not re.search(r"open\([^)]*['\"][wax]b?['\"]", source), path
+        assert not re.search(r"\.write_(text|bytes)\(", source), path
+
+
+def test_only_the_pipeline_and_the_editors_tools_write_into_dist() -> None:
+    """Outside pipeline/, nothing imports the pipeline's writers but the CLI and the desk."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).parts
+        if parts[0] in ("pipeline", "cli", "desk"):
+            continue
+        for name in imports_of(path):
+            assert not name.startswith("newsletter.pipeline"), (path, name)

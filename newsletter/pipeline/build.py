@@ -42,7 +42,9 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     issues: list[IssueView] = field(default_factory=list)
-    pages: int = 0  # files of the web archive rendered
+    emails: int = 0  # issues whose email was rendered
+    entries: int = 0  # issues whose archive entry was rendered
+    pages: int = 0  # files of the web archive rendered (pages, index, feeds)
 
     @property
     def failed(self) -> bool:
@@ -75,6 +77,8 @@ def build(project: Project, dist: Path, force: bool = False) -> BuildReport:
     records, failed = _records(run, state)
     report.problems += [p for o in run.outcomes.values() for p in (*o.problems, *o.warnings)] + programme_problems
     report.built = sorted(o.record.slug for o in run.outcomes.values() if o.record and o.rendered)
+    report.emails = sum("email" in o.rendered for o in run.outcomes.values())
+    report.entries = sum("entry" in o.rendered for o in run.outcomes.values())
     report.unchanged = sorted(record.slug for record in run.fresh.values())
     report.issues = _views(run, records)
     _remove_issue_files(dist, state.issues, records)
@@ -177,7 +181,7 @@ def _settle_duplicates(project: Project, dist: Path | None, run: _Run, others=()
     wrappers = [ParsedIssue(path, None, o.problems) for path, o in run.outcomes.items()]
     before = {path: len(o.problems) for path, o in run.outcomes.items()}
     flag_duplicate_numbers(claims, wrappers)
-    for path, outcome in run.outcomes.items():
+    for path, outcome in list(run.outcomes.items()):
         if len(outcome.problems) > before[path] and outcome.record:
             slug, outcome.record = outcome.record.slug, None
             owner = next(p for p, number in claims if number == outcome.number)
@@ -185,7 +189,7 @@ def _settle_duplicates(project: Project, dist: Path | None, run: _Run, others=()
                 redo = process(project, dist, owner, run.keys(owner), Needs(), others, (previous or {}).get(owner.name))
                 run.outcomes[owner] = redo
                 run.fresh.pop(owner, None)
-            outcome.rendered = False
+            outcome.rendered = []
 
 
 def _records(run: _Run, state: State) -> tuple[dict[str, IssueRecord], list[Path]]:

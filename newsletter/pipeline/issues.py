@@ -60,7 +60,7 @@ class Outcome:
     record: IssueRecord | None = None
     problems: list[Problem] = field(default_factory=list)  # what `check` says too
     warnings: list[Problem] = field(default_factory=list)  # the build's own: an email Gmail will clip
-    rendered: bool = False  # whether its email or entry was rendered (the build's « compilé »)
+    rendered: list[str] = field(default_factory=list)  # what was rendered: "email", "entry"
     unreadable: bool = False  # whether it failed before rendering: its source has an error
 
 
@@ -131,7 +131,7 @@ def _email(project, dist, issue, blocks, keys, record, outcome) -> IssueRecord |
     if dist is not None:
         for target, data in zip(email_files(dist, issue.slug), files):
             write_atomic(target, data)
-    outcome.rendered = True
+    outcome.rendered.append("email")
     outcome.warnings += clipped(issue.path, parts.html_bytes)
     return dataclasses.replace(record, email_key=keys.email, html_bytes=parts.html_bytes)
 
@@ -145,7 +145,7 @@ def _entry(project, dist, issue, blocks, keys, record, outcome) -> IssueRecord |
     text = entry.to_json()
     if dist is not None:
         write_atomic(entry_file(dist, issue.slug), text)
-    outcome.rendered = True
+    outcome.rendered.append("entry")
     return dataclasses.replace(record, entry_key=keys.entry, entry_hash=digest(text), card=entry.card)
 
 

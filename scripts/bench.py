@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED_ISSUE = ROOT / "issues" / "001-comprendre-reflechir-agir.md"
 BENCHMARKS = ROOT / "docs" / "benchmarks.md"
 
-Row = tuple[str, float, float | None]
+Row = tuple  # (what, value, target or None[, unit: "s" unless given])
 
 
 def make_archive(root: Path, count: int) -> Path:
@@ -52,41 +52,113 @@ def timed(function: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def bench_build(project_root: Path, count: int) -> list[Row]:
-    from newsletter.build import build
-    from newsletter.project import load_project
+# --- the build against the floor, each in a child process -----------------------------------------
+#
+# A child runs one thing and prints {"wall", "cpu"} of that thing alone (its own CPU and its pool
+# workers'), after the imports; the parent samples the resident memory of the child and of its
+# workers together every 10 ms: the peak of that sum is the figure given.
 
-    project = load_project(project_root)
-    dist = project_root / "dist"
-    full = timed(lambda: build(project, dist))
-    noop = timed(lambda: build(project, dist))
-    changed = project_root / "issues" / "0001.md"
-    changed.write_text(changed.read_text(encoding="utf-8").replace("Numéro 1\"", "Numéro un\""), encoding="utf-8")
-    one = timed(lambda: build(project, dist))
-    emails_only = project_root.parent / "emails-only"
-    emails = timed(lambda: _build_emails_only(project, emails_only))
-    return [
-        (f"full build, {count} issues: emails, web archive, feeds, calendars ({_sessions(project)} sessions)", full, 15.0 * count / 1000),
-        (f"full build, {count} issues, emails only (archive and calendars left out)", emails, 15.0 * count / 1000),
-        (f"no-op rebuild, {count} issues", noop, 1.0),
-        (f"rebuild after one issue changed, {count} issues", one, None),
-    ]
+_CHILD = r"""
+import json, os, resource, sys, time
+from pathlib import Path
+kind, project_dir, dist = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+from newsletter.project import load_project
+from newsletter.pipeline import build
+from newsletter.render import markdown as md
+from newsletter.render.email import mjml_to_html
+def cpu():
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+if kind == "floor":  # Python-Markdown over each issue's text, MRML over its MJML: nothing else
+    texts = [p.read_text(encoding="utf-8") for p in sorted((project_dir / "issues").glob("*.md"))]
+    mjml = [p.read_text(encoding="utf-8") for p in sorted((dist / "email").glob("*.mjml"))]
+    start, used = time.perf_counter(), cpu()
+    for text, source in zip(texts, mjml):
+        md.to_email_html_and_text(text.split("\n---\n", 1)[1], {})
+        mjml_to_html(source)
+else:
+    project = load_project(project_dir)
+    start, used = time.perf_counter(), cpu()
+    report = build(project, dist)
+    assert not report.failed, [str(p) for p in report.problems][:3]
+print(json.dumps({"wall": time.perf_counter() - start, "cpu": cpu() - used}))
+"""
 
 
-def _build_emails_only(project, dist: Path) -> None:
-    from newsletter import build as pipeline
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and its children (the build's pool workers)."""
+    total = 0
+    for task in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{task}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
 
-    saved = pipeline.ISSUE_OUTPUTS[:], pipeline.PROJECT_OUTPUTS[:]
-    pipeline.ISSUE_OUTPUTS[:] = [output for output in saved[0] if output.write is pipeline.write_email]
-    pipeline.PROJECT_OUTPUTS[:] = []
+
+def _children(pid: int) -> list[int]:
     try:
-        pipeline.build(project, dist)
-    finally:
-        pipeline.ISSUE_OUTPUTS[:], pipeline.PROJECT_OUTPUTS[:] = saved
+        found = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+    return found + [grand for child in found for grand in _children(child)]
 
 
-def _sessions(project) -> int:
-    return sum(len(issue.sessions) for issue in project.issues())
+def run_child(kind: str, project_dir: Path, dist: Path) -> dict[str, float]:
+    import json
+
+    process = subprocess.Popen([sys.executable, "-c", _CHILD, kind, str(project_dir), str(dist)], stdout=subprocess.PIPE, text=True)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _tree_rss(process.pid))
+        time.sleep(0.01)
+    output = process.stdout.read() if process.stdout else ""
+    if process.returncode:
+        raise SystemExit(f"{kind} failed")
+    return {**json.loads(output.strip().splitlines()[-1]), "peak": peak / 1e6}
+
+
+def bench_build(project_root: Path, count: int, repeat: int = 3) -> list[Row]:
+    """Full build and floor alternating (medians of `repeat`), then the incremental cases."""
+    fulls, floors = [], []
+    dist = project_root / "dist"
+    run_child("build", project_root, dist)  # warms the file cache and gives the floor its MJML
+    for _ in range(repeat):
+        floors.append(run_child("floor", project_root, dist))
+        shutil.rmtree(dist)
+        fulls.append(run_child("build", project_root, dist))
+    median = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
+    full, floor = {k: median(fulls, k) for k in ("wall", "cpu", "peak")}, {k: median(floors, k) for k in ("wall", "cpu", "peak")}
+    noop = run_child("build", project_root, dist)
+    issue = project_root / "issues" / "0001.md"
+    issue.write_text(issue.read_text(encoding="utf-8").replace("Numéro 1\"", "Numéro un\""), encoding="utf-8")
+    one = run_child("build", project_root, dist)
+    templates = project_root / "templates" / "web"
+    templates.mkdir(parents=True, exist_ok=True)
+    base = (ROOT / "templates" / "web" / "base.html").read_text(encoding="utf-8")
+    (templates / "base.html").write_text(base.replace("</body>", "<!-- bench -->\n</body>"), encoding="utf-8")
+    web = run_child("build", project_root, dist)
+    settings = project_root / "newsletter.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace('name = "Territoires Pilotes"', 'name = "Territoires Pilotes !"', 1), encoding="utf-8")
+    toml = run_child("build", project_root, dist)
+    n = f"{count} issues"
+    return [
+        (f"{n}: full build, wall (median of {repeat}, alternating with the floor)", full["wall"], 5.0 * count / 1000),
+        (f"{n}: the floor, wall (Markdown + MRML of each issue, one process)", floor["wall"], None),
+        (f"{n}: full build, CPU", full["cpu"], 1.5 * floor["cpu"]),
+        (f"{n}: the floor, CPU", floor["cpu"], None),
+        (f"{n}: ratio build/floor, wall", full["wall"] / floor["wall"], None, "×"),
+        (f"{n}: ratio build/floor, CPU", full["cpu"] / floor["cpu"], 1.5, "×"),
+        (f"{n}: full build, peak memory of the process tree", full["peak"], 300.0, "MB"),
+        (f"{n}: the floor, peak memory", floor["peak"], None, "MB"),
+        (f"{n}: nothing changed", noop["wall"], 0.2),
+        (f"{n}: one issue changed", one["wall"], 0.5),
+        (f"{n}: a web template changed (no email rendered)", web["wall"], full["wall"]),
+        (f"{n}: newsletter.toml changed (everything)", toml["wall"], full["wall"]),
+        (f"{n}: peak memory of those incremental builds", max(r["peak"] for r in (noop, one, web, toml)), 300.0, "MB"),
+    ]
 
 
 def bench_help(project_root: Path, count: int) -> list[Row]:
@@ -95,85 +167,10 @@ def bench_help(project_root: Path, count: int) -> list[Row]:
     return [("`newsletter --help`, median of 7", statistics.median(runs), 0.3)]
 
 
-def bench_archive(project_root: Path, count: int) -> list[Row]:
-    """A 1,000-issue archive's feed and pages: every issue's archive entry (Markdown → sanitised
-    HTML, on every core as `build` does), then the pages, index and feeds; then that last step
-    alone, as each build after a change pays it, and as a build that changes nothing pays it."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from newsletter.project import load_project
-    from newsletter.render.web import ENTRY_DIR, STATE_FILE, write_archive, write_archive_entry
-
-    project = load_project(project_root)
-    issues = [issue for issue in project.issues() if not issue.draft]
-    dist = project_root / "dist-archive"
-
-    def entries() -> None:
-        with ProcessPoolExecutor() as pool:
-            chunks = max(1, len(issues) // (4 * (os.cpu_count() or 1)))
-            list(pool.map(write_archive_entry, [project] * len(issues), issues, [dist] * len(issues), chunksize=chunks))
-
-    first = timed(entries)
-    pages = timed(lambda: write_archive(project, issues, dist))
-    (dist / ENTRY_DIR / STATE_FILE).unlink()
-    again = timed(lambda: write_archive(project, issues, dist))
-    noop = timed(lambda: write_archive(project, issues, dist))
-
-    # Inside `build`, the Markdown of each block is converted once for the email and the archive
-    # (IssueBlocks): the archive's own share is the sanitised entries (on every core, as in `build`)
-    # and the pages.
-    from newsletter.render.blocks import IssueBlocks
-
-    shared = [IssueBlocks(project.settings, issue) for issue in issues]
-    for blocks in shared:
-        for block in (blocks.issue.intro, blocks.issue.signoff, *(s.body for s in blocks.issue.sections)):
-            blocks.convert(block)
-    own_dist = project_root / "dist-archive-share"
-
-    def shared_entries() -> None:
-        with ProcessPoolExecutor() as pool:
-            chunks = max(1, len(shared) // (4 * (os.cpu_count() or 1)))
-            args = ([project] * len(shared), [b.issue for b in shared], [own_dist] * len(shared), shared)
-            list(pool.map(write_archive_entry, *args, chunksize=chunks))
-
-    share = timed(shared_entries) + timed(lambda: write_archive(project, issues, own_dist))
-    return [
-        (f"archive of {count} issues within a build: entries from the shared Markdown, then feeds and pages", share, 5.0 * count / 1000),
-        (f"archive of {count} issues alone from scratch: feeds and pages, Markdown included", first + pages, None),
-        ("  of which each issue's entry (Markdown → sanitised HTML, on every core)", first, None),
-        ("  of which the feeds and pages, written for the first time", pages, None),
-        (f"archive: feeds and pages again from {count} entries (each build after a change)", again, None),
-        (f"archive: nothing changed, {count} issues", noop, None),
-    ]
-
-
-def bench_calendar(project_root: Path, count: int) -> list[Row]:
-    """1,000 sessions (250 issues of the seed issue's four) into agenda.ics and one .ics each, as a
-    build writes them: from scratch; everything rendered again with no file to change; nothing to do."""
-    from newsletter.calendars import BUILD_RECORD, write_calendars
-    from newsletter.project import load_project
-
-    project = load_project(make_archive(project_root.parent / "calendar-project", 250))
-    issues = project.issues()
-    sessions = sum(len(issue.sessions) for issue in issues)
-    dist = project.root / "dist"
-    full = timed(lambda: write_calendars(project, issues, dist))
-    (dist / BUILD_RECORD).unlink()
-    again = timed(lambda: write_calendars(project, issues, dist))
-    noop = timed(lambda: write_calendars(project, issues, dist))
-    return [
-        (f"calendars: {sessions} sessions into agenda.ics and one .ics each, from scratch", full, 2.0),
-        (f"calendars: {sessions} sessions rendered again, no file changed", again, None),
-        (f"calendars: {sessions} sessions, nothing changed", noop, None),
-    ]
-
-
 # Each section: (name, function). Later features add theirs here.
 SECTIONS: list[tuple[str, Callable[[Path, int], list[Row]]]] = [
     ("build", bench_build),
     ("cli", bench_help),
-    ("archive", bench_archive),
-    ("calendar", bench_calendar),
 ]
 
 
@@ -191,28 +188,32 @@ def machine() -> str:
 
 def table(rows: list[Row]) -> str:
     lines = ["| what | measured | target | |", "| --- | ---: | ---: | --- |"]
-    for what, seconds, target in rows:
-        verdict = "" if target is None else ("ok" if seconds <= target else "**over**")
-        target_text = "" if target is None else f"{target:.2f} s"
-        lines.append(f"| {what} | {seconds:.3f} s | {target_text} | {verdict} |")
+    for what, value, target, *unit in rows:
+        unit_text = unit[0] if unit else "s"
+        verdict = "" if target is None else ("ok" if value <= target else "**over**")
+        target_text = "" if target is None else f"{target:.2f} {unit_text}"
+        lines.append(f"| {what} | {value:.3f} {unit_text} | {target_text} | {verdict} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--issues", type=int, default=1000)
+    parser.add_argument("--issues", type=int, action="append", help="archive sizes (repeatable; by default 1000)")
     parser.add_argument("--only", action="append", help="run only these sections")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory(prefix="newsletter-bench-") as folder:
-        project_root = make_archive(Path(folder) / "project", args.issues)
-        for name, section in SECTIONS:
-            if args.only and name not in args.only:
-                continue
-            rows += section(project_root, args.issues)
-            print(table(rows).splitlines()[-1], flush=True)
-    report = f"\n## `scripts/bench.py` — {dt.date.today().isoformat()}\n\nMachine: {machine()}.\n\n{table(rows)}\n"
+    for count in args.issues or [1000]:
+        with tempfile.TemporaryDirectory(prefix="newsletter-bench-") as folder:
+            project_root = make_archive(Path(folder) / "project", count)
+            for name, section in SECTIONS:
+                if args.only and name not in args.only:
+                    continue
+                for row in section(project_root, count):
+                    rows.append(row)
+                    print(table([row]).splitlines()[-1], flush=True)
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    report = f"\n## `scripts/bench.py` — {dt.date.today().isoformat()}\n\nMachine: {machine()}; load average at the end {load}.\n\n{table(rows)}\n"
     print(report)
     if not args.no_write:
         if not BENCHMARKS.exists():

@@ -14,8 +14,9 @@ digest of its event. A build that finds an event different from its digest raise
 a build that changes nothing changes no byte, neither of the state nor of the calendars. The state
 has one line per session, so that two people's builds rarely conflict when merged.
 
-All calendars are rendered in memory before any is written, and written atomically; when a source
-has an error, nothing of the calendars is written.
+Each file is written atomically as it is rendered, and only when what it shows changed (its key in
+`dist/.calendars.json`); each event's VEVENT is rendered once and kept in `dist/.calendars-events.pickle`
+until its session changes. When a source has an error, nothing of the calendars is written.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import pickle
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable, Iterator
 
 from newsletter import code_version
 from newsletter.errors import ERROR, WARNING, Problem, SourceError
@@ -38,7 +41,8 @@ from newsletter.render import calendar as ical
 from newsletter.settings import Settings
 
 STATE_FILE = "published.json"
-BUILD_RECORD = ".calendars.json"  # in dist/: what the last calendars were made of, and their files
+BUILD_RECORD = ".calendars.json"  # in dist/: what the last calendars were made of, and their files' keys
+EVENTS_CACHE = ".calendars-events.pickle"  # in dist/: each event's VEVENT, by the digest of its session
 _RENDERER = "2"  # raise when the calendars' output changes for the same sources
 STATE_NOTE = (
     "Ce que les agendas ont publié (séquence et empreinte de chaque séance) : écrit par newsletter build, "
@@ -128,50 +132,93 @@ def write_calendars(
         state = PublishedState.read(state_path)
     except SourceError as error:
         return problems + [Problem.from_error(error)]
-    files = render_calendars(project.settings, calendars, state)
-    written = set(files)
-    for relative, data in files.items():
-        write_atomic(dist / relative, data)
-    _remove_stale(dist, written)
+    record = _record(dist)
+    cache = _read_events(dist)
+    serialised, cache = serialise(project.settings, calendars, state, cache)
+    keys = {}
+    for relative, key, render in calendar_files(project.settings, calendars, serialised):
+        keys[relative] = key
+        if record.get("files", {}).get(relative) != key or not (dist / relative).is_file():
+            write_atomic(dist / relative, render())
+    _remove_stale(dist, set(keys))
     if state.changed:
         write_atomic(state_path, state.dumps())
         inputs = _inputs(project, issues)  # the state is one of them
-    record = {"inputs": inputs, "files": sorted(written)}
-    write_atomic(dist / BUILD_RECORD, json.dumps(record, indent=0, sort_keys=True) + "\n")
+    write_atomic(dist / EVENTS_CACHE, pickle.dumps(cache, protocol=5))
+    write_atomic(dist / BUILD_RECORD, json.dumps({"inputs": inputs, "files": keys}, indent=0, sort_keys=True) + "\n")
     return problems
 
 
-def render_calendars(settings: Settings, calendars: Calendars, state: PublishedState) -> dict[str, bytes]:
-    """Every calendar file, by path relative to dist/; `state` learns the sequences published."""
+def serialise(settings: Settings, calendars: Calendars, state: PublishedState, cache: dict[str, bytes]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """Each event's VEVENT with its sequence (`state` learns the sequences published), and the new
+    cache of VEVENTs by the digest of their session: an event unchanged is not rendered again."""
     serialised: dict[str, bytes] = {}
+    kept: dict[str, bytes] = {}
+    context = repr((code_version(), settings))
     for event in calendars.events:
-        data = ical.event_ical(settings, event, 0)
+        key = hashlib.sha256((context + repr(replace(event, path=None))).encode()).hexdigest()
+        data = kept[key] = cache.get(key) or ical.event_ical(settings, event, 0)
         sequence = state.sequence(event.id, hashlib.sha256(data).hexdigest()[:16])
         if sequence:
             data = _SEQUENCE_LINE.sub(b"\r\nSEQUENCE:%d\r\n" % sequence, data, count=1)
         serialised[event.id] = data
-    files: dict[str, bytes] = {}
+    return serialised, kept
+
+
+def calendar_files(settings: Settings, calendars: Calendars, serialised: dict[str, bytes]) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+    """Every calendar file: (path relative to dist/, key, how to render it)."""
+
+    def key(*parts: bytes | str) -> str:
+        digest = hashlib.sha256(repr(settings).encode())
+        for part in parts:
+            digest.update(b"\0" + (part.encode() if isinstance(part, str) else part))
+        return digest.hexdigest()
+
     for event in calendars.own_files:
-        files[ical.session_path(event)] = ical.calendar_ical(
-            settings, name=ical.summary(event), description=settings.name, events=[(event, serialised[event.id])]
-        )
+        data = serialised[event.id]
+        render = lambda event=event, data=data: ical.calendar_ical(settings, name=ical.summary(event), description=settings.name, events=[(event, data)])  # noqa: E731
+        yield ical.session_path(event), key(ical.summary(event), data), render
     for programme in calendars.programmes:
-        events = sorted(programme.events(), key=_agenda_order)
-        files[ical.programme_path(programme.id)] = ical.calendar_ical(
+        events = [(event, serialised[event.id]) for event in sorted(programme.events(), key=_agenda_order)]
+        render = lambda programme=programme, events=events: ical.calendar_ical(  # noqa: E731
             settings,
             name=programme.title,
             description=f"{settings.name} : le programme",
             source=f"{settings.base_url}/{ical.programme_path(programme.id)}",
-            events=[(event, serialised[event.id]) for event in events],
+            events=events,
         )
-    files[ical.AGENDA_PATH] = ical.calendar_ical(
+        yield ical.programme_path(programme.id), key(programme.title, programme.id, *(data for _, data in events)), render
+    events = [(event, serialised[event.id]) for event in calendars.events]
+    render = lambda: ical.calendar_ical(  # noqa: E731
         settings,
         name=f"{settings.name} – agenda",
         description=f"Les rendez-vous annoncés dans la lettre {settings.name}.",
         source=f"{settings.base_url}/{ical.AGENDA_PATH}",
-        events=[(event, serialised[event.id]) for event in calendars.events],
+        events=events,
     )
-    return files
+    yield ical.AGENDA_PATH, key("agenda", *(data for _, data in events)), render
+
+
+def render_calendars(settings: Settings, calendars: Calendars, state: PublishedState) -> dict[str, bytes]:
+    """Every calendar file, by path relative to dist/ (all in memory: for tests and tools)."""
+    serialised, _ = serialise(settings, calendars, state, {})
+    return {relative: render() for relative, _, render in calendar_files(settings, calendars, serialised)}
+
+
+def _record(dist: Path) -> dict:
+    try:
+        record = json.loads((dist / BUILD_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) and isinstance(record.get("files"), dict) else {}
+
+
+def _read_events(dist: Path) -> dict[str, bytes]:
+    try:
+        cache = pickle.loads((dist / EVENTS_CACHE).read_bytes())
+    except Exception:  # absent, damaged, another version's: render every event
+        return {}
+    return cache if isinstance(cache, dict) else {}
 
 
 class PublishedState:
@@ -230,11 +277,8 @@ def _inputs(project: Project, issues: str) -> str:
 
 
 def _unchanged(dist: Path, inputs: str) -> bool:
-    try:
-        record = json.loads((dist / BUILD_RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(record, dict) and record.get("inputs") == inputs and all((dist / name).is_file() for name in record.get("files", []))
+    record = _record(dist)
+    return record.get("inputs") == inputs and all((dist / name).is_file() for name in record["files"])
 
 
 def _agenda_order(session: Session) -> tuple[dt.datetime, str]:

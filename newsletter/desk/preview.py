@@ -174,7 +174,7 @@ class Preview:
         from newsletter.project import load_project
 
         project = load_project(self.root)
-        report = build(project, self.dist)
+        report = build(project, self.dist, check=True)
         entries = [self._entry(view) for view in report.issues]
         entries.sort(key=lambda e: (e.number is None, -(e.number or 0), e.file))
         known = {entry.file for entry in entries}

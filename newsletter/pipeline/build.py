@@ -69,11 +69,13 @@ class _Run:
         return Keys(source, digest(source, self.context.email), digest(source, self.context.web), digest(source, self.programmes))
 
 
-def build(project: Project, dist: Path, force: bool = False) -> BuildReport:
+def build(project: Project, dist: Path, force: bool = False, check: bool = False) -> BuildReport:
+    """Bring dist/ up to date; with `check`, each issue's view in the report also has what
+    `newsletter check` says of it (the preview shows it), kept until the issue changes."""
     report = BuildReport()
     state, context = State.read(dist), Context.of(project)
     programmes, programme_problems = read_programmes(project)
-    run = _issues(project, dist, state, context, _events(programmes), _programmes_digest(project), force)
+    run = _issues(project, dist, state, context, _events(programmes), _programmes_digest(project), force, check)
     records, failed = _records(run, state)
     report.problems += [p for o in run.outcomes.values() for p in (*o.problems, *o.warnings)] + programme_problems
     report.built = sorted(o.record.slug for o in run.outcomes.values() if o.record and o.rendered)
@@ -141,13 +143,13 @@ def _checked(project: Project, path: Path, keys: Keys, outcome: Outcome, others:
 # --- stages ------------------------------------------------------------------------------------
 
 
-def _issues(project: Project, dist: Path, state: State, context: Context, others, programmes: str, force: bool) -> _Run:
+def _issues(project: Project, dist: Path, state: State, context: Context, others, programmes: str, force: bool, check: bool) -> _Run:
     """Plan, then process what is stale, then settle numbers taken twice."""
     run = _Run(context, programmes, {})
     for path in project.issue_paths():
         keys = run.keys(path)
         previous = state.issues.get(path.name)
-        needs = Needs(True, True, True) if force or previous is None else _needs(dist, previous, keys)
+        needs = Needs(True, True, check) if force or previous is None else _needs(dist, previous, keys, check)
         if needs:
             run.plan[path] = (keys, needs)
         else:
@@ -157,10 +159,10 @@ def _issues(project: Project, dist: Path, state: State, context: Context, others
     return run
 
 
-def _needs(dist: Path, record: IssueRecord, keys: Keys) -> Needs:
+def _needs(dist: Path, record: IssueRecord, keys: Keys, check: bool) -> Needs:
     email = record.email_key != keys.email or not all(p.exists() for p in email_files(dist, record.slug))
     entry = record.entry_key != keys.entry or not entry_file(dist, record.slug).exists()
-    return Needs(email, entry, record.notes_key != keys.notes)
+    return Needs(email, entry, check and record.notes_key != keys.notes)
 
 
 def _process(project: Project, dist: Path | None, plan: dict, others, previous: dict[str, IssueRecord]) -> dict[Path, Outcome]:

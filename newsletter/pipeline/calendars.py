@@ -168,8 +168,10 @@ def serialise(settings: Settings, calendars: Calendars, state: PublishedState, c
 def calendar_files(settings: Settings, calendars: Calendars, serialised: dict[str, bytes]) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
     """Every calendar file: (path relative to dist/, key, how to render it)."""
 
+    about = hashlib.sha256(repr(settings).encode())
+
     def key(*parts: bytes | str) -> str:
-        digest = hashlib.sha256(repr(settings).encode())
+        digest = about.copy()
         for part in parts:
             digest.update(b"\0" + (part.encode() if isinstance(part, str) else part))
         return digest.hexdigest()

@@ -101,7 +101,7 @@ def process(
         record = _email(project, dist, issue, blocks, keys, record, outcome)
     if record and (needs.entry or record.entry_key != keys.entry):
         record = _entry(project, dist, issue, blocks, keys, record, outcome)
-    if record and (needs.notes or record.notes_key != keys.notes):
+    if record and needs.notes:
         notes = [*stub_problems(issue, text), *date_problems(issue, others)]
         record = dataclasses.replace(record, notes_key=keys.notes, notes=tuple(notes))
     outcome.record = record

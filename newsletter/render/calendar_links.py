@@ -7,6 +7,7 @@ timezone; an all-day session gets dates, its end exclusive for Google as in iCal
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from urllib.parse import urlencode, quote
 
 from newsletter.model.session import Session
@@ -72,8 +73,14 @@ def outlook_url(settings: Settings, session: Session) -> str:
 def session_links(settings: Settings, session: Session) -> dict[str, str]:
     """kind → URL, in the order the card shows them (the web archive reads this too); the texts
     they carry into the agenda typeset."""
+    return dict(_links(settings, session))
+
+
+@lru_cache(maxsize=256)
+def _links(settings: Settings, session: Session) -> tuple[tuple[str, str], ...]:
+    """Computed once for the card's HTML, its text and the web page (settings and sessions are frozen)."""
     session = typeset_session(settings, session)
-    return {"ics": ics_url(settings, session), "google": google_url(settings, session), "outlook": outlook_url(settings, session)}
+    return tuple({"ics": ics_url(settings, session), "google": google_url(settings, session), "outlook": outlook_url(settings, session)}.items())
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

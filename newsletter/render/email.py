@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from markupsafe import Markup
@@ -47,8 +48,11 @@ def subject_of(settings: Settings, issue: Issue) -> str:
     return issue.subject or f"{settings.name} n°{issue.number} – {issue.title}"
 
 
+@lru_cache(maxsize=16)
 def preheader_of(issue: Issue, typography: Typography | None = None) -> str:
-    """The front matter's preheader, else the first sentence of the édito (or of the intro)."""
+    """The front matter's preheader, else the first sentence of the édito (or of the intro).
+
+    Kept for the issue's other outputs: the email and the web archive both show it."""
     if issue.preheader:
         return issue.preheader
     edito = issue.section("edito")

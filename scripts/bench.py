@@ -200,6 +200,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, action="append", help="archive sizes (repeatable; by default 1000)")
     parser.add_argument("--only", action="append", help="run only these sections")
+    parser.add_argument("--repeat", type=int, default=3, help="full builds and floors, alternating (medians)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
     rows: list[Row] = []
@@ -209,7 +210,8 @@ def main() -> None:
             for name, section in SECTIONS:
                 if args.only and name not in args.only:
                     continue
-                for row in section(project_root, count):
+                rows_of = section(project_root, count, args.repeat) if name == "build" else section(project_root, count)
+                for row in rows_of:
                     rows.append(row)
                     print(table([row]).splitlines()[-1], flush=True)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())

@@ -8,6 +8,7 @@ rendered one at a time and written at once, reading from dist/.archive/ only the
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -54,7 +55,7 @@ def write_archive(
     try:
         for target in targets(project, env, published, context, lambda record: load(record.name)):
             keys[target.path] = target.key
-            if recorded.get(target.path) != target.key or not (dist / target.path).is_file():
+            if recorded.get(target.path) != target.key or not os.path.isfile(f"{dist}/{target.path}"):
                 write_atomic(dist / target.path, target.render())
                 rendered += 1
     except jinja2.TemplateError as error:

@@ -17,8 +17,8 @@ from newsletter.model.session import Session
 from newsletter.parse.issue import ParsedIssue
 from newsletter.pipeline import archive
 from newsletter.pipeline.calendars import calendar_paths, read_programmes, write_calendars
-from newsletter.pipeline.emails import clipped, email_files
-from newsletter.pipeline.issues import Keys, Needs, Outcome, entry_file, issue_files, process, read_entry
+from newsletter.pipeline.emails import EMAIL_DIR, EMAIL_SUFFIXES, clipped
+from newsletter.pipeline.issues import ENTRY_DIR, Keys, Needs, Outcome, entry_file, issue_files, process, read_entry
 from newsletter.pipeline.state import Context, IssueRecord, State, digest
 from newsletter.project import Project, flag_duplicate_numbers
 from newsletter.render.web import ArchiveEntry
@@ -74,18 +74,34 @@ def build(project: Project, dist: Path, force: bool = False, check: bool = False
     `newsletter check` says of it (the preview shows it), kept until the issue changes."""
     report = BuildReport()
     state, context = State.read(dist), Context.of(project)
-    programmes, programme_problems = read_programmes(project)
-    run = _issues(project, dist, state, context, _events(programmes), _programmes_digest(project), force, check)
-    records, failed = _records(run, state)
-    report.problems += [p for o in run.outcomes.values() for p in (*o.problems, *o.warnings)] + programme_problems
+    recorded = state.outputs
+    programmes, report.problems = read_programmes(project)
+    with _Workers() as workers:
+        run = _issues(project, dist, state, context, _events(programmes), _programmes_digest(project), force, check, workers)
+        records, failed = _records(run, state)
+        _tell(report, run, records)
+        _remove_issue_files(dist, state.issues, records)
+        published = sorted((r for r in records.values() if not r.draft), key=lambda r: r.number)
+        calendars = _calendars(workers, project, published, programmes, report, run, failed, dist)
+        _archive(project, dist, context, published, run, state, report)
+        report.problems += calendars()
+    if run.outcomes or records.keys() != state.issues.keys() or state.outputs != recorded:
+        state.issues = records
+        state.write(dist)
+    return report
+
+
+def _tell(report: BuildReport, run: _Run, records: dict[str, IssueRecord]) -> None:
+    """What the issues stage did, in the report."""
+    report.problems += [p for o in run.outcomes.values() for p in (*o.problems, *o.warnings)]
     report.built = sorted(o.record.slug for o in run.outcomes.values() if o.record and o.rendered)
     report.emails = sum("email" in o.rendered for o in run.outcomes.values())
     report.entries = sum("entry" in o.rendered for o in run.outcomes.values())
     report.unchanged = sorted(record.slug for record in run.fresh.values())
     report.issues = _views(run, records)
-    _remove_issue_files(dist, state.issues, records)
 
-    published = sorted((r for r in records.values() if not r.draft), key=lambda r: r.number)
+
+def _archive(project: Project, dist: Path, context: Context, published: list, run: _Run, state: State, report: BuildReport) -> None:
     remake = lambda record: _remake_entry(project, dist, context, record, run)  # noqa: E731
     keys, problems, report.pages = archive.write_archive(project, published, dist, context.web, state.outputs, remake)
     report.problems += problems
@@ -93,15 +109,44 @@ def build(project: Project, dist: Path, force: bool = False, check: bool = False
         archive.remove_stale(dist, state.outputs, keys)
         state.outputs = keys
 
-    if not any(p.is_error for p in programme_problems):
-        sessions = [session for record in published for session in record.sessions]
-        inputs = digest(*(f"{r.name}\0{r.source}" for r in published))
-        unreadable = any(run.outcomes[path].unreadable for path in failed)
-        report.problems += write_calendars(project, sessions, programmes, inputs, unreadable, dist)
 
-    state.issues = records
-    state.write(dist)
-    return report
+def _calendars(workers: _Workers, project, published, programmes, report: BuildReport, run: _Run, failed, dist: Path):
+    """Start the calendars (on a worker, beside the archive, when a pool is running); returns how
+    to wait for their problems."""
+    if any(p.is_error for p in report.problems if p.path.parent == project.calendars_dir):
+        return list
+    sessions = [session for record in published for session in record.sessions]
+    inputs = digest(*(f"{r.name}\0{r.source}" for r in published))
+    unreadable = any(run.outcomes[path].unreadable for path in failed)
+    sources = {session.id: record.source for record in published for session in record.sessions}
+    return workers.submit(write_calendars, project, sessions, programmes, inputs, unreadable, dist, sources)
+
+
+class _Workers:
+    """A process pool over every core, started only when there are enough issues to pay for it."""
+
+    def __init__(self) -> None:
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def map(self, function, args: list[tuple]) -> list:
+        if len(args) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+            return [function(*arg) for arg in args]
+        self.pool = self.pool or ProcessPoolExecutor()
+        chunks = max(1, len(args) // (16 * (os.cpu_count() or 1)))  # small chunks keep every core busy to the end
+        return list(self.pool.map(function, *zip(*args), chunksize=chunks))
+
+    def submit(self, function, *args):
+        if self.pool is None:
+            result = function(*args)
+            return lambda: result
+        return self.pool.submit(function, *args).result
 
 
 def check(project: Project, only: int | None = None) -> list[Problem]:
@@ -113,7 +158,8 @@ def check(project: Project, only: int | None = None) -> list[Problem]:
     paths = project.issue_paths()
     run = _Run(context, "", {})
     run.plan = {path: (run.keys(path), Needs(email=only is None, entry=False)) for path in paths}
-    run.outcomes = _process(project, None, run.plan, _events(programmes), {})
+    with _Workers() as workers:
+        run.outcomes = _process(project, None, run.plan, _events(programmes), {}, workers)
     _settle_duplicates(project, None, run)
     mine = set(paths)
     if only is not None:
@@ -143,36 +189,47 @@ def _checked(project: Project, path: Path, keys: Keys, outcome: Outcome, others:
 # --- stages ------------------------------------------------------------------------------------
 
 
-def _issues(project: Project, dist: Path, state: State, context: Context, others, programmes: str, force: bool, check: bool) -> _Run:
+def _issues(
+    project: Project, dist: Path, state: State, context: Context, others, programmes: str, force: bool, check: bool, workers: _Workers
+) -> _Run:
     """Plan, then process what is stale, then settle numbers taken twice."""
     run = _Run(context, programmes, {})
+    present = _present(dist)
     for path in project.issue_paths():
         keys = run.keys(path)
         previous = state.issues.get(path.name)
-        needs = Needs(True, True, check) if force or previous is None else _needs(dist, previous, keys, check)
+        needs = Needs(True, True, check) if force or previous is None else _needs(present, previous, keys, check)
         if needs:
             run.plan[path] = (keys, needs)
         else:
             run.fresh[path] = previous.at(path)  # type: ignore[union-attr]
-    run.outcomes = _process(project, dist, run.plan, others, state.issues)
+    run.outcomes = _process(project, dist, run.plan, others, state.issues, workers)
     _settle_duplicates(project, dist, run, others, state.issues)
     return run
 
 
-def _needs(dist: Path, record: IssueRecord, keys: Keys, check: bool) -> Needs:
-    email = record.email_key != keys.email or not all(p.exists() for p in email_files(dist, record.slug))
-    entry = record.entry_key != keys.entry or not entry_file(dist, record.slug).exists()
+def _present(dist: Path) -> set[str]:
+    """The names of the per-issue files in dist/ (one listing per folder, not a stat per file)."""
+    names: set[str] = set()
+    for folder in (EMAIL_DIR, ENTRY_DIR):
+        try:
+            names.update(f"{folder}/{name}" for name in os.listdir(dist / folder))
+        except OSError:
+            pass
+    return names
+
+
+def _needs(present: set[str], record: IssueRecord, keys: Keys, check: bool) -> Needs:
+    emails = (f"{EMAIL_DIR}/{record.slug}{suffix}" for suffix in EMAIL_SUFFIXES)
+    email = record.email_key != keys.email or not all(name in present for name in emails)
+    entry = record.entry_key != keys.entry or f"{ENTRY_DIR}/{record.slug}.json" not in present
     return Needs(email, entry, check and record.notes_key != keys.notes)
 
 
-def _process(project: Project, dist: Path | None, plan: dict, others, previous: dict[str, IssueRecord]) -> dict[Path, Outcome]:
+def _process(project: Project, dist: Path | None, plan: dict, others, previous: dict[str, IssueRecord], workers: _Workers) -> dict[Path, Outcome]:
     """Each planned issue processed, on every core when there are enough of them."""
     args = [(project, dist, path, keys, needs, others, previous.get(path.name)) for path, (keys, needs) in plan.items()]
-    if len(args) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        return {arg[2]: process(*arg) for arg in args}
-    with ProcessPoolExecutor() as pool:
-        chunks = max(1, len(args) // (16 * (os.cpu_count() or 1)))  # small chunks keep every core busy to the end
-        return {outcome.path: outcome for outcome in pool.map(process, *zip(*args), chunksize=chunks)}
+    return {outcome.path: outcome for outcome in workers.map(process, args)}
 
 
 def _settle_duplicates(project: Project, dist: Path | None, run: _Run, others=(), previous: dict | None = None) -> None:

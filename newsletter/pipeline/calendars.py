@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import pickle
 import re
 from dataclasses import dataclass, replace
@@ -110,10 +111,17 @@ def calendars_digest(project: Project) -> str:
 
 
 def write_calendars(
-    project: Project, sessions: list[Session], programmes: list[Programme], issues: str, an_issue_failed: bool, dist: Path
+    project: Project,
+    sessions: list[Session],
+    programmes: list[Programme],
+    issues: str,
+    an_issue_failed: bool,
+    dist: Path,
+    sources: dict[str, str] | None = None,
 ) -> list[Problem]:
-    """Render everything, then write, then record the state; `sessions` of the published issues in
-    number order, `issues` a digest of the issues' sources and settings.
+    """Render what changed, write it, then record the state; `sessions` of the published issues in
+    number order, `issues` a digest of the issues' sources and settings, `sources` the digest of
+    each session's issue file by session id.
 
     When none of it changed since the last build (the issues' sources, the files of calendars/ and
     its state, the settings), and every file is still there, nothing is done.
@@ -133,30 +141,38 @@ def write_calendars(
     except SourceError as error:
         return problems + [Problem.from_error(error)]
     record = _record(dist)
-    cache = _read_events(dist)
-    serialised, cache = serialise(project.settings, calendars, state, cache)
+    previous = _read_events(dist)
+    serialised, cache = serialise(project.settings, calendars, state, previous, sources)
     keys = {}
     for relative, key, render in calendar_files(project.settings, calendars, serialised):
         keys[relative] = key
-        if record.get("files", {}).get(relative) != key or not (dist / relative).is_file():
+        if record.get("files", {}).get(relative) != key or not os.path.isfile(f"{dist}/{relative}"):
             write_atomic(dist / relative, render())
-    _remove_stale(dist, set(keys))
+    _remove_stale(dist, set(keys), set(record["files"]) if record else None)
     if state.changed:
         write_atomic(state_path, state.dumps())
         inputs = _inputs(project, issues)  # the state is one of them
-    write_atomic(dist / EVENTS_CACHE, pickle.dumps(cache, protocol=5))
+    if cache.keys() != previous.keys():
+        write_atomic(dist / EVENTS_CACHE, pickle.dumps(cache, protocol=5))
     write_atomic(dist / BUILD_RECORD, json.dumps({"inputs": inputs, "files": keys}, indent=0, sort_keys=True) + "\n")
     return problems
 
 
-def serialise(settings: Settings, calendars: Calendars, state: PublishedState, cache: dict[str, bytes]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+def serialise(
+    settings: Settings, calendars: Calendars, state: PublishedState, cache: dict[str, bytes], sources: dict[str, str] | None = None
+) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """Each event's VEVENT with its sequence (`state` learns the sequences published), and the new
-    cache of VEVENTs by the digest of their session: an event unchanged is not rendered again."""
+    cache of VEVENTs by the digest of their session: an event unchanged is not rendered again.
+
+    `sources` maps an event id to the digest of the source it comes from (the same source gives
+    the same session); an event without one is keyed by its own contents."""
     serialised: dict[str, bytes] = {}
     kept: dict[str, bytes] = {}
     context = repr((code_version(), settings))
+    sources = sources or {}
     for event in calendars.events:
-        key = hashlib.sha256((context + repr(replace(event, path=None))).encode()).hexdigest()
+        about = sources.get(event.id) or repr(replace(event, path=None))
+        key = hashlib.sha256(f"{context}\0{event.id}\0{about}".encode()).hexdigest()
         data = kept[key] = cache.get(key) or ical.event_ical(settings, event, 0)
         sequence = state.sequence(event.id, hashlib.sha256(data).hexdigest()[:16])
         if sequence:
@@ -280,7 +296,7 @@ def _inputs(project: Project, issues: str) -> str:
 
 def _unchanged(dist: Path, inputs: str) -> bool:
     record = _record(dist)
-    return record.get("inputs") == inputs and all((dist / name).is_file() for name in record["files"])
+    return record.get("inputs") == inputs and all(os.path.isfile(f"{dist}/{name}") for name in record["files"])
 
 
 def _agenda_order(session: Session) -> tuple[dt.datetime, str]:
@@ -290,9 +306,11 @@ def _agenda_order(session: Session) -> tuple[dt.datetime, str]:
     return start.astimezone(dt.timezone.utc), session.id
 
 
-def _remove_stale(dist: Path, written: set[str]) -> None:
-    """Calendar files of sessions or programmes that are gone."""
-    folder = dist / ical.CALENDARS_DIR
-    for path in [*folder.glob("*.ics"), *(folder / "sessions").glob("*.ics")]:
-        if path.relative_to(dist).as_posix() not in written:
-            path.unlink(missing_ok=True)
+def _remove_stale(dist: Path, written: set[str], before: set[str] | None) -> None:
+    """Calendar files of sessions or programmes that are gone: those the last build wrote, or with
+    no record of it, every .ics that is not ours now."""
+    if before is None:
+        folder = dist / ical.CALENDARS_DIR
+        before = {path.relative_to(dist).as_posix() for path in [*folder.glob("*.ics"), *(folder / "sessions").glob("*.ics")]}
+    for relative in before - written:
+        (dist / relative).unlink(missing_ok=True)

@@ -73,6 +73,8 @@ class IssueRecord:
 
     def at(self, path: Path) -> IssueRecord:
         """The record with its problems located at `path`, as this build names the file."""
+        if all(p.path == path for p in (*self.problems, *self.notes)):
+            return self
         moved = lambda problems: tuple(dataclasses.replace(p, path=path) if p.path.name == self.name else p for p in problems)  # noqa: E731
         return dataclasses.replace(self, problems=moved(self.problems), notes=moved(self.notes))
 

@@ -48,7 +48,7 @@ def write_archive(
             env.get_template(name)
     except jinja2.TemplateError as error:
         return None, [template_problem(project, error)], 0
-    load = lru_cache(maxsize=256)(lambda name: entry_of(by_name[name]))
+    load = lru_cache(maxsize=64)(lambda name: entry_of(by_name[name]))
     by_name = {record.name: record for record in published}
     keys: dict[str, str] = {}
     rendered = 0
@@ -82,7 +82,9 @@ def targets(
     yield Target(web.INDEX_FILE, digest("index", context, repr(cards)), lambda: web.render_index(env, settings, cards))
     yield Target(web.STYLE_FILE, digest("style", context), lambda: web.render_style(env))
     oldest = newest[::-1]
-    yield from _feed_targets(context, oldest, None, lambda page, records: web.issue_feed(settings, [entry(r) for r in records[::-1]], page), settings.feed_items)
+    position = {record.name: index for index, record in enumerate(oldest)}
+    whole = lambda page, records: web.issue_feed(settings, [entry(r) for r in records[::-1]], page)  # noqa: E731
+    feeds = list(_feed_targets(context, oldest, None, whole, settings.feed_items))
     for rubric in settings.rubrics:
         having = [record for record in oldest if rubric.key in record.card.rubrics]
 
@@ -90,21 +92,25 @@ def targets(
             items = [(e, s) for e in (entry(r) for r in records[::-1]) for s in e.sections if s["key"] == rubric.key]
             return web.rubric_feed(settings, rubric, items, page)
 
-        yield from _feed_targets(context, having, rubric.key, render, settings.feed_items)
+        feeds += _feed_targets(context, having, rubric.key, render, settings.feed_items)
+    # Feed pages in the order of their newest issue: the pages of every feed that show the same
+    # issues come one after the other, and each entry is read from disk about once.
+    yield from (target for _, target in sorted(feeds, key=lambda item: position[item[0].name] if item[0] else -1))
 
 
-def _feed_targets(context: str, oldest: list[IssueRecord], rubric: str | None, render: Callable, size: int) -> Iterator[Target]:
-    """The current feed and its archive pages (`oldest`: the feed's issues, oldest first)."""
+def _feed_targets(context: str, oldest: list[IssueRecord], rubric: str | None, render: Callable, size: int) -> Iterator[tuple[IssueRecord | None, Target]]:
+    """The archive pages and the current feed (`oldest`: the feed's issues, oldest first), each
+    with its newest issue."""
     archives, bounds = paginate(len(oldest), size)
     for number, (start, end) in enumerate(bounds, 1):
         records = oldest[start:end]
         page = FeedPage(number, archives)
         key = digest("feed", context, repr((rubric, number, size)), *(r.entry_hash for r in records))
-        yield Target(web.feed_archive_path(number, rubric), key, lambda p=page, rs=records: render(p, rs))
+        yield records[-1], Target(web.feed_archive_path(number, rubric), key, lambda p=page, rs=records: render(p, rs))
     current = oldest[archives * size :]
     page = FeedPage(None, archives)
     key = digest("feed", context, repr((rubric, None, archives)), *(r.entry_hash for r in current))
-    yield Target(web.rubric_feed_path(rubric) if rubric else web.FEED_FILE, key, lambda: render(page, current))
+    yield (current[-1] if current else None), Target(web.rubric_feed_path(rubric) if rubric else web.FEED_FILE, key, lambda: render(page, current))
 
 
 def _link(record: IssueRecord | None) -> str:

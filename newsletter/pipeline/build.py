@@ -12,11 +12,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.errors import ERROR, NewsletterError, Problem
+from newsletter.errors import ERROR, NewsletterError, Problem, SourceError
 from newsletter.model.session import Session
 from newsletter.parse.issue import ParsedIssue
 from newsletter.pipeline import archive
-from newsletter.pipeline.calendars import calendar_paths, read_programmes, write_calendars
+from newsletter.pipeline.calendars import calendar_paths, collect, read_programmes, write_calendars
 from newsletter.pipeline.emails import EMAIL_DIR, EMAIL_SUFFIXES, clipped
 from newsletter.pipeline.issues import ENTRY_DIR, Keys, Needs, Outcome, entry_file, issue_files, process, read_entry
 from newsletter.pipeline.state import Context, IssueRecord, State, digest
@@ -151,7 +151,6 @@ class _Workers:
 
 def check(project: Project, only: int | None = None) -> list[Problem]:
     """Every problem of every issue (or only of issue number `only`), writing nothing."""
-    from newsletter.pipeline.calendars import collect
 
     context = Context.of(project)
     programmes, problems = read_programmes(project)
@@ -165,8 +164,6 @@ def check(project: Project, only: int | None = None) -> list[Problem]:
     if only is not None:
         mine = {o.path for o in run.outcomes.values() if Project.claims(o.path, o.number, only)}
         if not mine:
-            from newsletter.errors import SourceError
-
             raise SourceError(project.issues_dir, None, f"aucun numéro {only} dans ce dossier")
         for path in mine:  # the email of this one only
             keys, _ = run.plan[path]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.build import build
+from newsletter.pipeline import build
 from newsletter.desk.browser import Browser
 from newsletter.project import load_project
 from support import axe

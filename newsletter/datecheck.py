@@ -64,8 +64,8 @@ def _mention_problems(issue: Issue, line: int, mention: DateMention) -> list[Pro
         return [Problem(issue.path, line, ERROR, f"date impossible « {written} » : ce jour n’existe pas")]
     if mention.weekdays_fit(issue.date):
         return []
-    item, day = next(
-        (item, day)
+    item, day, named = next(
+        (item, day, item.weekday)
         for item, day in zip(mention.days, mention.named_dates(issue.date))
         if item.weekday is not None and item.weekday != day.weekday()
     )
@@ -74,7 +74,7 @@ def _mention_problems(issue: Issue, line: int, mention: DateMention) -> list[Pro
             issue.path,
             line,
             ERROR,
-            f"« {' '.join(item.text.split())} » : le {french_date(day)} est un {WEEKDAYS[day.weekday()]}, pas un {WEEKDAYS[item.weekday]}",
+            f"« {' '.join(item.text.split())} » : le {french_date(day)} est un {WEEKDAYS[day.weekday()]}, pas un {WEEKDAYS[named]}",
         )
     ]
 

@@ -163,7 +163,7 @@ def load_settings(root: Path) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         line = _toml_error_line(str(error))
-        raise SourceError(path, line, "syntaxe TOML invalide dans les réglages")
+        raise SourceError(path, line, "syntaxe TOML invalide dans les réglages") from error
     return _settings_from(data, path, text)
 
 
@@ -189,8 +189,8 @@ def _settings_from(data: dict[str, Any], path: Path, text: str) -> Settings:
     timezone = values.get("timezone", Settings.timezone)
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SourceError(path, _line_of(text, "timezone"), f"fuseau horaire inconnu « {timezone} »")
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise SourceError(path, _line_of(text, "timezone"), f"fuseau horaire inconnu « {timezone} »") from error
     return Settings(**values, path=path, tables=data)
 
 
@@ -230,7 +230,7 @@ def _read_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise SourceError(path, line, "le fichier n’est pas encodé en UTF-8")
+        raise SourceError(path, line, "le fichier n’est pas encodé en UTF-8") from error
 
 
 def _line_of(text: str, key: str, occurrence: int = 1) -> int | None:

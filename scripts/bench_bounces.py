@@ -80,7 +80,7 @@ def make_mbox(project: Path, path: Path, count: int) -> int:
         values = {b"%VERP%": message.envelope.encode(), b"%RCPT%": address(n).encode(), b"%HEADERS%": head,
                   b"%INREPLYTO%": message.message_id.encode(), b"%ID%": f"dsn.{n}@mx.example.net".encode()}
         data = templates[n % len(templates)]
-        box.add(re.sub(rb"%[A-Z]+%", lambda m: values.get(m.group(0), m.group(0)), data))
+        box.add(re.sub(rb"%[A-Z]+%", lambda m, values=values: values.get(m.group(0), m.group(0)), data))
     box.flush()
     box.unlock()
     box.close()

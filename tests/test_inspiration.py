@@ -6,6 +6,7 @@ Feeds come from files of tests/data/feeds/ and from a real HTTP server on loopba
 from __future__ import annotations
 
 import threading
+from typing import ClassVar
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -47,7 +48,7 @@ class FeedServer(ThreadingHTTPServer):
 
 
 class Handler(BaseHTTPRequestHandler):
-    routes = {
+    routes: ClassVar[dict[str, tuple[str, bytes]]] = {
         "/rss.xml": ("application/rss+xml", (FEEDS / "rss.xml").read_bytes()),
         "/atom.xml": ("application/atom+xml; charset=utf-8", (FEEDS / "atom.xml").read_bytes()),
         "/scripts.xml": ("application/rss+xml", (FEEDS / "scripts.xml").read_bytes()),

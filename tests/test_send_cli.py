@@ -174,7 +174,7 @@ def test_a_send_killed_mid_way_resumes_without_sending_twice(tmp_path):
         uncertain = seen[kill_at - 1]
         assert set(received) == set(addresses) - {uncertain}
 
-        last = subprocess.run(args + ["--resend-unknown"], cwd=ROOT, capture_output=True, text=True, timeout=180)
+        last = subprocess.run([*args, "--resend-unknown"], cwd=ROOT, capture_output=True, text=True, timeout=180)
         assert last.returncode == 0, last.stderr
     assert handler.counts() == {address: 1 for address in addresses}
     journal = Journal(open_database(root / "subscribers.sqlite3"), 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 
 import pytest
 from click.testing import CliRunner
@@ -163,7 +164,7 @@ def test_a_paced_domain_is_spaced_out_without_slowing_the_other_domains(tmp_path
     assert summary.complete and len(handler.counts()) == 20
     order = [address for address, _ in handler.arrivals]
     orange = [moment for address, moment in handler.arrivals if address.endswith("@orange.fr")]
-    gaps = [later - earlier for earlier, later in zip(orange, orange[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(orange)]
     # one a second at most, give or take the time on the wire of a loaded machine
     assert len(gaps) == 4 and min(gaps) >= 0.7 and orange[-1] - orange[0] >= 3.6, gaps
     last_example = max(i for i, address in enumerate(order) if address.endswith("@example.org"))

@@ -195,7 +195,7 @@ def test_every_page_sends_strict_headers_and_the_log_holds_no_token_nor_address(
     sign_up(running)
     link = link_in(outbox_messages(tmp_path, "confirm")[0], "confirmation")
     confirm(link)
-    status, page, headers = Client().request(link)
+    _, page, headers = Client().request(link)
     csp = headers["Content-Security-Policy"]
     assert "script-src" not in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert headers["Referrer-Policy"] == "no-referrer" and headers["X-Content-Type-Options"] == "nosniff"

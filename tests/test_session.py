@@ -189,7 +189,7 @@ def test_check_and_build_refuse_an_invalid_session_with_one_line_and_write_no_ca
 
     check = run("check", "-C", str(root))
     assert check.exit_code == 1
-    assert [l for l in check.output.splitlines() if ": erreur :" in l] == [
+    assert [line for line in check.output.splitlines() if ": erreur :" in line] == [
         f"{path}:{line}: erreur : séance : date impossible « 2022-04-31 » : ce jour n’existe pas"
     ]
     build = run("build", "-C", str(root))

@@ -39,7 +39,7 @@ def test_every_published_issue_has_its_page_at_the_online_version_address(repo_b
     # « Voir la version en ligne » in the email points to that page
     email = (repo_build / "email" / "001.html").read_text(encoding="utf-8")
     assert f'href="{BASE}/numeros/001/"' in email
-    canonical = [l for l in page(repo_build, "numeros/001/index.html").iter("link") if l.attrs.get("rel") == "canonical"]
+    canonical = [link for link in page(repo_build, "numeros/001/index.html").iter("link") if link.attrs.get("rel") == "canonical"]
     assert canonical[0].attrs["href"] == f"{BASE}/numeros/001/"
 
 
@@ -73,9 +73,9 @@ def test_every_page_is_french_mobile_friendly_and_announces_the_feed(repo_build:
         assert root.find_all("html")[0].attrs["lang"] == "fr"
         metas = {m.attrs.get("name"): m.attrs.get("content") for m in root.iter("meta")}
         assert metas["viewport"] == "width=device-width, initial-scale=1"
-        alternate = [l for l in root.iter("link") if l.attrs.get("rel") == "alternate"]
-        assert [(l.attrs["type"], l.attrs["href"]) for l in alternate] == [("application/rss+xml", f"{BASE}/feed.xml")]
-        sheet = [l for l in root.iter("link") if l.attrs.get("rel") == "stylesheet"][0]
+        alternate = [link for link in root.iter("link") if link.attrs.get("rel") == "alternate"]
+        assert [(link.attrs["type"], link.attrs["href"]) for link in alternate] == [("application/rss+xml", f"{BASE}/feed.xml")]
+        sheet = next(link for link in root.iter("link") if link.attrs.get("rel") == "stylesheet")
         assert target(repo_build, relative, sheet.attrs["href"]) == (repo_build / "style.css").resolve()
     assert "max-width: 100%" in (repo_build / "style.css").read_text(encoding="utf-8")
 
@@ -173,7 +173,7 @@ def test_a_broken_page_template_is_one_located_error_and_writes_no_archive(make_
     root = make_project({"issues/001.md": issue_text(MINIMAL_BODY), "templates/web/index.html": "{% for x in %}\n"})
     report = build(load_project(root), root / "dist")
     assert report.failed
-    problem = [p for p in report.problems if p.is_error][0]
+    problem = next(p for p in report.problems if p.is_error)
     assert problem.path == root / "templates" / "web" / "index.html" and problem.line == 1
     assert "modèle de page invalide" in problem.message
     assert not (root / "dist" / "feed.xml").exists() and not (root / "dist" / "numeros").exists()
@@ -262,7 +262,7 @@ def test_sessions_and_their_calendar_links_show_on_the_page(make_project) -> Non
     assert (entry.sessions[2]["title"], entry.sessions[2]["links"]) == ("ANNULÉ – Permanence", [])
     build(project, root / "dist")
     html = (root / "dist" / "numeros" / "001" / "index.html").read_text(encoding="utf-8")
-    section = [s for s in parse_html(html)[0].iter("section") if s.attrs.get("id") == "agenda"][0]
+    section = next(s for s in parse_html(html)[0].iter("section") if s.attrs.get("id") == "agenda")
     assert "Journée <des> territoires – jeudi 7 avril 2022, 14h30–16h" in " ".join(section.text.split())
     expected = links_of(project.settings, issue.sessions[0])
     hrefs = [a.attrs["href"] for a in section.iter("a")]

@@ -168,11 +168,11 @@ def _report(store, issue: int, summary, unknown_policy: str, tz) -> None:
         raise Failure(f"envoi interrompu : {summary.waiting} message(s) en attente. "
                       "Relancez la même commande pour reprendre.")
     if summary.error:
-        raise _later(f"envoi suspendu : {summary.error}. {summary.waiting} message(s) attendent : relancez la même "
+        raise _Later(f"envoi suspendu : {summary.error}. {summary.waiting} message(s) attendent : relancez la même "
                      "commande plus tard (ou laissez le minuteur le faire).")
     if counts.get("deferred"):
         when = summary.next_due.astimezone(tz).strftime("%d/%m à %H:%M") if summary.next_due else "bientôt"
-        raise _later(f"{counts['deferred']} message(s) différés par le serveur (4xx) : nouvel essai possible le {when}. "
+        raise _Later(f"{counts['deferred']} message(s) différés par le serveur (4xx) : nouvel essai possible le {when}. "
                      "Relancez la même commande à partir de là (ou laissez le minuteur le faire).")
     if counts.get("unknown") and unknown_policy == "hold":
         click.echo(f"{counts['unknown']} message(s) incertains, gardés de côté : le serveur les a peut-être reçus. "
@@ -183,10 +183,10 @@ def _report(store, issue: int, summary, unknown_policy: str, tz) -> None:
         click.echo("Rien à envoyer maintenant : chaque abonné a reçu ce numéro ou attend son tour (voir newsletter status).")
 
 
-def _later(message: str) -> Failure:
-    failure = Failure(message)
-    failure.exit_code = TEMPFAIL
-    return failure
+class _Later(Failure):
+    """Messages wait for a later attempt: the exit status says so to a scheduler."""
+
+    exit_code = TEMPFAIL
 
 
 def _print_problems(journal) -> None:

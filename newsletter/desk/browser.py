@@ -78,10 +78,14 @@ MISSING = (
 class Browser:
     """One headless Chromium with one tab; use as a context manager."""
 
+    _to_browser: int | None  # None once closed, so that a file descriptor is never closed twice
+    _from_browser: int | None
+
     def __init__(self, executable: str | None = None, block_remote: bool = False):
-        self.executable = executable or find_chromium()
-        if not self.executable:
+        executable = executable or find_chromium()
+        if not executable:
             raise BrowserError(MISSING)
+        self.executable = executable
         self.block_remote = block_remote
         self._next_id = 0
         self._buffer = b""
@@ -151,7 +155,7 @@ class Browser:
         if session:
             message["sessionId"] = self._session
         try:
-            os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+            os.write(_open(self._to_browser), json.dumps(message).encode() + b"\0")
         except (OSError, TypeError) as error:
             raise BrowserError("Chromium s’est arrêté de façon inattendue") from error
         deadline = time.monotonic() + timeout
@@ -185,10 +189,10 @@ class Browser:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise BrowserError(f"Chromium ne répond pas ({waiting_for})")
-            ready, _, _ = select.select([self._from_browser], [], [], remaining)
+            ready, _, _ = select.select([_open(self._from_browser)], [], [], remaining)
             if not ready:
                 continue
-            chunk = os.read(self._from_browser, 1 << 16)
+            chunk = os.read(_open(self._from_browser), 1 << 16)
             if not chunk:
                 raise BrowserError("Chromium s’est arrêté de façon inattendue")
             self._buffer += chunk
@@ -371,3 +375,10 @@ def snapshot(
         problems = phone_problems(layout) if width < DESKTOP_WIDTH else desktop_problems(layout)
         results.append(Snapshot(width, picture, layout, tuple(problems), scheme))
     return results
+
+
+def _open(fd: int | None) -> int:
+    """A pipe to or from Chromium, unless it was closed."""
+    if fd is None:
+        raise BrowserError("Chromium s’est arrêté de façon inattendue")
+    return fd

@@ -167,8 +167,9 @@ def convert(
     title = (title or "").strip() or (edito.own_title if edito else "") or STUB_MARK
     writer = _Writer(year, date)
     blocks = writer.part(parts[0])
-    for part in parts[1:]:
-        heading = f"## {part.rubric.label}" + (f" : {inline(part.own_title)}" if part.own_title else "")
+    sections = [(part, part.rubric) for part in parts[1:] if part.rubric is not None]  # all but the intro
+    for part, rubric in sections:
+        heading = f"## {rubric.label}" + (f" : {inline(part.own_title)}" if part.own_title else "")
         blocks += [heading, *writer.part(part)]
     if signoff:
         blocks += ["---", *(paragraph(unit) for unit in signoff)]
@@ -180,7 +181,7 @@ def convert(
         date=date,
         date_inferred=date_inferred,
         title=title,
-        rubrics=tuple(part.rubric.key for part in parts[1:]),
+        rubrics=tuple(rubric.key for _, rubric in sections),
         sessions=tuple(writer.sessions),
     )
 
@@ -462,8 +463,8 @@ def mentions_in(text: str) -> list[Mention]:
                 label = f"{match.group('weekday') + ' ' if weekday is not None and position == 0 else ''}{day} {match.group('month')}"
             found.append((match.start(), Mention(label, number, month, year, weekday if position == 0 else None)))
     for match in _NUMERIC_DATE.finditer(text):
-        year = match.group("year")
-        full_year = None if year is None else int(year) + (2000 if len(year) == 2 else 0)
+        written_year = match.group("year")
+        full_year = None if written_year is None else int(written_year) + (2000 if len(written_year) == 2 else 0)
         day, month = int(match.group("day")), int(match.group("month"))
         if 1 <= month <= 12 and 1 <= day <= 31:
             found.append((match.start(), Mention(match.group(0), day, month, full_year, None)))

@@ -140,7 +140,7 @@ def front_matter(number: int, date: dt.date, title: str, draft: bool = False, co
     if draft:
         lines.append("draft: true  # brouillon : retirez cette ligne quand le numéro est prêt à partir")
     lines += [f"# {comment}" for comment in comments]
-    return "\n".join(lines + ["---"])
+    return "\n".join([*lines, "---"])
 
 
 def session_stub(start: dt.date, title: str = STUB_MARK, comment: str = "") -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 SESSION_FENCES = ("session", "séance")  # the info strings of a session block (« séance »: the French)
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The iCalendar STATUS of an event, as the team writes it in a session block."""
 
     CONFIRMED = "confirmed"

@@ -66,9 +66,9 @@ def _load_yaml(path: Path, source: str) -> dict[str, Any]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 2 if mark else 2
-        raise SourceError(path, line, f"en-tête YAML invalide ({yaml_reason(error)})")
-    except yaml.YAMLError:
-        raise SourceError(path, 2, "en-tête YAML invalide")
+        raise SourceError(path, line, f"en-tête YAML invalide ({yaml_reason(error)})") from error
+    except yaml.YAMLError as error:
+        raise SourceError(path, 2, "en-tête YAML invalide") from error
     if data is None:
         raise SourceError(path, 1, "en-tête YAML vide : il faut au moins number, date et title")
     if not isinstance(data, dict):

@@ -160,8 +160,8 @@ class _ProgrammeParser:
             return days[0].date if days else None
         try:
             return dt.date.fromisoformat(written)
-        except ValueError:
-            raise self.fail(self.line_of("date"), f"date illisible « {written} » : écrivez « AAAA-MM-JJ »")
+        except ValueError as error:
+            raise self.fail(self.line_of("date"), f"date illisible « {written} » : écrivez « AAAA-MM-JJ »") from error
 
     # --- body ----------------------------------------------------------------------------------
 
@@ -282,6 +282,7 @@ class _ProgrammeParser:
             errors = [problem for problem in problems if problem.is_error]
             if errors:
                 raise self.fail(errors[0].line, errors[0].message)
+            assert session is not None  # parse_session gives a session whenever it reports no error
             self.problems.extend(problems)
             sessions.append(session)
         return tuple(sessions)

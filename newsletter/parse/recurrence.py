@@ -221,9 +221,13 @@ def _resolve(mention: DateMention, first_day: dt.date, written: str) -> list[dt.
         if mention.year or days[0] >= first_day or year == years[-1]:
             break
     if not dated.weekdays_fit(first_day):
-        wrong = next(item for item, day in zip(dated.days, dated.named_dates(first_day)) if item.weekday not in (None, day.weekday()))
+        wrong, named = next(
+            (item, item.weekday)
+            for item, day in zip(dated.days, dated.named_dates(first_day))
+            if item.weekday is not None and item.weekday != day.weekday()
+        )
         day = dt.date(year, mention.month, wrong.day)
-        raise RecurrenceError(f"répétition « {written} » : le {day.day} {MONTHS[day.month - 1]} {year} est un {WEEKDAYS[day.weekday()]}, pas un {WEEKDAYS[wrong.weekday]}")
+        raise RecurrenceError(f"répétition « {written} » : le {day.day} {MONTHS[day.month - 1]} {year} est un {WEEKDAYS[day.weekday()]}, pas un {WEEKDAYS[named]}")
     return days
 
 

@@ -103,8 +103,8 @@ class RubricMatcher:
             rubric = next(iter(truncated.values()))
             return UnknownRubric(name, rubric, _heading(rubric.label, own_title))
         for size in range(len(words) - 1, 0, -1):  # « Nouvelles du front »: a rubric's name, then a title
-            if rubric := self._names.get(normalise(" ".join(words[:size]))):
-                return UnknownRubric(name, rubric, _heading(" ".join(words[:size]), " ".join(words[size:]), own_title))
+            if named := self._names.get(normalise(" ".join(words[:size]))):
+                return UnknownRubric(name, named, _heading(" ".join(words[:size]), " ".join(words[size:]), own_title))
         if close := self._close(key, NEAR):  # « Nouvelle des teritoires »
             return UnknownRubric(name, self._names[close], _heading(self._names[close].label, own_title))
         for size in range(len(words) - 1, 0, -1):  # « Nouvelle du front »: a misspelt name, then a title
@@ -112,8 +112,8 @@ class RubricMatcher:
                 written = self._spelled[close][:1].upper() + self._spelled[close][1:]
                 return UnknownRubric(name, self._names[close], _heading(written, " ".join(words[size:]), own_title))
         close = self._close(key, 0.5)
-        rubric = self._names[close] if close else None
-        return UnknownRubric(name, rubric, _heading(rubric.label, own_title) if rubric else "")
+        nearest = self._names[close] if close else None
+        return UnknownRubric(name, nearest, _heading(nearest.label, own_title) if nearest else "")
 
     def _close(self, key: str, cutoff: float, words: int = 0) -> str | None:
         """The catalogue's name nearest to `key` (among those of `words` words, if given)."""
@@ -126,7 +126,8 @@ def _slips(a: str, b: str) -> int:
     """Damerau-Levenshtein distance (optimal string alignment): typing slips from `a` to `b`."""
     if abs(len(a) - len(b)) > 2:
         return 3
-    previous, current = [], list(range(len(b) + 1))
+    previous: list[int] = []
+    current = list(range(len(b) + 1))
     for i in range(1, len(a) + 1):
         before, previous, current = previous, current, [i] + [0] * len(b)
         for j in range(1, len(b) + 1):

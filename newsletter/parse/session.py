@@ -237,8 +237,8 @@ class _SessionReader:
         year, month, day = (int(part) for part in match.groups()[:3])
         try:
             date = dt.date(year, month, day)
-        except ValueError:
-            raise _Invalid(line, f"date impossible « {written.split()[0]} » : ce jour n’existe pas")
+        except ValueError as error:
+            raise _Invalid(line, f"date impossible « {written.split()[0]} » : ce jour n’existe pas") from error
         if match.group(4) is None:
             return date
         return self.localize(date, self.time(match.group(4), line, name), line)
@@ -272,7 +272,7 @@ class _SessionReader:
                 return start + DEFAULT_TIMED_DURATION
             return start
         line, written = self._line("end"), self.text("end")
-        if timed and _TIME.match(written):
+        if isinstance(start, dt.datetime) and _TIME.match(written):
             end: dt.date | dt.datetime = self.localize(start.date(), self.time(written, line, "end"), line)
         else:
             end = self.when("end")
@@ -407,11 +407,7 @@ def first_occurrence(rule: str, start: dt.date | dt.datetime) -> dt.datetime | N
 def occurrences(rule: str, start: dt.date | dt.datetime, exdates: tuple[dt.date | dt.datetime, ...] = ()) -> dateutil_rrule.rrulebase:
     """The instances of an RRULE from `start` but the `exdates`, as naive local datetimes (lazily)."""
     naive = _naive(start)
-    instances = dateutil_rrule.rrulestr(f"RRULE:{_local_until(rule, start)}", dtstart=naive, ignoretz=True)
-    if not exdates:
-        return instances
-    every = dateutil_rrule.rruleset()
-    every.rrule(instances)
+    every = dateutil_rrule.rrulestr(f"RRULE:{_local_until(rule, start)}", dtstart=naive, ignoretz=True, forceset=True)
     for excluded in exdates:
         every.exdate(_naive(excluded))
     return every

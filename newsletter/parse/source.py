@@ -30,7 +30,7 @@ def read_source(path: Path, max_bytes: int = MAX_SOURCE_BYTES) -> str:
             raise SourceError(path, None, f"fichier trop volumineux ({megabytes} Mo ; au plus {max_bytes / 1e6:.0f} Mo)")
         data = path.read_bytes()
     except OSError as error:
-        raise SourceError(path, None, f"lecture impossible ({error.strerror})")
+        raise SourceError(path, None, f"lecture impossible ({error.strerror})") from error
     text = _decode(path, data)
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():

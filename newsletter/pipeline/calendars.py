@@ -253,7 +253,7 @@ class PublishedState:
         except FileNotFoundError:
             return cls({})
         except (OSError, UnicodeDecodeError) as error:
-            raise SourceError(path, None, f"état des agendas illisible ({error})")
+            raise SourceError(path, None, f"état des agendas illisible ({error})") from error
         if conflict := re.search(r"^(<<<<<<<|=======|>>>>>>>)", text, re.M):
             line = text[: conflict.start()].count("\n") + 1
             raise SourceError(path, line, "conflit de fusion : gardez pour chaque séance la ligne à la plus grande « sequence »")
@@ -262,7 +262,7 @@ class PublishedState:
             entries = {key: (int(value["sequence"]), str(value["digest"])) for key, value in data["sessions"].items()}
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             line = getattr(error, "lineno", None)
-            raise SourceError(path, line, "état des agendas illisible : reprenez la version du dépôt (git checkout)")
+            raise SourceError(path, line, "état des agendas illisible : reprenez la version du dépôt (git checkout)") from error
         return cls(entries)
 
     def sequence(self, key: str, digest: str) -> int:

@@ -192,17 +192,19 @@ def vtimezone(tzid: str, first_year: int) -> bytes:
     component.add("tzid", tzid)
     if not transitions:
         local = start.astimezone(zone)
-        observance = TimezoneStandard()
-        observance.add("dtstart", dt.datetime(1970, 1, 1))
-        observance.add("tzoffsetfrom", local.utcoffset())
-        observance.add("tzoffsetto", local.utcoffset())
-        observance.add("tzname", local.tzname() or tzid)
-        component.add_component(observance)
+        only = TimezoneStandard()
+        only.add("dtstart", dt.datetime(1970, 1, 1))
+        only.add("tzoffsetfrom", local.utcoffset())
+        only.add("tzoffsetto", local.utcoffset())
+        only.add("tzname", local.tzname() or tzid)
+        component.add_component(only)
         return component.to_ical()
     groups: dict[tuple, list[dt.datetime]] = {}
     for instant, before, after in transitions:
-        key = (before.utcoffset(), after.utcoffset(), after.tzname(), bool(after.dst()))
-        groups.setdefault(key, []).append((instant + before.utcoffset()).replace(tzinfo=None))
+        offset = before.utcoffset()
+        assert offset is not None  # a local time of a ZoneInfo always has one
+        key = (offset, after.utcoffset(), after.tzname(), bool(after.dst()))
+        groups.setdefault(key, []).append((instant + offset).replace(tzinfo=None))
     for (offset_from, offset_to, name, daylight), onsets in groups.items():
         observance = TimezoneDaylight() if daylight else TimezoneStandard()
         observance.add("dtstart", onsets[0])

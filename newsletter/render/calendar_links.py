@@ -83,7 +83,8 @@ def _links(settings: Settings, session: Session) -> tuple[tuple[str, str], ...]:
     return tuple({"ics": ics_url(settings, session), "google": google_url(settings, session), "outlook": outlook_url(settings, session)}.items())
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
+def _utc(moment: dt.date | dt.datetime) -> dt.datetime:
+    assert isinstance(moment, dt.datetime)  # a timed session's start or end: all-day ones never get here
     return moment.astimezone(dt.timezone.utc)
 
 

@@ -75,6 +75,8 @@ _HARD_BREAK = "\ue000"  # a <br>: kept through wrapping, unlike the soft line br
 class _FencePreprocessor(Preprocessor):
     """Hands ```name blocks with a registered name to their handler, before fenced_code sees them."""
 
+    md: _Converter
+
     _OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w-]+)\s*$")
 
     handlers: Mapping[str, FenceHandler] = {}
@@ -85,7 +87,7 @@ class _FencePreprocessor(Preprocessor):
         while index < len(lines):
             opened = self._OPEN.match(lines[index])
             handler = self.handlers.get(opened.group(2)) if opened else None
-            close = self._closing(lines, index, opened.group(1)) if handler else None
+            close = self._closing(lines, index, opened.group(1)) if opened and handler else None
             if handler is None or close is None:
                 output.append(lines[index])
                 index += 1
@@ -263,6 +265,8 @@ class _TypographyTreeprocessor(Treeprocessor):
 
 
 class _CaptureTreeprocessor(Treeprocessor):
+    md: _Converter
+
     def run(self, root: ET.Element) -> None:
         self.md.captured_tree = root
 
@@ -273,6 +277,7 @@ class _Extension(Extension):
         self.styles = styles
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
+        assert isinstance(md, _Converter)  # its processors share the converter's state
         md.fence_texts = {}
         md.fences = _FencePreprocessor(md)
         md.preprocessors.register(md.fences, "named_fences", 30)
@@ -285,10 +290,19 @@ class _Extension(Extension):
         md.treeprocessors.register(_CaptureTreeprocessor(md), "capture", 1)
 
 
+class _Converter(markdown.Markdown):
+    """Python-Markdown with what our processors share during one conversion."""
+
+    fence_texts: dict[str, str]  # placeholder of a fence's stashed HTML → the fence's text lines
+    captured_tree: ET.Element  # the element tree, for the text writer
+    fences: _FencePreprocessor
+    typography: _TypographyTreeprocessor
+
+
 @lru_cache(maxsize=None)
-def _instance(styled: bool) -> markdown.Markdown:
+def _instance(styled: bool) -> _Converter:
     """One converter per flavour, reused: building one costs more than converting a paragraph."""
-    return markdown.Markdown(
+    return _Converter(
         extensions=[_Extension(EMAIL_STYLES if styled else None), "attr_list", "fenced_code", "sane_lists", "tables"],
         output_format="xhtml",
     )
@@ -296,7 +310,7 @@ def _instance(styled: bool) -> markdown.Markdown:
 
 def _convert(
     source: str, handlers: Mapping[str, FenceHandler] | None, styled: bool, typography: Typography | None = None
-) -> tuple[markdown.Markdown, str]:
+) -> tuple[_Converter, str]:
     md = _instance(styled)
     md.reset()
     md.fence_texts = {}
@@ -343,7 +357,7 @@ def inline_text(source: str, typography: Typography | None = None) -> str:
 class _TextWriter:
     """Walks Python-Markdown's element tree and writes text the way a careful person would."""
 
-    def __init__(self, md: markdown.Markdown, width: int):
+    def __init__(self, md: _Converter, width: int):
         self.md = md
         self.width = width
 
@@ -445,7 +459,8 @@ class _TextWriter:
         def replace(match: re.Match[str]) -> str:
             if match.group(0) in self.md.fence_texts:
                 return self.md.fence_texts[match.group(0)]
-            return _strip_tags(self.md.htmlStash.rawHtmlBlocks[int(match.group(1))])
+            raw = self.md.htmlStash.rawHtmlBlocks[int(match.group(1))]
+            return _strip_tags(raw) if isinstance(raw, str) else "".join(raw.itertext())
 
         return _decode(_STASH.sub(replace, text))
 

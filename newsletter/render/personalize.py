@@ -17,8 +17,11 @@ FALLBACK_GREETING = "Bonjour,"  # for an issue that opens with no greeting of it
 
 
 class _Parts(Protocol):
-    html: str
-    text: str
+    @property
+    def html(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
 
 
 def personalize(

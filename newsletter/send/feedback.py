@@ -168,21 +168,31 @@ def _complaint(msg: Message, reading: Reading, bounce_address: str) -> Reading:
 def _feedback_fields(msg: Message) -> Message:
     for part in msg.walk():
         if part.get_content_type() == "message/feedback-report":
-            payload = part.get_payload()
-            if isinstance(payload, list) and payload:
-                return payload[0]
-            return message_from_bytes(part.get_payload(decode=True) or b"")
+            inner = _inner(part)
+            return inner[0] if inner else message_from_bytes(_decoded(part))
     return Message()
+
+
+def _inner(part: Message) -> list[Message]:
+    """The messages a message/* part holds, once the parser has read them (else none)."""
+    payload = part.get_payload()
+    return [item for item in payload if isinstance(item, Message)] if isinstance(payload, list) else []
+
+
+def _decoded(part: Message) -> bytes:
+    """A leaf part's bytes, transfer encoding undone (a multipart part has none)."""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def _returned_headers(msg: Message) -> Message | None:
     """The headers of our message as a report returns it (message/rfc822 or text/rfc822-headers)."""
     for part in msg.walk():
         kind = part.get_content_type()
-        if kind in ("message/rfc822", "message/global") and isinstance(part.get_payload(), list):
-            return part.get_payload()[0]
+        if kind in ("message/rfc822", "message/global") and (inner := _inner(part)):
+            return inner[0]
         if kind in ("text/rfc822-headers", "message/rfc822-headers"):
-            return message_from_bytes(part.get_payload(decode=True) or b"")
+            return message_from_bytes(_decoded(part))
     return None
 
 
@@ -199,8 +209,7 @@ def _request(msg: Message, subject: str, reading: Reading, config: SendingConfig
 def _first_text(msg: Message) -> str:
     for part in msg.walk():
         if part.get_content_type() == "text/plain":
-            payload = part.get_payload(decode=True) or b""
-            return payload[:2000].decode(part.get_content_charset() or "utf-8", "replace")
+            return _decoded(part)[:2000].decode(part.get_content_charset() or "utf-8", "replace")
     return ""
 
 
@@ -236,9 +245,9 @@ def _dsn_statuses(msg: Message) -> dict[str, str]:
     """Each failed recipient of an RFC 3464 report → its status and diagnostic, as one line."""
     statuses = {}
     for part in msg.walk():
-        if part.get_content_type() != "message/delivery-status" or not isinstance(part.get_payload(), list):
+        if part.get_content_type() != "message/delivery-status":
             continue
-        for block in part.get_payload()[1:]:
+        for block in _inner(part)[1:]:
             recipient = str(block.get("final-recipient") or block.get("original-recipient") or "")
             address = recipient.partition(";")[2].strip().strip("<>").lower()
             details = " ".join(str(block.get(name, "")) for name in ("status", "diagnostic-code"))
@@ -360,7 +369,7 @@ class FeedbackReader:
         if reading.verp:
             ids = verp_token_ids(reading.verp)
             subscriber = self.store.get_by_id(ids[1]) if ids else None
-            if subscriber and verify_verp_token(self.secret, reading.verp, subscriber.address):
+            if ids and subscriber and verify_verp_token(self.secret, reading.verp, subscriber.address):
                 return subscriber, ids[0]
         for token in reading.tokens:
             number = token_id(token)

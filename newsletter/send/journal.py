@@ -112,7 +112,7 @@ class Journal:
     def _transaction(self):
         return _Transaction(self.db)
 
-    def _due(self, statuses: tuple[str, ...]) -> tuple[str, list[str]]:
+    def _due(self, statuses: tuple[str, ...]) -> tuple[str, list[int | str]]:
         """The WHERE clause of rows waiting in `statuses` that may go now (a deferred row once due)."""
         marks = ", ".join("?" * len(statuses))
         clause = f"d.issue = ? AND d.status IN ({marks}) AND (d.next_attempt IS NULL OR d.next_attempt <= ?)"

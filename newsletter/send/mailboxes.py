@@ -14,6 +14,7 @@ import imaplib
 import mailbox
 import re
 import ssl
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -37,9 +38,10 @@ class Item:
     data: bytes
 
 
-class Mailbox:
+class Mailbox(ABC):
     where: str
 
+    @abstractmethod
     def __iter__(self) -> Iterator[Item]: ...
 
     def close(self) -> None:

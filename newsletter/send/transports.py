@@ -113,7 +113,7 @@ class SmtpTransport:
         try:
             smtp = self._open()
             try:
-                if config.username:
+                if config.username and password:  # a username without a password was refused above
                     smtp.login(config.username, password)
             except BaseException:
                 _quietly_close(smtp)
@@ -141,6 +141,7 @@ class SmtpTransport:
         config = self.config
         context = ssl.create_default_context(cafile=config.cafile or None)
         # Given the host, the constructors connect at once (and keep it for TLS's name check).
+        smtp: smtplib.SMTP
         if config.security == "tls":
             smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
         else:
@@ -187,7 +188,7 @@ class SmtpTransport:
         text = _text(code, reply)
         if code == 421 or code < 0:  # the server is closing the connection
             self.drop()
-        else:
+        elif self.smtp is not None:
             try:
                 self.smtp.rset()
             except (OSError, smtplib.SMTPException):

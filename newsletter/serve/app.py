@@ -275,7 +275,7 @@ class Service:
                 notice = "Nom enregistré."
             else:
                 raise Answer("400 Bad Request", "Demande inconnue", self.say("Cette action n’existe pas."))
-            subscriber = store.get_by_id(subscriber.id)
+            subscriber = self.holder(token)  # read again after the change (410 if erased meanwhile)
         body = pages.profile(self.rows(subscriber), store.deliveries(subscriber.id), self.url("mes-donnees", token),
                              csrf_value(self.secret, token), subscriber.name, self.url("mes-donnees.json", token),
                              subscriber.status == SUBSCRIBED, self.fr)
@@ -315,7 +315,7 @@ class Service:
         except Answer as answer:
             if answer.status.startswith("400"):
                 raise self.invalid("Ce lien de désinscription n’est pas valide : il a pu être coupé ou modifié. Utilisez le "
-                               "lien complet reçu dans l’email, ou répondez à l’email pour demander votre désinscription.")
+                               "lien complet reçu dans l’email, ou répondez à l’email pour demander votre désinscription.") from None
             raise
         if request.method == "POST":
             if subscriber.status != UNSUBSCRIBED:

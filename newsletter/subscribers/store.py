@@ -200,7 +200,7 @@ class SubscriberStore:
                 existing.id,
             ),
         )
-        return self.get_by_id(existing.id), False
+        return self._reread(existing.id), False
 
     def merge(self, entry: Entry) -> str:
         """Import one entry without losing what is stored: "added", "completed" or "unchanged".
@@ -236,7 +236,13 @@ class SubscriberStore:
             (entry.address, entry.name, entry.territory, entry.role, entry.status, entry.consent_date,
              entry.consent_source, now, now),
         )
-        return self.get_by_id(cursor.lastrowid)
+        return self._reread(cursor.lastrowid)
+
+    def _reread(self, subscriber_id: int | None) -> Subscriber:
+        """The row of a subscriber this connection has just written (so it exists)."""
+        subscriber = None if subscriber_id is None else self.get_by_id(subscriber_id)
+        assert subscriber is not None, subscriber_id
+        return subscriber
 
     def set_status(self, subscriber_id: int, status: str) -> bool:
         """Change a subscriber's status; False when there is no such subscriber."""
@@ -396,7 +402,7 @@ class SubscriberStore:
                 (nonce, subscriber.requested_at if waiting else _now(), entry.name, entry.name, _now(),
                  subscriber.id),
             )
-        return self.get_by_id(subscriber.id), True
+        return self._reread(subscriber.id), True
 
     def confirm(self, subscriber_id: int, nonce: str, version: str, today: str) -> bool:
         """Subscribe with a consent record (date, form version, source « formulaire »); False when

@@ -65,7 +65,7 @@ _SCRIPT = r"""
   }
   return JSON.stringify({texts: found, body: getComputedStyle(document.body).backgroundColor});
 })()
-""" % {"kinds": json.dumps(KINDS), "body": json.dumps(BODY_TEXT)}
+""" % {"kinds": json.dumps(KINDS), "body": json.dumps(BODY_TEXT)}  # noqa: UP031 (JavaScript: its braces rule out str.format)
 
 
 @dataclass(frozen=True)

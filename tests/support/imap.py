@@ -115,7 +115,7 @@ class Dovecot:
         context = ssl.create_default_context(cafile=str(self.cert))
         with imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=context) as imap:
             imap.login(user, self.users[user])
-            status, reply = imap.select(folder, readonly=True)
+            _, reply = imap.select(folder, readonly=True)
             return int(reply[0])
 
     def __exit__(self, *exc: object) -> None:

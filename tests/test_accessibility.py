@@ -10,6 +10,7 @@ Without Chromium these tests skip, except in CI (the CI variable set), where the
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -79,7 +80,7 @@ def outline_problems(headings: list[tuple[int, str, str]]) -> list[str]:
     problems = [] if levels[:1] == [1] else [f"first heading h{levels[0] if levels else '?'}, not h1"]
     if levels.count(1) != 1:
         problems.append(f"{levels.count(1)} h1")
-    problems += [f"h{before} then h{after} « {text} »" for (before, _, _), (after, text, _) in zip(headings, headings[1:]) if after > before + 1]
+    problems += [f"h{before} then h{after} « {text} »" for (before, _, _), (after, text, _) in itertools.pairwise(headings) if after > before + 1]
     return problems
 
 
@@ -181,7 +182,7 @@ def test_each_calendar_link_names_its_session_and_keeps_its_visible_text(browser
     for document in ("email/001.html", "numeros/001/index.html"):
         browser.open((repo_build / document).resolve().as_uri(), 375)
         names = [ax_name(node) for node in ax_nodes(browser, "link")]
-        for label, where in (("fichier .ics", "mon agenda : fichier .ics"), ("Google Agenda", "Google Agenda"), ("Outlook", "Outlook")):
+        for where in ("mon agenda : fichier .ics", "Google Agenda", "Outlook"):
             assert f"Ajouter « Agora des sessions entre pairs » à {where}" in names, (document, names)
         shown = browser.evaluate("JSON.stringify([...document.querySelectorAll('a[aria-label]')].map((a) => a.textContent))")
         assert set(json.loads(shown)) == {"Fichier .ics", "Google Agenda", "Outlook"}

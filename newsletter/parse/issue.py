@@ -137,8 +137,8 @@ class _IssueParser:
             self._lint(line, base + index)
         if fence:
             self._error(fence_line, f"bloc « {fence} » ouvert ici et jamais fermé (ajoutez une ligne « {fence} »)")
-        for line, message in readability_problems(self.prose):
-            self._warn(line, message)
+        for at, message in readability_problems(self.prose):
+            self._warn(at, message)
         return headings, breaks
 
     def _fenced_block(self, line: int, info: str, source: str) -> None:

@@ -18,7 +18,7 @@ from newsletter.desk.browser import Browser
 FOLDER = Path(__file__).resolve().parent / "axe"
 SCRIPT = FOLDER / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
-TAGS = WCAG_21_AA + ("best-practice",)
+TAGS = (*WCAG_21_AA, "best-practice")
 
 
 class AxeMissing(RuntimeError):

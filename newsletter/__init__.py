@@ -6,7 +6,22 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-__version__ = "0.1.0"
+
+def __getattr__(name: str) -> str:
+    """`__version__`, the one defined in pyproject.toml, read from the installed package's metadata.
+
+    Read on first use: importlib.metadata costs about 35 ms, which every command would pay at start.
+    """
+    if name == "__version__":
+        return _version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@lru_cache(maxsize=1)
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("newsletter")
 
 
 @lru_cache(maxsize=1)
@@ -16,8 +31,8 @@ def code_version() -> str:
     Build caches are keyed on it, so that a change of the code (a working copy between releases,
     an editable install) never reuses outputs or models made by other code.
     """
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(_version().encode())
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    return f"{__version__}+{digest.hexdigest()[:16]}"
+    return f"{_version()}+{digest.hexdigest()[:16]}"

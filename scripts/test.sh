@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh machine, then run them.
 #   bash scripts/test.sh [pytest arguments]
+# Before pytest: ruff (lint and format) and mypy, at zero findings.
 # Used as is by CI (.ci/run). Installs: a virtual environment with the package and its test
 # dependencies; the Node packages of the calendar cross-check (ical.js) and of the accessibility
 # checks (axe-core); Debian's Chromium for the browser
@@ -47,5 +48,10 @@ if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
     echo "Dovecot manque : installez le paquet Debian « dovecot-imapd » (lecture IMAP des rebonds)." >&2
   fi
 fi
+
+# Lint, format and types before the tests (configured in pyproject.toml): any finding fails the run.
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+.venv/bin/mypy
 
 exec .venv/bin/python -m pytest "$@"

@@ -36,7 +36,6 @@ from newsletter.desk.new import (
     session_stub,
     write_new,
 )
-from newsletter.desk.stubs import STUB_MARK
 from newsletter.errors import SourceError
 from newsletter.model.rubric import Rubric
 from newsletter.parse.issue import parse_issue
@@ -44,6 +43,7 @@ from newsletter.parse.rubrics import RubricMatcher, UnknownRubric, normalise
 from newsletter.parse.source import read_source
 from newsletter.project import Project
 from newsletter.settings import Settings
+from newsletter.stubs import STUB_MARK
 
 LIST_ITEM_MAX = 220  # longer lines are paragraphs, not list items
 SHORT_LINE = 100  # sub-headings, captions, bylines and speakers are at most this long

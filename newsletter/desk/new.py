@@ -15,10 +15,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.desk.stubs import STUB_MARK, hint
 from newsletter.errors import NewsletterError, SourceError
 from newsletter.model.rubric import Rubric
 from newsletter.project import ISSUES_DIR, Project
+from newsletter.stubs import STUB_MARK, hint
 
 GREETING = "Bonjour à toutes et à tous,"
 SIGNOFF = (

@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 
 from newsletter.datecheck import date_problems
-from newsletter.desk.stubs import stub_problems
+from newsletter.stubs import stub_problems
 from newsletter.errors import ERROR, Problem, SourceError
 from newsletter.fsutil import write_atomic
 from newsletter.model.issue import Issue

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from newsletter.errors import ERROR, WARNING, Problem
 from newsletter.model.issue import Block, Issue
@@ -45,7 +45,12 @@ def date_problems(issue: Issue, others: Iterable[Session] = ()) -> list[Problem]
         if _over(session, issue.date):
             when = french_date(session.last_day, weekday=True)
             problems.append(
-                Problem(issue.path, session.line, WARNING, f"séance « {session.title} » déjà passée à la date du numéro ({when}) : vérifiez sa date")
+                Problem(
+                    issue.path,
+                    session.line,
+                    WARNING,
+                    f"séance « {session.title} » déjà passée à la date du numéro ({when}) : vérifiez sa date",
+                )
             )
     return problems
 
@@ -92,7 +97,12 @@ def _announcement_problems(issue: Issue, line: int, mention: DateMention, sessio
         covering = [session for session in sessions if _covers(session, day)]
         if not covering:
             problems.append(
-                Problem(issue.path, line, WARNING, f"date annoncée sans séance : « {written} » ({french_date(day)}) n’a pas de bloc ```session pour l’agenda")
+                Problem(
+                    issue.path,
+                    line,
+                    WARNING,
+                    f"date annoncée sans séance : « {written} » ({french_date(day)}) n’a pas de bloc ```session pour l’agenda",
+                )
             )
         elif mention.times and len(covering) == 1:
             problems.extend(_time_problems(issue, line, written, mention, covering[0]))
@@ -102,7 +112,14 @@ def _announcement_problems(issue: Issue, line: int, mention: DateMention, sessio
 def _time_problems(issue: Issue, line: int, written: str, mention: DateMention, session: Session) -> list[Problem]:
     assert mention.times is not None
     if not isinstance(session.start, dt.datetime):
-        return [Problem(issue.path, line, WARNING, f"« {written} » donne une heure, mais la séance « {session.title} » n’en a pas (« start: AAAA-MM-JJ HH:MM »)")]
+        return [
+            Problem(
+                issue.path,
+                line,
+                WARNING,
+                f"« {written} » donne une heure, mais la séance « {session.title} » n’en a pas (« start: AAAA-MM-JJ HH:MM »)",
+            )
+        ]
     if session.start.time() != mention.times.start:
         hour = f"{session.start.hour}h{session.start.minute:02d}"
         return [Problem(issue.path, line, WARNING, f"« {written} » : la séance « {session.title} » commence à {hour}")]
@@ -121,7 +138,12 @@ def _over(session: Session, day: dt.date) -> bool:
     if session.last_day >= day:
         return False
     if session.rrule:
-        return occurrences(session.rrule, session.start, session.exdates).after(dt.datetime.combine(day, dt.time()), inc=True) is None
+        return (
+            occurrences(session.rrule, session.start, session.exdates).after(
+                dt.datetime.combine(day, dt.time()), inc=True
+            )
+            is None
+        )
     return True
 
 

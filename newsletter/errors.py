@@ -48,7 +48,7 @@ class Problem:
         return _locate(self.path, self.line or None, f"{self.severity} : {self.message}")
 
     @classmethod
-    def from_error(cls, error: SourceError) -> "Problem":
+    def from_error(cls, error: SourceError) -> Problem:
         return cls(error.path, error.line or 0, ERROR, error.message)
 
 

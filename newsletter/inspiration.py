@@ -95,7 +95,7 @@ def fetch(url: str, timeout: float, max_bytes: int) -> Download:
         if isinstance(error.reason, (TimeoutError, socket.timeout)):
             raise _too_slow(url, timeout) from None
         raise FeedError(f"{url} : adresse injoignable ({_reason(error.reason)})") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise _too_slow(url, timeout) from None
     except (OSError, ValueError) as error:  # connection reset, bad URL, invalid HTTP…
         raise FeedError(f"{url} : téléchargement impossible ({_reason(error)})") from None

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsletter.errors import SourceError
@@ -107,7 +108,9 @@ class Settings:
             object.__setattr__(self, "service_url", serve["public_url"].rstrip("/"))
         if not self.form_text:
             given = serve.get("form_text")
-            object.__setattr__(self, "form_text", given.strip() if isinstance(given, str) and given.strip() else DEFAULT_FORM_TEXT)
+            object.__setattr__(
+                self, "form_text", given.strip() if isinstance(given, str) and given.strip() else DEFAULT_FORM_TEXT
+            )
         if not self.unsubscribe_url:
             where = self.service_url or self.base_url
             object.__setattr__(self, "unsubscribe_url", f"{where}/desinscription/")
@@ -220,7 +223,7 @@ def _rubrics_from(entries: Any, path: Path, text: str) -> tuple[Rubric, ...]:
 
 
 def _expect(value: Any, expected: type, key: str, path: Path, text: str) -> None:
-    if not isinstance(value, expected) or isinstance(value, bool) and expected is not bool:
+    if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
         raise SourceError(path, _line_of(text, key), f"« {key} » doit être {_TYPE_NAMES[expected]}")
 
 
@@ -243,4 +246,3 @@ def _line_of(text: str, key: str, occurrence: int = 1) -> int | None:
 def _toml_error_line(message: str) -> int | None:
     match = re.search(r"line (\d+)", message)
     return int(match.group(1)) if match else None
-

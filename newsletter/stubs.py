@@ -40,7 +40,12 @@ def stub_problems(issue: Issue, source: str) -> list[Problem]:
     for section in issue.sections:
         if not section.byline and _only_hints(_without_stub_sessions(section.body)):
             problems.append(
-                Problem(issue.path, section.line, WARNING, f"rubrique « {section.rubric.title} » encore à écrire (ou supprimez-la)")
+                Problem(
+                    issue.path,
+                    section.line,
+                    WARNING,
+                    f"rubrique « {section.rubric.title} » encore à écrire (ou supprimez-la)",
+                )
             )
     return problems
 

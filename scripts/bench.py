@@ -21,8 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ISSUE = ROOT / "issues" / "001-comprendre-reflechir-agir.md"
@@ -40,7 +40,7 @@ def make_archive(root: Path, count: int) -> Path:
     for number in range(1, count + 1):
         day = first + dt.timedelta(days=7 * (number - 1))
         unique = re.sub(r"^id: (.+)$", rf"id: \1-{number}", body, flags=re.M)
-        front = f"---\nnumber: {number}\ndate: {day.isoformat()}\ntitle: \"Numéro {number}\"\n"
+        front = f'---\nnumber: {number}\ndate: {day.isoformat()}\ntitle: "Numéro {number}"\n'
         (root / "issues" / f"{number:04d}.md").write_text(front + "---\n" + unique, encoding="utf-8")
     shutil.copy(ROOT / "newsletter.toml", root / "newsletter.toml")
     return root
@@ -109,7 +109,9 @@ def _children(pid: int) -> list[int]:
 def run_child(kind: str, project_dir: Path, dist: Path) -> dict[str, float]:
     import json
 
-    process = subprocess.Popen([sys.executable, "-c", _CHILD, kind, str(project_dir), str(dist)], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, kind, str(project_dir), str(dist)], stdout=subprocess.PIPE, text=True
+    )
     peak = 0
     while process.poll() is None:
         peak = max(peak, _tree_rss(process.pid))
@@ -130,10 +132,13 @@ def bench_build(project_root: Path, count: int, repeat: int = 3) -> list[Row]:
         shutil.rmtree(dist)
         fulls.append(run_child("build", project_root, dist))
     median = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
-    full, floor = {k: median(fulls, k) for k in ("wall", "cpu", "peak")}, {k: median(floors, k) for k in ("wall", "cpu", "peak")}
+    full, floor = (
+        {k: median(fulls, k) for k in ("wall", "cpu", "peak")},
+        {k: median(floors, k) for k in ("wall", "cpu", "peak")},
+    )
     noop = run_child("build", project_root, dist)
     issue = project_root / "issues" / "0001.md"
-    issue.write_text(issue.read_text(encoding="utf-8").replace("Numéro 1\"", "Numéro un\""), encoding="utf-8")
+    issue.write_text(issue.read_text(encoding="utf-8").replace('Numéro 1"', 'Numéro un"'), encoding="utf-8")
     one = run_child("build", project_root, dist)
     templates = project_root / "templates" / "web"
     templates.mkdir(parents=True, exist_ok=True)
@@ -141,7 +146,12 @@ def bench_build(project_root: Path, count: int, repeat: int = 3) -> list[Row]:
     (templates / "base.html").write_text(base.replace("</body>", "<!-- bench -->\n</body>"), encoding="utf-8")
     web = run_child("build", project_root, dist)
     settings = project_root / "newsletter.toml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace('name = "Territoires Pilotes"', 'name = "Territoires Pilotes !"', 1), encoding="utf-8")
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace(
+            'name = "Territoires Pilotes"', 'name = "Territoires Pilotes !"', 1
+        ),
+        encoding="utf-8",
+    )
     toml = run_child("build", project_root, dist)
     n = f"{count} issues"
     return [
@@ -183,7 +193,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return (
+        f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
 
 
 def table(rows: list[Row]) -> str:
@@ -219,7 +231,9 @@ def main() -> None:
     print(report)
     if not args.no_write:
         if not BENCHMARKS.exists():
-            BENCHMARKS.write_text("# Benchmarks\n\nFigures appended by the scripts in `scripts/`, newest last.\n", encoding="utf-8")
+            BENCHMARKS.write_text(
+                "# Benchmarks\n\nFigures appended by the scripts in `scripts/`, newest last.\n", encoding="utf-8"
+            )
         with BENCHMARKS.open("a", encoding="utf-8") as handle:
             handle.write(report)
 

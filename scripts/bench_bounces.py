@@ -50,8 +50,10 @@ def make_project(folder: Path, count: int) -> Path:
         "VALUES (?, ?, 'subscribed', 'bench', '2024-01-01', '2024-01-01')",
         ((n, address(n)) for n in range(1, count + 1)),
     )
-    db.execute("INSERT INTO deliveries (issue, subscriber_id, address, status, updated_at) "
-               "SELECT 1, id, address, 'sent', '2024-03-01' FROM subscribers")
+    db.execute(
+        "INSERT INTO deliveries (issue, subscriber_id, address, status, updated_at) "
+        "SELECT 1, id, address, 'sent', '2024-03-01' FROM subscribers"
+    )
     db.execute("COMMIT")
     db.close()
     return folder
@@ -69,7 +71,7 @@ def make_mbox(project: Path, path: Path, count: int) -> int:
 
     project_ = load_project(project)
     config = sending_config(project_.settings, project_.root)
-    letter = Letter(1, dt.datetime(2024, 3, 1, 8, tzinfo=dt.timezone.utc), "Territoires Pilotes n°1", "<p>x</p>", "x")
+    letter = Letter(1, dt.datetime(2024, 3, 1, 8, tzinfo=dt.UTC), "Territoires Pilotes n°1", "<p>x</p>", "x")
     factory = MessageFactory(config, letter, "bench")
     templates = [(SAMPLES / name).read_bytes() for name in SHAPES]
     box = mailbox.mbox(path)
@@ -77,8 +79,13 @@ def make_mbox(project: Path, path: Path, count: int) -> int:
     for n in range(1, count + 1):
         message = factory.build(Recipient(n, address(n)))
         head = message.data.split(b"\r\n\r\n", 1)[0].replace(b"\r\n", b"\n")
-        values = {b"%VERP%": message.envelope.encode(), b"%RCPT%": address(n).encode(), b"%HEADERS%": head,
-                  b"%INREPLYTO%": message.message_id.encode(), b"%ID%": f"dsn.{n}@mx.example.net".encode()}
+        values = {
+            b"%VERP%": message.envelope.encode(),
+            b"%RCPT%": address(n).encode(),
+            b"%HEADERS%": head,
+            b"%INREPLYTO%": message.message_id.encode(),
+            b"%ID%": f"dsn.{n}@mx.example.net".encode(),
+        }
         data = templates[n % len(templates)]
         box.add(re.sub(rb"%[A-Z]+%", lambda m, values=values: values.get(m.group(0), m.group(0)), data))
     box.flush()
@@ -89,13 +96,18 @@ def make_mbox(project: Path, path: Path, count: int) -> int:
 
 def run_command(project: Path, source: Path) -> dict:
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "newsletter", "bounces", "-C", str(project), str(source)],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "newsletter", "bounces", "-C", str(project), str(source)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"newsletter bounces a échoué : {result.stderr or result.stdout}")
-    counts = {label.strip(): int(number) for label, number in
-              re.findall(r"^  ([^\d\n]+?) +(\d+)$", result.stdout, re.M)}
+    counts = {
+        label.strip(): int(number) for label, number in re.findall(r"^  ([^\d\n]+?) +(\d+)$", result.stdout, re.M)
+    }
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"elapsed": elapsed, "counts": counts, "rss": rss}
 
@@ -103,19 +115,21 @@ def run_command(project: Path, source: Path) -> dict:
 def table(count: int, size: int, first: dict, second: dict) -> str:
     shapes = ", ".join(name.removesuffix(".eml") for name in SHAPES)
     counts = first["counts"]
-    return "\n".join([
-        f"Machine: {machine()}. An mbox of {count:,} DSNs ({size / 1e6:.0f} MB; shapes in turn: {shapes}), "
-        f"one per subscriber of {count:,}; database on the ordinary disk. Each run is the whole command "
-        "(`python -m newsletter bounces`), interpreter start included.",
-        "",
-        "| run | time | messages/s | what it found | peak memory |",
-        "| --- | ---: | ---: | --- | ---: |",
-        f"| first: every bounce applied | {first['elapsed']:.1f} s | {count / first['elapsed']:,.0f} | "
-        f"{counts.get('rebonds définitifs', 0):,} hard, {counts.get('rebonds temporaires', 0):,} soft, "
-        f"{counts.get('ignorés', 0):,} ignored | {first['rss']:.0f} MB |",
-        f"| second: nothing to do | {second['elapsed']:.1f} s | {count / second['elapsed']:,.0f} | "
-        f"{second['counts'].get('déjà traités', 0):,} already read | {second['rss']:.0f} MB |",
-    ])
+    return "\n".join(
+        [
+            f"Machine: {machine()}. An mbox of {count:,} DSNs ({size / 1e6:.0f} MB; shapes in turn: {shapes}), "
+            f"one per subscriber of {count:,}; database on the ordinary disk. Each run is the whole command "
+            "(`python -m newsletter bounces`), interpreter start included.",
+            "",
+            "| run | time | messages/s | what it found | peak memory |",
+            "| --- | ---: | ---: | --- | ---: |",
+            f"| first: every bounce applied | {first['elapsed']:.1f} s | {count / first['elapsed']:,.0f} | "
+            f"{counts.get('rebonds définitifs', 0):,} hard, {counts.get('rebonds temporaires', 0):,} soft, "
+            f"{counts.get('ignorés', 0):,} ignored | {first['rss']:.0f} MB |",
+            f"| second: nothing to do | {second['elapsed']:.1f} s | {count / second['elapsed']:,.0f} | "
+            f"{second['counts'].get('déjà traités', 0):,} already read | {second['rss']:.0f} MB |",
+        ]
+    )
 
 
 def main() -> None:

@@ -31,10 +31,23 @@ SETTINGS = '\n[sending]\nsecret = "bench"\n\n[sending.dkim]\nselector = "bench"\
 def make_project(folder: Path, bits: int) -> Path:
     (folder / "issues").mkdir(parents=True)
     shutil.copy(ISSUE, folder / "issues")
-    (folder / "newsletter.toml").write_text((ROOT / "newsletter.toml").read_text(encoding="utf-8") + SETTINGS,
-                                            encoding="utf-8")
-    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}",
-                    "-out", str(folder / "dkim.pem")], check=True, capture_output=True)
+    (folder / "newsletter.toml").write_text(
+        (ROOT / "newsletter.toml").read_text(encoding="utf-8") + SETTINGS, encoding="utf-8"
+    )
+    subprocess.run(
+        [
+            "openssl",
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            f"rsa_keygen_bits:{bits}",
+            "-out",
+            str(folder / "dkim.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return folder
 
 

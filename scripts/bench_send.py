@@ -88,8 +88,9 @@ def child_main(argv: list[str]) -> None:
 
 
 def in_child(*args: object) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--child", *map(str, args)], check=True,
-                            capture_output=True, text=True, cwd=ROOT).stdout
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", *map(str, args)], check=True, capture_output=True, text=True, cwd=ROOT
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -124,8 +125,10 @@ def make_project(folder: Path, count: int, port: int, connections: int) -> Path:
     (folder / "issues").mkdir(parents=True)
     shutil.copy(ISSUE, folder / "issues")
     settings = (ROOT / "newsletter.toml").read_text(encoding="utf-8")
-    settings += (f'\n[sending]\nsecret = "bench"\nretries = 0\n\n[smtp]\nhost = "127.0.0.1"\nport = {port}\n'
-                 f'security = "none"\nconnections = {connections}\n')
+    settings += (
+        f'\n[sending]\nsecret = "bench"\nretries = 0\n\n[smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+        f'security = "none"\nconnections = {connections}\n'
+    )
     (folder / "newsletter.toml").write_text(settings, encoding="utf-8")
     db = open_database(folder / "subscribers.sqlite3")
     db.execute("BEGIN")
@@ -174,11 +177,16 @@ def machine() -> str:
 
     cpu = platform.machine()
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
-    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return (
+        f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
 
 
 def filesystem(path: Path) -> str:
@@ -215,8 +223,11 @@ def table(rows: list[dict], connections: int, size: int, repeat: int) -> str:
 
 def write_report(report: str, section: str = SECTION, script: str = "scripts/bench_send.py") -> None:
     """Add `report` at the end of `section`, leaving the other sections as they are."""
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else (
-        "# Benchmarks\n\nFigures appended by the scripts in `scripts/`, newest last.\n")
+    text = (
+        BENCHMARKS.read_text(encoding="utf-8")
+        if BENCHMARKS.exists()
+        else ("# Benchmarks\n\nFigures appended by the scripts in `scripts/`, newest last.\n")
+    )
     if section not in text.splitlines():
         text = text.rstrip("\n") + f"\n\n{section}\n\nWritten by `{script}`, newest last.\n"
     start = text.splitlines(keepends=True).index(section + "\n")
@@ -233,7 +244,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--connections", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3, help="alternate the two measurements this many times (medians)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="alternate the two measurements this many times (medians)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
     port = free_port()

@@ -39,7 +39,8 @@ TARGET = 300
 def start_server(project: Path) -> tuple[subprocess.Popen, int]:
     process = subprocess.Popen(
         [sys.executable, "-m", "newsletter", "serve", "-C", str(project), "--port", "0"],
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     line = process.stderr.readline()
     match = re.search(r":(\d+)/", line)
@@ -78,7 +79,9 @@ def run(requests: int, clients: int) -> dict:
     (project / "issues").mkdir(parents=True)
     (project / "newsletter.toml").write_text(
         '[newsletter]\nbase_url = "https://example.org/lettre"\n'
-        '[serve]\npublic_url = "https://example.org/service"\nper_client = 10000000\n', encoding="utf-8")
+        '[serve]\npublic_url = "https://example.org/service"\nper_client = 10000000\n',
+        encoding="utf-8",
+    )
     process, port = start_server(project)
     try:
         latencies: list[float] = []
@@ -104,27 +107,43 @@ def run(requests: int, clients: int) -> dict:
         shutil.rmtree(project, ignore_errors=True)
     latencies.sort()
     return {
-        "requests": len(latencies), "errors": len(errors), "rate": len(latencies) / elapsed,
-        "p50": statistics.median(latencies) * 1000, "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "memory": memory, "emails": written, "clients": clients,
+        "requests": len(latencies),
+        "errors": len(errors),
+        "rate": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "memory": memory,
+        "emails": written,
+        "clients": clients,
     }
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return (
+        f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
 
 
 def table(result: dict) -> str:
     status = "ok" if result["rate"] >= TARGET else "under target"
     lines = [
-        f"### {dt.date.today().isoformat()}", "",
+        f"### {dt.date.today().isoformat()}",
+        "",
         f"Machine: {machine()}. `newsletter serve` (waitress, 4 threads, outbox transport) in its own process; "
         f"{result['clients']} keep-alive clients on loopback, each sign-up a new address "
         f"({result['emails']:,} confirmation emails written, {result['errors']} errors); the clients share the "
-        "same 2 cores.", "",
-        "| measure | value | target | |", "| --- | ---: | ---: | --- |",
+        "same 2 cores.",
+        "",
+        "| measure | value | target | |",
+        "| --- | ---: | ---: | --- |",
         f"| sign-ups per second | {result['rate']:.0f} | {TARGET} | {status} |",
         f"| latency, median | {result['p50']:.1f} ms | | |",
         f"| latency, p99 | {result['p99']:.1f} ms | | |",

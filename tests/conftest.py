@@ -12,9 +12,11 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED_ISSUE_TEXT = DATA / "seeds" / "000_962585268f068bc6.txt"
 
 
-def issue_text(body: str = "", number: int = 1, date: str = "2022-03-31", title: str = "Un titre", extra: str = "") -> str:
+def issue_text(
+    body: str = "", number: int = 1, date: str = "2022-03-31", title: str = "Un titre", extra: str = ""
+) -> str:
     """An issue file: front matter, then `body` (dedented)."""
-    return f"---\nnumber: {number}\ndate: {date}\ntitle: \"{title}\"\n{extra}---\n\n" + textwrap.dedent(body).lstrip("\n")
+    return f'---\nnumber: {number}\ndate: {date}\ntitle: "{title}"\n{extra}---\n\n' + textwrap.dedent(body).lstrip("\n")
 
 
 MINIMAL_BODY = """

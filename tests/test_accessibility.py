@@ -16,14 +16,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from newsletter.pipeline import build
-from newsletter.desk.browser import Browser
-from newsletter.project import load_project
+from conftest import DATA, ROOT
 from support import axe
 from test_browser import require_chromium
 
-from conftest import DATA, ROOT
+from newsletter.desk.browser import Browser
+from newsletter.pipeline import build
+from newsletter.project import load_project
 
 WIDTHS = (375, 1024)
 SCHEMES = ("light", "dark")
@@ -80,11 +79,20 @@ def outline_problems(headings: list[tuple[int, str, str]]) -> list[str]:
     problems = [] if levels[:1] == [1] else [f"first heading h{levels[0] if levels else '?'}, not h1"]
     if levels.count(1) != 1:
         problems.append(f"{levels.count(1)} h1")
-    problems += [f"h{before} then h{after} « {text} »" for (before, _, _), (after, text, _) in itertools.pairwise(headings) if after > before + 1]
+    problems += [
+        f"h{before} then h{after} « {text} »"
+        for (before, _, _), (after, text, _) in itertools.pairwise(headings)
+        if after > before + 1
+    ]
     return problems
 
 
-EMOJI_BLOCKS = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0xFE0F, 0xFE0F))  # pictographs, dingbats, arrows, VS16
+EMOJI_BLOCKS = (
+    (0x1F000, 0x1FAFF),
+    (0x2600, 0x27BF),
+    (0x2B00, 0x2BFF),
+    (0xFE0F, 0xFE0F),
+)  # pictographs, dingbats, arrows, VS16
 
 
 def has_emoji(text: str) -> bool:
@@ -93,7 +101,9 @@ def has_emoji(text: str) -> bool:
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("number", EMAILS)
-def test_axe_finds_no_violation_in_the_sample_emails(number: str, scheme: str, browser: Browser, repo_build: Path) -> None:
+def test_axe_finds_no_violation_in_the_sample_emails(
+    number: str, scheme: str, browser: Browser, repo_build: Path
+) -> None:
     page = (repo_build / "email" / f"{number}.html").resolve().as_uri()
     for width in WIDTHS:
         browser.open(page, width, scheme=scheme)
@@ -103,7 +113,9 @@ def test_axe_finds_no_violation_in_the_sample_emails(number: str, scheme: str, b
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("page", PAGES)
-def test_axe_finds_no_violation_in_the_archive_pages(page: str, scheme: str, browser: Browser, repo_build: Path) -> None:
+def test_axe_finds_no_violation_in_the_archive_pages(
+    page: str, scheme: str, browser: Browser, repo_build: Path
+) -> None:
     for width in WIDTHS:
         browser.open((repo_build / page).resolve().as_uri(), width, scheme=scheme)
         found = axe.violations(browser)  # no exception: a web page has its own landmarks and h1
@@ -115,7 +127,9 @@ def test_axe_finds_no_violation_in_archive_pages_with_the_sign_up_form(browser: 
     root = tmp_path / "inscription"
     shutil.copytree(ROOT / "issues", root / "issues")
     settings = (ROOT / "newsletter.toml").read_text(encoding="utf-8")
-    (root / "newsletter.toml").write_text(settings + '\n[serve]\npublic_url = "https://example.org/service"\n', encoding="utf-8")
+    (root / "newsletter.toml").write_text(
+        settings + '\n[serve]\npublic_url = "https://example.org/service"\n', encoding="utf-8"
+    )
     assert not build(load_project(root), root / "dist").failed
     for page in ("index.html", "numeros/002/index.html"):
         assert "<form" in (root / "dist" / page).read_text(encoding="utf-8"), page
@@ -129,11 +143,15 @@ def test_axe_finds_no_violation_in_archive_pages_with_the_sign_up_form(browser: 
 def test_axe_sees_what_the_exceptions_leave_out_and_a_missing_alt(browser: Browser, tmp_path: Path) -> None:
     """The check can fail: on a bare page axe reports the two excepted rules, an image without alt and an h1 that is missing."""
     page = tmp_path / "nu.html"
-    page.write_text('<!doctype html><html lang="fr"><head><title>t</title></head><body><h2>Titre</h2><img src="x.png"></body></html>')
+    page.write_text(
+        '<!doctype html><html lang="fr"><head><title>t</title></head><body><h2>Titre</h2><img src="x.png"></body></html>'
+    )
     browser.open(page.as_uri(), 375)
     rules = {line.split(" ")[0] for line in axe.violations(browser)}
     assert {"landmark-one-main", "region", "image-alt", "page-has-heading-one"} <= rules
-    assert not {"landmark-one-main", "region"} & {line.split(" ")[0] for line in axe.violations(browser, tuple(EMAIL_EXCEPTIONS))}
+    assert not {"landmark-one-main", "region"} & {
+        line.split(" ")[0] for line in axe.violations(browser, tuple(EMAIL_EXCEPTIONS))
+    }
 
 
 @pytest.mark.parametrize("number", EMAILS)
@@ -162,7 +180,9 @@ def test_the_outline_check_finds_a_skipped_level_and_a_missing_h1() -> None:
 
 
 @pytest.mark.parametrize("document", [f"email/{n}.html" for n in EMAILS] + PAGES)
-def test_no_emoji_of_a_heading_reaches_the_accessibility_tree(document: str, browser: Browser, repo_build: Path) -> None:
+def test_no_emoji_of_a_heading_reaches_the_accessibility_tree(
+    document: str, browser: Browser, repo_build: Path
+) -> None:
     """« Édito », not « tête qui parle Édito »: the emoji stays on screen and in the text version."""
     browser.open((repo_build / document).resolve().as_uri(), 375)
     shown = [text for _, _, text in outline(browser)]
@@ -184,10 +204,14 @@ def test_each_calendar_link_names_its_session_and_keeps_its_visible_text(browser
         names = [ax_name(node) for node in ax_nodes(browser, "link")]
         for where in ("mon agenda : fichier .ics", "Google Agenda", "Outlook"):
             assert f"Ajouter « Agora des sessions entre pairs » à {where}" in names, (document, names)
-        shown = browser.evaluate("JSON.stringify([...document.querySelectorAll('a[aria-label]')].map((a) => a.textContent))")
+        shown = browser.evaluate(
+            "JSON.stringify([...document.querySelectorAll('a[aria-label]')].map((a) => a.textContent))"
+        )
         assert set(json.loads(shown)) == {"Fichier .ics", "Google Agenda", "Outlook"}
         calendar = [name for name in names if name.startswith("Ajouter « ")]
-        assert len(calendar) == len(set(calendar)) * (2 if document.startswith("numeros/") else 1)  # card and recap on the page
+        assert len(calendar) == len(set(calendar)) * (
+            2 if document.startswith("numeros/") else 1
+        )  # card and recap on the page
 
 
 def test_the_two_navigations_of_an_issue_page_have_distinct_names(browser: Browser, repo_build: Path) -> None:
@@ -218,7 +242,9 @@ IMAGE_BOXES = """JSON.stringify([...document.images].map((img) => {
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_with_images_blocked_each_alt_text_takes_its_place_and_the_layout_holds(images_off: Path, browser: Browser, scheme: str) -> None:
+def test_with_images_blocked_each_alt_text_takes_its_place_and_the_layout_holds(
+    images_off: Path, browser: Browser, scheme: str
+) -> None:
     for width in (375, 640):
         browser.open(images_off.resolve().as_uri(), width, scheme=scheme)
         layout = browser.measure()

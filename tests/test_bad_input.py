@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATA, MINIMAL_BODY, issue_text
 
 from newsletter.cli import cli
-
-from conftest import DATA, MINIMAL_BODY, issue_text
 
 BAD = DATA / "bad"
 

@@ -23,11 +23,11 @@ from newsletter.cli.send import send, status
 from newsletter.cli.subscribers import subscribers
 from newsletter.errors import SourceError
 from newsletter.send import new_sender
+from newsletter.send.config import sending_config
 from newsletter.send.feedback import FeedbackReader, read_message
 from newsletter.send.mailboxes import Item
 from newsletter.send.tokens import make_token, verify_verp_token, verp_token_in
 from newsletter.settings import Settings
-from newsletter.send.config import sending_config
 
 BOUNCES = "bounces@example.org"
 
@@ -107,10 +107,13 @@ def test_the_outbox_shows_the_envelope_sender_as_return_path(tmp_path):
     assert f"mailto:{BOUNCES}?subject=unsubscribe" in message["List-Unsubscribe"]
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("bounces+x@example.org", "ne peut pas contenir « \\+ »"),
-    ("pas une adresse", "bounce_address"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("bounces+x@example.org", "ne peut pas contenir « \\+ »"),
+        ("pas une adresse", "bounce_address"),
+    ],
+)
 def test_a_bad_bounce_address_is_one_error_on_its_line(tmp_path, value, message):
     (tmp_path / "newsletter.toml").write_text(f'[sending]\nbounce_address = "{value}"\n', encoding="utf-8")
     settings = Settings(path=tmp_path / "newsletter.toml", tables={"sending": {"bounce_address": value}})
@@ -128,17 +131,20 @@ def test_an_imap_password_in_the_settings_is_refused(tmp_path):
 # Reading each real-world shape ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "kind", "severity"), [
-    ("postfix.eml", "bounce", "hard"),
-    ("exim.eml", "bounce", "hard"),
-    ("office365.eml", "bounce", "hard"),
-    ("gmail.eml", "bounce", "hard"),
-    ("gmail_full.eml", "bounce", "soft"),
-    ("orange.eml", "bounce", "hard"),
-    ("postfix_delay.eml", "ignored", None),
-    ("autoreply.eml", "ignored", None),
-    ("arf.eml", "complaint", None),
-])
+@pytest.mark.parametrize(
+    ("name", "kind", "severity"),
+    [
+        ("postfix.eml", "bounce", "hard"),
+        ("exim.eml", "bounce", "hard"),
+        ("office365.eml", "bounce", "hard"),
+        ("gmail.eml", "bounce", "hard"),
+        ("gmail_full.eml", "bounce", "soft"),
+        ("orange.eml", "bounce", "hard"),
+        ("postfix_delay.eml", "ignored", None),
+        ("autoreply.eml", "ignored", None),
+        ("arf.eml", "complaint", None),
+    ],
+)
 def test_each_real_world_shape_is_recognised_and_names_the_subscriber(tmp_path, name, kind, severity):
     config = list_config(tmp_path)
     store = populate(tmp_path / "s.sqlite3", 3)
@@ -183,11 +189,14 @@ def test_a_hard_bounce_marks_the_subscriber_bounced_and_the_next_send_skips_them
     store = populate(tmp_path / "s.sqlite3", 3)
     send_issue(config, store, 1)
     report = process(config, store, [sample("gmail.eml", sent(config, 1, 0))])
-    assert [(c.address, c.before, c.after, c.issue) for c in report.changes] == [(address(0), "subscribed", "bounced", 1)]
+    assert [(c.address, c.before, c.after, c.issue) for c in report.changes] == [
+        (address(0), "subscribed", "bounced", 1)
+    ]
     assert store.get(address(0)).status == "bounced"  # kept, for the record
     send_issue(config, store, 2)
     assert sorted(p.name.split("-", 1)[1] for p in (config.outbox / "002").glob("*.eml")) == [
-        f"{address(n)}.eml" for n in (1, 2)]
+        f"{address(n)}.eml" for n in (1, 2)
+    ]
 
 
 def test_soft_bounces_on_three_issues_in_a_row_bounce_and_an_issue_without_one_breaks_the_run(tmp_path):
@@ -206,12 +215,17 @@ def test_soft_bounces_on_three_issues_in_a_row_bounce_and_an_issue_without_one_b
 
 
 def test_a_delay_warning_then_the_failure_of_the_same_issue_count_once(tmp_path):
-    config = dataclasses.replace(list_config(tmp_path), bounces=dataclasses.replace(list_config(tmp_path).bounces, soft_limit=2))
+    config = dataclasses.replace(
+        list_config(tmp_path), bounces=dataclasses.replace(list_config(tmp_path).bounces, soft_limit=2)
+    )
     store = populate(tmp_path / "s.sqlite3", 1)
     send_issue(config, store, 1)
     message = sent(config, 1, 0)
-    report = process(config, store, [sample("postfix_delay.eml", message), sample("gmail_full.eml", message),
-                                     sample("gmail_full.eml", message)])
+    report = process(
+        config,
+        store,
+        [sample("postfix_delay.eml", message), sample("gmail_full.eml", message), sample("gmail_full.eml", message)],
+    )
     assert report.counts["ignored"] == 1 and report.counts["soft"] == 2
     assert status_of(store, 0) == "subscribed" and store.get(address(0)).soft_bounces == 1
 
@@ -227,8 +241,12 @@ def test_a_complaint_unsubscribes_even_when_the_report_hides_the_recipient(tmp_p
     by_token = process(config, store, [report])
     assert status_of(store, 1) == "unsubscribed" and by_token.counts["complaint"] == 1
     # Only our Message-ID left: the journal knows who received it.
-    only_id = re.sub(rb"(?m)^List-Unsubscribe: .*\n .*\n", b"", sample("arf.eml", redacted.replace(
-        address(1).encode(), address(2).encode()).replace(b"Return-Path", b"X-Old")), flags=0)
+    only_id = re.sub(
+        rb"(?m)^List-Unsubscribe: .*\n .*\n",
+        b"",
+        sample("arf.eml", redacted.replace(address(1).encode(), address(2).encode()).replace(b"Return-Path", b"X-Old")),
+        flags=0,
+    )
     only_id = re.sub(rb"(?m)^Original-Mail-From: .*\n", b"", only_id).replace(b"notice.", b"other.")
     message_id = email.message_from_bytes(sent(config, 2, 2))["Message-ID"].encode()
     only_id = re.sub(rb"(?m)^Message-ID: <2\..*$", b"Message-ID: " + message_id, only_id)
@@ -251,11 +269,15 @@ def test_a_mailto_request_without_a_valid_token_unsubscribes_only_a_subscribed_f
     config = list_config(tmp_path)
     store = populate(tmp_path / "s.sqlite3", 3)
     forged = make_token("autre-secret", store.get(address(0)).id, address(0))
-    report = process(config, store, [
-        sample("mailto.eml", rcpt=address(2), token=forged),  # From a subscriber: unsubscribed
-        sample("mailto.eml", rcpt="inconnu@example.net", token=""),  # nobody
-        sample("mailto.eml", rcpt=address(1), mailto="ailleurs@example.net"),  # not sent to our mailto
-    ])
+    report = process(
+        config,
+        store,
+        [
+            sample("mailto.eml", rcpt=address(2), token=forged),  # From a subscriber: unsubscribed
+            sample("mailto.eml", rcpt="inconnu@example.net", token=""),  # nobody
+            sample("mailto.eml", rcpt=address(1), mailto="ailleurs@example.net"),  # not sent to our mailto
+        ],
+    )
     assert [status_of(store, n) for n in range(3)] == ["subscribed", "subscribed", "unsubscribed"]
     assert report.counts["unsubscribe"] == 1 and report.counts["ignored"] == 2
 
@@ -264,8 +286,11 @@ def test_a_dry_run_changes_nothing_and_a_second_run_over_the_same_messages_chang
     config = list_config(tmp_path)
     store = populate(tmp_path / "s.sqlite3", 3)
     send_issue(config, store, 1)
-    messages = [sample("postfix.eml", sent(config, 1, 0)), sample("arf.eml", sent(config, 1, 1)),
-                sample("autoreply.eml", sent(config, 1, 2))]
+    messages = [
+        sample("postfix.eml", sent(config, 1, 0)),
+        sample("arf.eml", sent(config, 1, 1)),
+        sample("autoreply.eml", sent(config, 1, 2)),
+    ]
     dry = process(config, store, messages, dry_run=True)
     assert len(dry.changes) == 2 and [status_of(store, n) for n in range(3)] == ["subscribed"] * 3
     assert store.feedback_counts(1) == {"hard": 0, "soft": 0, "complaint": 0, "unsubscribe": 0}
@@ -340,19 +365,28 @@ def sent_project(tmp_path):
 
 def test_the_command_reads_an_mbox_says_what_it_changed_and_status_and_list_show_it(sent_project, tmp_path):
     root, addresses, messages = sent_project
-    box = write_mbox(tmp_path / "retours.mbox", [
-        sample("office365.eml", messages[addresses[0]]),
-        sample("gmail_full.eml", messages[addresses[1]]),
-        sample("arf.eml", messages[addresses[2]]),
-        sample("postfix.eml", rcpt="jamais@example.net"),
-        sample("autoreply.eml", messages[addresses[3]]),
-    ])
+    box = write_mbox(
+        tmp_path / "retours.mbox",
+        [
+            sample("office365.eml", messages[addresses[0]]),
+            sample("gmail_full.eml", messages[addresses[1]]),
+            sample("arf.eml", messages[addresses[2]]),
+            sample("postfix.eml", rcpt="jamais@example.net"),
+            sample("autoreply.eml", messages[addresses[3]]),
+        ],
+    )
     result = invoke(bounces, "-C", root, box)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == f"{box} : 5 message(s) lu(s)"
-    for label, count in (("rebonds définitifs", 1), ("rebonds temporaires", 1), ("plaintes", 1),
-                         ("désinscriptions par email", 0), ("ignorés", 2), ("déjà traités", 0)):
+    for label, count in (
+        ("rebonds définitifs", 1),
+        ("rebonds temporaires", 1),
+        ("plaintes", 1),
+        ("désinscriptions par email", 0),
+        ("ignorés", 2),
+        ("déjà traités", 0),
+    ):
         assert re.search(rf"^  {label} +{count}$", result.output, re.M), (label, result.output)
     assert "rebond pour une adresse inconnue de la liste (jamais@example.net)" in result.output
     assert f"  {addresses[0]} : abonné → en erreur (rebond définitif, numéro 1 : 5.1.10" in result.output
@@ -372,7 +406,9 @@ def test_the_command_reads_a_maildir_and_a_dry_run_changes_nothing(sent_project,
     folder = write_maildir(tmp_path / "Maildir", [sample("postfix.eml", messages[addresses[1]])])
     dry = invoke(bounces, "-C", root, folder, "--dry-run")
     assert dry.exit_code == 0 and "1 abonné change d’état" not in dry.output
-    assert "1 abonné changerait d’état :" in dry.output and "Simulation (--dry-run) : rien n’a été modifié." in dry.output
+    assert (
+        "1 abonné changerait d’état :" in dry.output and "Simulation (--dry-run) : rien n’a été modifié." in dry.output
+    )
     assert states(root)[addresses[1]] == "abonné"
     real = invoke(bounces, "-C", root, folder)
     assert "1 abonné change d’état :" in real.output
@@ -400,8 +436,10 @@ def test_garbage_and_truncated_messages_are_ignored_one_line_each_and_the_good_o
 
 def test_an_mbox_cut_in_the_middle_of_the_last_message_reads_the_others(sent_project, tmp_path):
     root, addresses, messages = sent_project
-    path = write_mbox(tmp_path / "coupe.mbox", [sample("exim.eml", messages[addresses[0]]),
-                                                 sample("postfix.eml", messages[addresses[1]])])
+    path = write_mbox(
+        tmp_path / "coupe.mbox",
+        [sample("exim.eml", messages[addresses[0]]), sample("postfix.eml", messages[addresses[1]])],
+    )
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 1500])
     result = invoke(bounces, "-C", root, path)
@@ -409,11 +447,14 @@ def test_an_mbox_cut_in_the_middle_of_the_last_message_reads_the_others(sent_pro
     assert states(root)[addresses[0]] == "en erreur"
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda tmp: tmp / "absente.mbox", "boîte introuvable"),
-    (lambda tmp: (tmp / "texte.txt", (tmp / "texte.txt").write_text("Bonjour\n"))[0], "ce n’est ni une boîte mbox"),
-    (lambda tmp: (tmp / "dossier", (tmp / "dossier").mkdir())[0], "ce dossier n’est pas un Maildir"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: tmp / "absente.mbox", "boîte introuvable"),
+        (lambda tmp: (tmp / "texte.txt", (tmp / "texte.txt").write_text("Bonjour\n"))[0], "ce n’est ni une boîte mbox"),
+        (lambda tmp: (tmp / "dossier", (tmp / "dossier").mkdir())[0], "ce dossier n’est pas un Maildir"),
+    ],
+)
 def test_a_source_that_is_no_mailbox_is_one_french_line_and_exit_1(sent_project, tmp_path, make, message):
     root, addresses, _ = sent_project
     path = make(tmp_path)
@@ -447,16 +488,24 @@ def dovecot(certificate, tmp_path):
 
 def with_imap_settings(root, cert) -> None:
     settings = root / "newsletter.toml"
-    settings.write_text(settings.read_text(encoding="utf-8") + f'\n[bounces]\ncafile = "{cert}"\ntimeout = 5\n',
-                        encoding="utf-8")
+    settings.write_text(
+        settings.read_text(encoding="utf-8") + f'\n[bounces]\ncafile = "{cert}"\ntimeout = 5\n', encoding="utf-8"
+    )
 
 
-def test_the_command_reads_an_imap_mailbox_over_tls_and_leaves_its_messages(sent_project, dovecot, certificate,
-                                                                              monkeypatch):
+def test_the_command_reads_an_imap_mailbox_over_tls_and_leaves_its_messages(
+    sent_project, dovecot, certificate, monkeypatch
+):
     root, addresses, messages = sent_project
     with_imap_settings(root, certificate[0])
-    dovecot.append("retours", [sample("postfix.eml", messages[addresses[0]]), sample("arf.eml", messages[addresses[1]]),
-                               sample("autoreply.eml", messages[addresses[2]])])
+    dovecot.append(
+        "retours",
+        [
+            sample("postfix.eml", messages[addresses[0]]),
+            sample("arf.eml", messages[addresses[1]]),
+            sample("autoreply.eml", messages[addresses[2]]),
+        ],
+    )
     monkeypatch.setenv("NEWSLETTER_IMAP_PASSWORD", "s3cret-imap")
     source = f"imaps://retours@127.0.0.1:{dovecot.port}/INBOX"
     result = invoke(bounces, "-C", root, source)
@@ -469,14 +518,22 @@ def test_the_command_reads_an_imap_mailbox_over_tls_and_leaves_its_messages(sent
     assert starttls.exit_code == 0 and re.search(r"^  déjà traités +3$", starttls.output, re.M), starttls.output
 
 
-@pytest.mark.parametrize(("password", "folder", "message"), [
-    ("mauvais", "INBOX", "le serveur IMAP 127.0.0.1:{port} a refusé l’identification de « retours » : "
-                         "[AUTHENTICATIONFAILED] Authentication failed."),
-    ("", "INBOX", "mot de passe IMAP absent : définissez la variable d’environnement NEWSLETTER_IMAP_PASSWORD"),
-    ("s3cret-imap", "Rebonds", "dossier IMAP « Rebonds » introuvable sur 127.0.0.1:{port} : "),
-])
+@pytest.mark.parametrize(
+    ("password", "folder", "message"),
+    [
+        (
+            "mauvais",
+            "INBOX",
+            "le serveur IMAP 127.0.0.1:{port} a refusé l’identification de « retours » : "
+            "[AUTHENTICATIONFAILED] Authentication failed.",
+        ),
+        ("", "INBOX", "mot de passe IMAP absent : définissez la variable d’environnement NEWSLETTER_IMAP_PASSWORD"),
+        ("s3cret-imap", "Rebonds", "dossier IMAP « Rebonds » introuvable sur 127.0.0.1:{port} : "),
+    ],
+)
 def test_an_imap_login_refused_or_a_missing_folder_is_one_line_and_changes_nothing(
-        sent_project, dovecot, certificate, monkeypatch, password, folder, message):
+    sent_project, dovecot, certificate, monkeypatch, password, folder, message
+):
     root, addresses, messages = sent_project
     with_imap_settings(root, certificate[0])
     dovecot.append("retours", [sample("postfix.eml", messages[addresses[0]])])
@@ -493,5 +550,7 @@ def test_an_imap_server_that_does_not_answer_is_one_line(sent_project, monkeypat
     port = free_port()
     result = invoke(bounces, "-C", root, f"imaps://retours@127.0.0.1:{port}/INBOX")
     assert result.exit_code == 1
-    assert result.output == (f"impossible de joindre le serveur IMAP 127.0.0.1:{port} : "
-                             "connexion refusée (aucun serveur n’écoute à cette adresse)\n")
+    assert result.output == (
+        f"impossible de joindre le serveur IMAP 127.0.0.1:{port} : "
+        "connexion refusée (aucun serveur n’écoute à cette adresse)\n"
+    )

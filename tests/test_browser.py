@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import MINIMAL_BODY, ROOT, issue_text
 
 from newsletter.cli import cli
 from newsletter.desk.browser import DESKTOP_WIDTH, PHONE_WIDTH, Browser, find_chromium, snapshot
-
-from conftest import MINIMAL_BODY, ROOT, issue_text
 
 SAMPLES = sorted(p.name for p in (ROOT / "issues").glob("*.md"))
 PICTURES = ROOT / "dist" / "snapshots"
@@ -88,7 +87,9 @@ def test_the_checks_catch_a_broken_email(browser: Browser, tmp_path: Path) -> No
     assert "caché" not in problems
     assert "à 640 px, 2 texte(s) occupent toute la largeur, hors de la colonne" in desktop.problems
 
-    page.write_text('<html><body style="margin:0"><div style="width:620px"><p>Une colonne à gauche.</p></div></body></html>')
+    page.write_text(
+        '<html><body style="margin:0"><div style="width:620px"><p>Une colonne à gauche.</p></div></body></html>'
+    )
     (desktop,) = snapshot(browser, page, tmp_path, "casse", (DESKTOP_WIDTH,))
     assert desktop.problems == (
         "à 640 px, colonne de 620 px (au plus 600 px)",

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from newsletter.pipeline import build
-from newsletter.cli import cli
-from newsletter.project import load_project
-
 from conftest import MINIMAL_BODY, ROOT, issue_text
+
+from newsletter.cli import cli
+from newsletter.pipeline import build
+from newsletter.project import load_project
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -95,7 +94,10 @@ def test_a_deleted_or_missing_output_is_rebuilt_and_a_removed_issue_leaves(make_
     (root / "issues" / "002-b.md").unlink()
     build(project, root / "dist")
     assert sorted(p.name for p in (root / "dist" / "email").iterdir()) == [
-        "001.eml", "001.html", "001.mjml", "001.txt",
+        "001.eml",
+        "001.html",
+        "001.mjml",
+        "001.txt",
     ]
 
 
@@ -111,7 +113,9 @@ def test_many_issues_render_in_parallel_with_the_same_bytes(make_project, tmp_pa
         alone = make_project({f"issues/{number:03d}.md": files[f"issues/{number:03d}.md"]}, name=f"alone{number}")
         build(load_project(alone), alone / "dist")
         slug = f"{number:03d}"
-        assert (alone / "dist" / "email" / f"{slug}.eml").read_bytes() == (root / "dist" / "email" / f"{slug}.eml").read_bytes()
+        assert (alone / "dist" / "email" / f"{slug}.eml").read_bytes() == (
+            root / "dist" / "email" / f"{slug}.eml"
+        ).read_bytes()
 
 
 def test_outputs_are_ordinary_readable_files(make_project) -> None:
@@ -176,12 +180,18 @@ def test_a_render_failure_in_a_parallel_build_keeps_its_sessions_out_of_the_agen
     assert "Séance du 18" not in agenda
 
 
-def test_a_build_inside_the_project_then_by_its_absolute_path_from_elsewhere_reuses_the_cache(make_project, tmp_path) -> None:
+def test_a_build_inside_the_project_then_by_its_absolute_path_from_elsewhere_reuses_the_cache(
+    make_project, tmp_path
+) -> None:
     root = make_project({"issues/001.md": issue_text(MINIMAL_BODY)})
     inside = subprocess.run([sys.executable, "-m", "newsletter", "build"], cwd=root, capture_output=True, text=True)
     assert inside.returncode == 0, inside.stderr
-    elsewhere = subprocess.run([sys.executable, "-m", "newsletter", "-C", str(root.resolve()), "build"],
-                               cwd=tmp_path, capture_output=True, text=True)
+    elsewhere = subprocess.run(
+        [sys.executable, "-m", "newsletter", "-C", str(root.resolve()), "build"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert elsewhere.returncode == 0, elsewhere.stderr
     assert "0 numéro(s) compilé(s), 1 inchangé(s)" in elsewhere.stdout
     (root / "issues" / "001.md").write_text(issue_text(MINIMAL_BODY + "\nUne phrase de plus.\n"), encoding="utf-8")
@@ -203,8 +213,13 @@ SESSION = "\n## À suivre\n\n```session\nid: rdv-{n}\ntitle: Rendez-vous {n}\nst
 
 def random_issue(rng, number: int) -> str:
     body = MINIMAL_BODY + rng.choice(["", "\nUne phrase de plus.\n", SESSION.format(n=number, day=1 + number % 27)])
-    return issue_text(body, number=number, date=f"2022-{1 + number % 12:02d}-{1 + number % 27:02d}", title=f"N{number} {rng.randrange(99)}",
-                      extra=rng.choice(["", "", "draft: true\n"]))
+    return issue_text(
+        body,
+        number=number,
+        date=f"2022-{1 + number % 12:02d}-{1 + number % 27:02d}",
+        title=f"N{number} {rng.randrange(99)}",
+        extra=rng.choice(["", "", "draft: true\n"]),
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -218,7 +233,7 @@ def test_an_incremental_build_after_random_edits_equals_a_full_build(make_projec
     project = load_project(root)
     build(project, root / "dist")
     broken: set[int] = set()
-    for step in range(14):
+    for _ in range(14):
         numbers = sorted(int(p.stem) for p in (root / "issues").glob("*.md"))
         action = rng.choice(["add", "change", "change", "break", "fix", "delete"])
         if action == "add" or not numbers:
@@ -231,7 +246,9 @@ def test_an_incremental_build_after_random_edits_equals_a_full_build(make_projec
         elif action == "break":
             number = rng.choice(numbers)
             path = root / "issues" / f"{number:03d}.md"
-            path.write_text(path.read_text(encoding="utf-8").replace("date: ", "date: pas une date ", 1), encoding="utf-8")
+            path.write_text(
+                path.read_text(encoding="utf-8").replace("date: ", "date: pas une date ", 1), encoding="utf-8"
+            )
             broken.add(number)
         elif action == "fix" and broken:
             number = broken.pop()
@@ -251,7 +268,12 @@ def test_an_incremental_build_after_random_edits_equals_a_full_build(make_projec
 
 
 def test_a_web_template_edit_renders_no_email_and_one_issue_changed_renders_only_its_own(make_project) -> None:
-    root = make_project({f"issues/{n:03d}.md": issue_text(MINIMAL_BODY, number=n, date=f"2022-0{n}-03", title=f"N{n}") for n in range(1, 5)})
+    root = make_project(
+        {
+            f"issues/{n:03d}.md": issue_text(MINIMAL_BODY, number=n, date=f"2022-0{n}-03", title=f"N{n}")
+            for n in range(1, 5)
+        }
+    )
     (root / "templates" / "web").mkdir(parents=True)
     from newsletter.render.templates import builtin_templates
 
@@ -261,7 +283,9 @@ def test_a_web_template_edit_renders_no_email_and_one_issue_changed_renders_only
     build(project, root / "dist")
     emails = {p: p.stat().st_mtime_ns for p in (root / "dist" / "email").iterdir()}
 
-    (root / "templates" / "web" / "base.html").write_text(base.replace("</body>", "<!-- un commentaire --></body>"), encoding="utf-8")
+    (root / "templates" / "web" / "base.html").write_text(
+        base.replace("</body>", "<!-- un commentaire --></body>"), encoding="utf-8"
+    )
     report = build(project, root / "dist")
     assert (report.emails, report.entries) == (0, 4)  # no email rendered again
     assert {p: p.stat().st_mtime_ns for p in emails} == emails
@@ -269,12 +293,18 @@ def test_a_web_template_edit_renders_no_email_and_one_issue_changed_renders_only
     assert report.pages >= 4
 
     path = root / "issues" / "002.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("Une introduction.", "Une introduction changée."), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("Une introduction.", "Une introduction changée."), encoding="utf-8"
+    )
     pages = {p: p.stat().st_mtime_ns for p in (root / "dist" / "numeros").rglob("index.html")}
     report = build(project, root / "dist")
     assert (report.built, report.unchanged) == (["002"], ["001", "003", "004"])
     assert (report.emails, report.entries) == (1, 1)
-    assert report.pages == 4  # its page, feed.xml and the feeds of its two rubrics (its summary is unchanged: not the index)
+    assert (
+        report.pages == 4
+    )  # its page, feed.xml and the feeds of its two rubrics (its summary is unchanged: not the index)
     changed = {p.relative_to(root / "dist").as_posix() for p, stamp in pages.items() if p.stat().st_mtime_ns != stamp}
     assert changed == {"numeros/002/index.html"}
-    assert {p for p, stamp in emails.items() if p.stat().st_mtime_ns != stamp} == set((root / "dist" / "email").glob("002.*"))
+    assert {p for p, stamp in emails.items() if p.stat().st_mtime_ns != stamp} == set(
+        (root / "dist" / "email").glob("002.*")
+    )

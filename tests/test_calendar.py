@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, issue_text
 
 from newsletter.cli import cli
 from newsletter.model.session import Session, Status
@@ -19,10 +20,8 @@ from newsletter.render.calendar_links import google_url, outlook_url, session_li
 from newsletter.render.fences import session_card, when_text
 from newsletter.settings import Settings
 
-from conftest import ROOT, issue_text
-
 PARIS = ZoneInfo("Europe/Paris")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 BASE = "https://example.org/territoires-pilotes"
 
 
@@ -32,7 +31,9 @@ def run(*args: str):
 
 def with_sessions(*blocks: str, date: str = "2022-03-01", number: int = 1, extra: str = "") -> str:
     fenced = "\n\n".join(f"```session\n{block.strip()}\n```" for block in blocks)
-    return issue_text(f"Bonjour,\n\n## À suivre\n\nLes rendez-vous.\n\n{fenced}\n", number=number, date=date, extra=extra)
+    return issue_text(
+        f"Bonjour,\n\n## À suivre\n\nLes rendez-vous.\n\n{fenced}\n", number=number, date=date, extra=extra
+    )
 
 
 def build(root: Path) -> Path:
@@ -125,7 +126,9 @@ def test_uid_dtstamp_visio_alarm_of_a_session(make_project) -> None:
     assert one.decoded("dtstamp") == dt.datetime(2022, 7, 28, 6, 0, tzinfo=UTC)  # the issue's date, 8 a.m. in Paris
     visio = "https://visio.example.org/salle?id=1&x=2"
     assert str(one["location"]) == f"En visio – {visio}"
-    assert str(one["url"]) == visio and visio in str(one["description"]) and "Un temps ouvert." in str(one["description"])
+    assert (
+        str(one["url"]) == visio and visio in str(one["description"]) and "Un temps ouvert." in str(one["description"])
+    )
     conference = one["conference"]
     assert str(conference) == visio and conference.params["VALUE"] == "URI" and conference.params["FEATURE"] == "VIDEO"
     assert one["rrule"].to_ical() == b"FREQ=MONTHLY;BYDAY=1TU"
@@ -135,7 +138,14 @@ def test_uid_dtstamp_visio_alarm_of_a_session(make_project) -> None:
 
 
 def test_an_all_day_session_has_dates_and_a_reminder_the_day_before(make_project) -> None:
-    root = make_project({"issues/001.md": with_sessions("id: j\ntitle: Journée\nstart: 2022-04-07\nlocation: Paris", "id: k\ntitle: K\nstart: 2022-04-08\nreminder: aucun")})
+    root = make_project(
+        {
+            "issues/001.md": with_sessions(
+                "id: j\ntitle: Journée\nstart: 2022-04-07\nlocation: Paris",
+                "id: k\ntitle: K\nstart: 2022-04-08\nreminder: aucun",
+            )
+        }
+    )
     calendars = build(root)
     one = event(calendars / "sessions" / "j.ics")
     assert one.decoded("dtstart") == dt.date(2022, 4, 7) and one.decoded("dtend") == dt.date(2022, 4, 8)
@@ -157,8 +167,12 @@ def test_an_all_day_session_has_dates_and_a_reminder_the_day_before(make_project
         ("2022-10-30 03:30", dt.datetime(2022, 10, 30, 2, 30, tzinfo=UTC)),  # after it
     ],
 )
-def test_times_are_right_in_winter_summer_and_on_the_days_the_clocks_change(start: str, expected: dt.datetime, make_project) -> None:
-    root = make_project({"issues/001.md": with_sessions(f"id: s\ntitle: S\nstart: {start}\nduration: 1h", date="2022-01-01")})
+def test_times_are_right_in_winter_summer_and_on_the_days_the_clocks_change(
+    start: str, expected: dt.datetime, make_project
+) -> None:
+    root = make_project(
+        {"issues/001.md": with_sessions(f"id: s\ntitle: S\nstart: {start}\nduration: 1h", date="2022-01-01")}
+    )
     calendars = build(root)
     data = (calendars / "sessions" / "s.ics").read_bytes()
     assert f"DTSTART;TZID=Europe/Paris:{start.replace('-', '').replace(' ', 'T').replace(':', '')}00".encode() in data
@@ -191,7 +205,12 @@ def test_the_vtimezone_follows_the_timezone_database_for_decades() -> None:
 
 def test_the_configured_timezone_is_the_one_used(make_project) -> None:
     settings = '[newsletter]\ntimezone = "America/Montreal"\n'
-    root = make_project({"newsletter.toml": settings, "issues/001.md": with_sessions("id: s\ntitle: S\nstart: 2022-07-14 10:00\nduration: 1h")})
+    root = make_project(
+        {
+            "newsletter.toml": settings,
+            "issues/001.md": with_sessions("id: s\ntitle: S\nstart: 2022-07-14 10:00\nduration: 1h"),
+        }
+    )
     data = (build(root) / "sessions" / "s.ics").read_bytes()
     assert b"DTSTART;TZID=America/Montreal:20220714T100000" in data and b"TZID:America/Montreal" in data
     assert utc(event(build(root) / "sessions" / "s.ics")) == dt.datetime(2022, 7, 14, 14, tzinfo=UTC)
@@ -200,10 +219,18 @@ def test_the_configured_timezone_is_the_one_used(make_project) -> None:
 def test_links_of_an_all_day_and_of_a_recurring_session() -> None:
     day = session(start=dt.date(2022, 9, 1), end=dt.date(2023, 1, 31), location="Paris")
     google = parse_qs(urlsplit(google_url(Settings(), day)).query)
-    assert google["action"] == ["TEMPLATE"] and google["dates"] == ["20220901/20230201"] and google["location"] == ["Paris"]
+    assert (
+        google["action"] == ["TEMPLATE"]
+        and google["dates"] == ["20220901/20230201"]
+        and google["location"] == ["Paris"]
+    )
     outlook = parse_qs(urlsplit(outlook_url(Settings(), day)).query)
     assert (outlook["startdt"], outlook["enddt"], outlook["allday"]) == (["2022-09-01"], ["2023-02-01"], ["true"])
-    monthly = session(start=dt.datetime(2022, 8, 2, 11, tzinfo=PARIS), end=dt.datetime(2022, 8, 2, 13, tzinfo=PARIS), rrule="FREQ=MONTHLY;BYDAY=1TU")
+    monthly = session(
+        start=dt.datetime(2022, 8, 2, 11, tzinfo=PARIS),
+        end=dt.datetime(2022, 8, 2, 13, tzinfo=PARIS),
+        rrule="FREQ=MONTHLY;BYDAY=1TU",
+    )
     assert parse_qs(urlsplit(google_url(Settings(), monthly)).query)["recur"] == ["RRULE:FREQ=MONTHLY;BYDAY=1TU"]
     assert session_links(Settings(), monthly)["ics"] == f"{BASE}/calendars/sessions/s.ics"
 
@@ -214,11 +241,23 @@ def test_links_of_an_all_day_and_of_a_recurring_session() -> None:
 @pytest.mark.parametrize(
     "start, end, expected",
     [
-        (dt.datetime(2022, 4, 7, 14, tzinfo=PARIS), dt.datetime(2022, 4, 7, 16, tzinfo=PARIS), "jeudi 7 avril 2022, 14h–16h"),
-        (dt.datetime(2022, 4, 1, 9, 30, tzinfo=PARIS), dt.datetime(2022, 4, 1, 12, 15, tzinfo=PARIS), "vendredi 1er avril 2022, 9h30–12h15"),
+        (
+            dt.datetime(2022, 4, 7, 14, tzinfo=PARIS),
+            dt.datetime(2022, 4, 7, 16, tzinfo=PARIS),
+            "jeudi 7 avril 2022, 14h–16h",
+        ),
+        (
+            dt.datetime(2022, 4, 1, 9, 30, tzinfo=PARIS),
+            dt.datetime(2022, 4, 1, 12, 15, tzinfo=PARIS),
+            "vendredi 1er avril 2022, 9h30–12h15",
+        ),
         (dt.date(2022, 4, 7), dt.date(2022, 4, 7), "jeudi 7 avril 2022"),
         (dt.date(2022, 9, 1), dt.date(2023, 1, 31), "du jeudi 1er septembre 2022 au mardi 31 janvier 2023"),
-        (dt.datetime(2018, 11, 26, 10, tzinfo=PARIS), dt.datetime(2018, 11, 27, 17, tzinfo=PARIS), "du lundi 26 novembre 2018, 10h au mardi 27 novembre 2018, 17h"),
+        (
+            dt.datetime(2018, 11, 26, 10, tzinfo=PARIS),
+            dt.datetime(2018, 11, 27, 17, tzinfo=PARIS),
+            "du lundi 26 novembre 2018, 10h au mardi 27 novembre 2018, 17h",
+        ),
     ],
 )
 def test_the_card_writes_the_date_in_french(start, end, expected: str) -> None:
@@ -227,11 +266,18 @@ def test_the_card_writes_the_date_in_french(start, end, expected: str) -> None:
 
 def test_the_card_in_html_and_text() -> None:
     visio = session(
-        title="Atelier <b>&</b>", start=dt.datetime(2022, 4, 7, 14, tzinfo=PARIS), end=dt.datetime(2022, 4, 7, 16, tzinfo=PARIS),
-        location="En visio", online="https://visio.example.org/a?b=1&c=2",
+        title="Atelier <b>&</b>",
+        start=dt.datetime(2022, 4, 7, 14, tzinfo=PARIS),
+        end=dt.datetime(2022, 4, 7, 16, tzinfo=PARIS),
+        location="En visio",
+        online="https://visio.example.org/a?b=1&c=2",
     )
     html, text = session_card(Settings(), visio)
-    assert "<mj-" not in html and html.startswith('<div class="tp-card" style=') and "Atelier &lt;b&gt;&amp;&lt;/b&gt;" in html
+    assert (
+        "<mj-" not in html
+        and html.startswith('<div class="tp-card" style=')
+        and "Atelier &lt;b&gt;&amp;&lt;/b&gt;" in html
+    )
     assert 'href="https://visio.example.org/a?b=1&amp;c=2"' in html and "Rejoindre la visio" in html
     assert "jeudi 7 avril 2022, 14h–16h" in html and '<span aria-hidden="true">📍 </span>En visio' in html
     for label in ("Fichier .ics", "Google Agenda", "Outlook"):
@@ -263,13 +309,23 @@ def test_recurrences_in_french(rule: str, text: str) -> None:
 # --- escaping and folding ------------------------------------------------------------------------
 
 HOSTILE = 'Atelier, « citoyen » ; suite \\ "guillemets" 🎉👩‍👩‍👧 ' + "é" * 120 + " fin, vraiment;"
-TYPESET = 'Atelier, «\u202fcitoyen\u202f»\u202f; suite \\ «\u202fguillemets\u202f» 🎉👩‍👩‍👧 ' + "é" * 120 + " fin, vraiment\u202f;"
+TYPESET = (
+    "Atelier, «\u202fcitoyen\u202f»\u202f; suite \\ «\u202fguillemets\u202f» 🎉👩‍👩‍👧 "
+    + "é" * 120
+    + " fin, vraiment\u202f;"
+)
 
 
 def test_a_hostile_title_is_escaped_and_folded_at_75_octets_without_cutting_a_character(make_project) -> None:
     assert len(HOSTILE) >= 160
     title = HOSTILE.replace("'", "''")
-    root = make_project({"issues/001.md": with_sessions(f"id: h\ntitle: '{title}'\nstart: 2022-04-07 14:00\nduration: 1h\ndescription: '{title}'")})
+    root = make_project(
+        {
+            "issues/001.md": with_sessions(
+                f"id: h\ntitle: '{title}'\nstart: 2022-04-07 14:00\nduration: 1h\ndescription: '{title}'"
+            )
+        }
+    )
     calendars = build(root)
     for path in (calendars / "sessions" / "h.ics", calendars / "agenda.ics"):
         data = path.read_bytes()
@@ -279,7 +335,10 @@ def test_a_hostile_title_is_escaped_and_folded_at_75_octets_without_cutting_a_ch
         for line in lines:
             line.decode("utf-8")  # no line ends inside a character
         unfolded = data.replace(b"\r\n ", b"").decode("utf-8")
-        assert "\nSUMMARY:Atelier\\, «\u202fcitoyen\u202f»\u202f\\; suite \\\\ «\u202fguillemets\u202f» 🎉👩‍👩‍👧 " in unfolded.replace("\r\n", "\n")
+        assert (
+            "\nSUMMARY:Atelier\\, «\u202fcitoyen\u202f»\u202f\\; suite \\\\ «\u202fguillemets\u202f» 🎉👩‍👩‍👧 "
+            in unfolded.replace("\r\n", "\n")
+        )
         assert str(event(path, "h@")["summary"]) == TYPESET  # escaped and folded, read back whole
         assert str(event(path, "h@")["description"]).startswith(TYPESET)
     html = (root / "dist" / "email" / "001.html").read_text(encoding="utf-8")
@@ -295,7 +354,13 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def test_a_rebuild_with_no_change_changes_no_byte(make_project) -> None:
-    root = make_project({"issues/001.md": with_sessions("id: a\ntitle: A\nstart: 2022-04-07 14:00\nduration: 2h", "title: B\nstart: 2022-04-08")})
+    root = make_project(
+        {
+            "issues/001.md": with_sessions(
+                "id: a\ntitle: A\nstart: 2022-04-07 14:00\nduration: 2h", "title: B\nstart: 2022-04-08"
+            )
+        }
+    )
     build(root)
     first = snapshot(root)
     build(root)
@@ -313,7 +378,9 @@ def test_moving_then_cancelling_a_session_raises_its_sequence_and_keeps_its_uid(
     agora = build(root) / "sessions" / "agora.ics"
     assert int(event(agora)["sequence"]) == 0
 
-    issue.write_text(issue.read_text(encoding="utf-8").replace("2022-04-28 14:00", "2022-04-28 15:00"), encoding="utf-8")
+    issue.write_text(
+        issue.read_text(encoding="utf-8").replace("2022-04-28 14:00", "2022-04-28 15:00"), encoding="utf-8"
+    )
     build(root)
     moved = event(agora)
     assert str(moved["uid"]) == "agora@example.org" and int(moved["sequence"]) == 1
@@ -324,7 +391,10 @@ def test_moving_then_cancelling_a_session_raises_its_sequence_and_keeps_its_uid(
     build(root)
     assert int(event(agora)["sequence"]) == 1  # no change, no raise
 
-    issue.write_text(issue.read_text(encoding="utf-8").replace("location: Paris", "location: Paris\nstatus: cancelled"), encoding="utf-8")
+    issue.write_text(
+        issue.read_text(encoding="utf-8").replace("location: Paris", "location: Paris\nstatus: cancelled"),
+        encoding="utf-8",
+    )
     build(root)
     for path in (agora, root / "dist" / "calendars" / "agenda.ics"):
         cancelled = event(path, "agora@")
@@ -343,7 +413,11 @@ def test_moving_then_cancelling_a_session_raises_its_sequence_and_keeps_its_uid(
 
 def test_a_later_issue_announcing_the_same_id_updates_the_session(make_project) -> None:
     first = with_sessions("id: atelier\ntitle: Atelier\nstart: 2022-04-28 14:00\nduration: 2h", date="2022-04-01")
-    second = with_sessions("id: atelier\ntitle: Atelier (nouvel horaire)\nstart: 2022-04-28 16:00\nduration: 2h", date="2022-04-20", number=2)
+    second = with_sessions(
+        "id: atelier\ntitle: Atelier (nouvel horaire)\nstart: 2022-04-28 16:00\nduration: 2h",
+        date="2022-04-20",
+        number=2,
+    )
     root = make_project({"issues/001.md": first, "issues/002.md": second})
     agenda = build(root) / "agenda.ics"
     one = event(agenda, "atelier@")
@@ -369,7 +443,12 @@ def test_sessions_gone_or_in_drafts_are_not_published(make_project) -> None:
 
 
 def test_an_issue_with_an_error_leaves_the_last_calendars_as_they_were(make_project) -> None:
-    root = make_project({"issues/001.md": with_sessions("id: a\ntitle: A\nstart: 2022-04-07"), "issues/002.md": with_sessions("id: b\ntitle: B\nstart: 2022-04-09", number=2)})
+    root = make_project(
+        {
+            "issues/001.md": with_sessions("id: a\ntitle: A\nstart: 2022-04-07"),
+            "issues/002.md": with_sessions("id: b\ntitle: B\nstart: 2022-04-09", number=2),
+        }
+    )
     build(root)
     before = snapshot(root)
     second = root / "issues" / "002.md"

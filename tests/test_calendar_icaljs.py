@@ -12,13 +12,12 @@ from pathlib import Path
 import icalendar
 import pytest
 from click.testing import CliRunner
-
-from newsletter.cli import cli
+from conftest import issue_text
 from support import icaljs
 
-from conftest import issue_text
+from newsletter.cli import cli
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +32,10 @@ def python_reading(path: Path) -> list[tuple[str, str, str]]:
 
 
 def js_reading(file: dict) -> list[tuple[str, str, str]]:
-    return [(e["uid"], e["summary"], e["start"]["date"] if e["start"]["allDay"] else e["start"]["utc"]) for e in file["events"]]
+    return [
+        (e["uid"], e["summary"], e["start"]["date"] if e["start"]["allDay"] else e["start"]["utc"])
+        for e in file["events"]
+    ]
 
 
 def _iso(value: dt.date | dt.datetime) -> str:
@@ -65,9 +67,13 @@ def test_ical_js_finds_the_right_instants_across_the_clock_changes(ical_js, make
         "printemps": ("2022-03-27 10:00", "2022-03-27T08:00:00.000Z"),
         "automne": ("2022-10-30 10:00", "2022-10-30T09:00:00.000Z"),
     }
-    fenced = "\n\n".join(f"```session\nid: {key}\ntitle: {key}\nstart: {start}\nduration: 1h\n```" for key, (start, _) in blocks.items())
+    fenced = "\n\n".join(
+        f"```session\nid: {key}\ntitle: {key}\nstart: {start}\nduration: 1h\n```" for key, (start, _) in blocks.items()
+    )
     permanence = "```session\nid: permanence\ntitle: Permanence\nstart: 2022-08-02 11:00\nend: 13:00\nrrule: FREQ=MONTHLY;BYDAY=1TU\n```"
-    root = make_project({"issues/001.md": issue_text(f"## À suivre\n\nDes dates.\n\n{fenced}\n\n{permanence}\n", date="2022-01-01")})
+    root = make_project(
+        {"issues/001.md": issue_text(f"## À suivre\n\nDes dates.\n\n{fenced}\n\n{permanence}\n", date="2022-01-01")}
+    )
     assert CliRunner().invoke(cli, ["build", "-C", str(root)], catch_exceptions=False).exit_code == 0
     agenda = icaljs.read([root / "dist" / "calendars" / "agenda.ics"])[0]
     events = {e["uid"].split("@")[0]: e for e in agenda["events"]}
@@ -88,7 +94,7 @@ def test_ical_js_finds_the_right_instants_across_the_clock_changes(ical_js, make
 
 def test_ical_js_reads_a_hostile_title_unchanged_but_for_its_typography(ical_js, make_project) -> None:
     title = 'Atelier, « citoyen » ; suite \\ "guillemets" 🎉👩‍👩‍👧 ' + "é" * 150
-    typeset = 'Atelier, «\u202fcitoyen\u202f»\u202f; suite \\ «\u202fguillemets\u202f» 🎉👩‍👩‍👧 ' + "é" * 150
+    typeset = "Atelier, «\u202fcitoyen\u202f»\u202f; suite \\ «\u202fguillemets\u202f» 🎉👩‍👩‍👧 " + "é" * 150
     block = f"```session\nid: h\ntitle: '{title}'\nstart: 2022-04-07 14:00\nduration: 1h\nstatus: cancelled\n```"
     root = make_project({"issues/001.md": issue_text(f"## À suivre\n\nUne date.\n\n{block}\n")})
     assert CliRunner().invoke(cli, ["build", "-C", str(root)], catch_exceptions=False).exit_code == 0
@@ -100,10 +106,11 @@ def test_ical_js_reads_a_hostile_title_unchanged_but_for_its_typography(ical_js,
 
 def test_without_its_vtimezone_ical_js_would_read_another_instant(ical_js, tmp_path: Path) -> None:
     """The check has teeth: the same event without VTIMEZONE is read as a floating time."""
+    from zoneinfo import ZoneInfo
+
     from newsletter.model.session import Session
     from newsletter.render.calendar import session_calendar
     from newsletter.settings import Settings
-    from zoneinfo import ZoneInfo
 
     start = dt.datetime(2022, 3, 27, 10, tzinfo=ZoneInfo("Europe/Paris"))
     data = session_calendar(Settings(), Session("s", "S", start, start + dt.timedelta(hours=1), issue=1))

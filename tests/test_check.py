@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
+from conftest import MINIMAL_BODY, ROOT, issue_text
 
 from newsletter.cli import cli
-
-from conftest import MINIMAL_BODY, ROOT, issue_text
 
 WARNINGS_BODY = """
     Bonjour,
@@ -49,10 +48,10 @@ def test_warnings_are_reported_with_lines_and_exit_zero(make_project) -> None:
     path = root / "issues" / "001.md"
     lines = [line for line in result.output.splitlines() if line.startswith(str(path))]
     assert lines == [
-        f"{path}:11: attention : image sans largeur : donnez-la en pixels après l’image, ![…](…){{ width=\"552\" }} (Outlook l’affiche sinon à sa taille réelle)",
+        f'{path}:11: attention : image sans largeur : donnez-la en pixels après l’image, ![…](…){{ width="552" }} (Outlook l’affiche sinon à sa taille réelle)',
         f"{path}:11: attention : image sans texte alternatif : écrivez-le entre les crochets ![…](…)",
         f"{path}:13: attention : image HTML sans attribut alt",
-        f"{path}:13: attention : image sans largeur : donnez-la en pixels après l’image, ![…](…){{ width=\"552\" }} (Outlook l’affiche sinon à sa taille réelle)",
+        f'{path}:13: attention : image sans largeur : donnez-la en pixels après l’image, ![…](…){{ width="552" }} (Outlook l’affiche sinon à sa taille réelle)',
         f"{path}:13: attention : lien sans adresse : ajoutez-la entre les parenthèses",
         f"{path}:15: attention : HTML brut <script> : il sera retiré",
         f"{path}:17: attention : HTML brut avec gestionnaire d’événement (on…=) : il sera retiré",
@@ -68,7 +67,9 @@ def test_errors_and_warnings_of_several_files_together(make_project) -> None:
         {
             "issues/001.md": issue_text(MINIMAL_BODY),
             "issues/002.md": issue_text("## Edito\n\nA.\n\n## Recettes\n\nB.\n\n## Édito\n\nC.\n", number=2),
-            "issues/003.md": issue_text("## Inspiration\n\n- x\n\n## Édito\n\n![](y.png)\n", number=3, extra="auteur: moi\n"),
+            "issues/003.md": issue_text(
+                "## Inspiration\n\n- x\n\n## Édito\n\n![](y.png)\n", number=3, extra="auteur: moi\n"
+            ),
         }
     )
     result = run_check(root)

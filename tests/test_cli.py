@@ -6,10 +6,9 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
+from conftest import MINIMAL_BODY, issue_text
 
 from newsletter.cli import COMMANDS, cli
-
-from conftest import MINIMAL_BODY, issue_text
 
 
 def test_help_lists_every_command_with_its_line() -> None:

@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from newsletter.pipeline import build
-from newsletter.cli import cli
-from newsletter.desk.browser import Browser
-from newsletter.project import load_project
+from conftest import DATA, issue_text
 from support.contrast import BODY_TEXT, KINDS, Text, luminance, measure
 from test_browser import SAMPLES, require_chromium
 
-from conftest import DATA, issue_text
+from newsletter.cli import cli
+from newsletter.desk.browser import Browser
+from newsletter.pipeline import build
+from newsletter.project import load_project
 
 AA = 4.5
 WIDTHS = (375, 640)
@@ -51,7 +50,9 @@ def report(name: str, scheme: str, width: int, texts: list[Text]) -> str:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("name", SAMPLES)
-def test_every_text_of_the_sample_issues_reaches_wcag_aa_in_light_and_dark_mode(name: str, scheme: str, browser: Browser, repo_build: Path) -> None:
+def test_every_text_of_the_sample_issues_reaches_wcag_aa_in_light_and_dark_mode(
+    name: str, scheme: str, browser: Browser, repo_build: Path
+) -> None:
     html = repo_build / "email" / f"{name.split('-', 1)[0]}.html"
     for width in WIDTHS:
         browser.open(html.resolve().as_uri(), width, scheme=scheme)
@@ -66,7 +67,9 @@ def test_every_text_of_the_sample_issues_reaches_wcag_aa_in_light_and_dark_mode(
             assert max(luminance(t.background) for t in texts if t.kind == BODY_TEXT) < 0.2, figures
 
 
-def test_code_tables_quotes_and_lists_of_the_torture_issue_reach_wcag_aa_in_both_modes(browser: Browser, tmp_path: Path) -> None:
+def test_code_tables_quotes_and_lists_of_the_torture_issue_reach_wcag_aa_in_both_modes(
+    browser: Browser, tmp_path: Path
+) -> None:
     root = tmp_path / "torture"
     (root / "issues").mkdir(parents=True)
     shutil.copy(DATA / "torture" / "001-torture.md", root / "issues")

@@ -57,8 +57,17 @@ def test_a_built_message_is_signed_first_and_verifies_against_the_published_key(
     tags = signature_tags(data)
     assert (tags["a"], tags["c"], tags["d"], tags["s"]) == ("rsa-sha256", "relaxed/relaxed", DOMAIN, SELECTOR)
     assert tags["h"].split(":") == [
-        "from", "to", "subject", "date", "message-id", "list-id", "list-unsubscribe", "list-unsubscribe-post",
-        "mime-version", "content-type", "reply-to",
+        "from",
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "list-id",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+        "mime-version",
+        "content-type",
+        "reply-to",
     ]
     unsigned = MessageFactory(config, make_letter(), SECRET).build(Recipient(7, "lea@example.org", "Léa")).data
     assert data.endswith(unsigned)  # the signature is prepended; nothing else changes
@@ -67,8 +76,11 @@ def test_a_built_message_is_signed_first_and_verifies_against_the_published_key(
 def test_a_message_altered_after_signing_or_checked_against_another_key_fails(tmp_path, key):
     key_path, public = key
     config = signed_config(tmp_path, key_path)
-    data = MessageFactory(config, make_letter(), SECRET, signer=new_signer(config)).build(
-        Recipient(7, "lea@example.org", "Léa")).data
+    data = (
+        MessageFactory(config, make_letter(), SECRET, signer=new_signer(config))
+        .build(Recipient(7, "lea@example.org", "Léa"))
+        .data
+    )
     lookup = dns(SELECTOR, DOMAIN, public)
     assert dkim.verify(data, dnsfunc=lookup)
 
@@ -101,8 +113,11 @@ def test_messages_received_over_smtp_verify(tmp_path, key):
 def test_the_signed_headers_can_be_chosen(tmp_path, key):
     key_path, public = key
     config = signed_config(tmp_path, key_path, headers=["From", "Subject", "List-Unsubscribe"])
-    data = MessageFactory(config, make_letter(), SECRET, signer=new_signer(config)).build(
-        Recipient(7, "lea@example.org")).data
+    data = (
+        MessageFactory(config, make_letter(), SECRET, signer=new_signer(config))
+        .build(Recipient(7, "lea@example.org"))
+        .data
+    )
     assert signature_tags(data)["h"] == "from:subject:list-unsubscribe"
     assert dkim.verify(data, dnsfunc=dns(SELECTOR, DOMAIN, public))
 
@@ -134,10 +149,14 @@ def line_of(path: Path, start: str) -> int:
     [
         (None, "clé privée DKIM introuvable : {key}"),
         (b"", "{key} n’est pas une clé privée RSA au format PEM sans mot de passe"),
-        (b"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n",
-         "{key} est une clé publique : « private_key » doit nommer la clé privée"),
-        (b"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n",
-         "{key} n’est pas une clé privée RSA au format PEM sans mot de passe"),
+        (
+            b"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n",
+            "{key} est une clé publique : « private_key » doit nommer la clé privée",
+        ),
+        (
+            b"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n",
+            "{key} n’est pas une clé privée RSA au format PEM sans mot de passe",
+        ),
     ],
 )
 def test_a_bad_key_file_is_one_french_line_naming_the_settings_line(tmp_path, key_file, message):
@@ -150,7 +169,9 @@ def test_a_bad_key_file_is_one_french_line_naming_the_settings_line(tmp_path, ke
     result = invoke(send, "-C", root, "1")
     assert result.exit_code == 1
     settings = root / "newsletter.toml"
-    [line] = [line for line in result.output.splitlines() if ": attention :" not in line]  # issue 1's check warnings come first
+    [line] = [
+        line for line in result.output.splitlines() if ": attention :" not in line
+    ]  # issue 1's check warnings come first
     assert line.startswith(f"{settings}:{line_of(settings, 'private_key')}: {message.format(key=key)}")
     assert not (root / "outbox").exists()
 
@@ -181,8 +202,10 @@ def test_a_signing_domain_that_dmarc_cannot_align_with_the_sender_is_refused(tmp
 )
 def test_the_signing_domain_is_the_senders_or_a_parent(tmp_path, key, sender, domain, accepted):
     key_path, _ = key
-    text = (f'[sender]\naddress = "{sender}"\n\n[sending.dkim]\nselector = "s1"\ndomain = "{domain}"\n'
-            f'private_key = "{key_path}"\n')
+    text = (
+        f'[sender]\naddress = "{sender}"\n\n[sending.dkim]\nselector = "s1"\ndomain = "{domain}"\n'
+        f'private_key = "{key_path}"\n'
+    )
     (tmp_path / "newsletter.toml").write_text(text, encoding="utf-8")
     settings = load_settings(tmp_path)
     if accepted:

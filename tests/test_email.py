@@ -8,14 +8,13 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, SEED_ISSUE_TEXT, issue_text
+from support.htmldoc import parse_html
 
 from newsletter.parse.issue import load_issue
 from newsletter.render.email import GMAIL_CLIP_BYTES, render_email
 from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_MARK, personalize
 from newsletter.settings import DEFAULT_RUBRICS, Settings
-
-from conftest import ROOT, SEED_ISSUE_TEXT, issue_text
-from support.htmldoc import parse_html
 
 SEED_ISSUE = ROOT / "issues" / "001-comprendre-reflechir-agir.md"
 _QUOTES = str.maketrans({"“": '"', "”": '"', "«": '"', "»": '"', "’": "'", "‘": "'", "\u00a0": " ", "\u202f": " "})
@@ -112,7 +111,15 @@ def test_the_dark_mode_rules_are_in_the_head_and_name_classes_the_email_carries(
     dark = css.split("@media (prefers-color-scheme: dark)", 1)[1]
     named = set(re.findall(r"\.(tp-[a-z-]+)", dark))
     carried = {name for element in root.iter() for name in element.attrs.get("class", "").split()}
-    optional = {"tp-heading", "tp-code", "tp-rule", "tp-cell", "tp-img", "tp-card-cancelled", "tp-quote"}  # not in this issue
+    optional = {
+        "tp-heading",
+        "tp-code",
+        "tp-rule",
+        "tp-cell",
+        "tp-img",
+        "tp-card-cancelled",
+        "tp-quote",
+    }  # not in this issue
     assert named - optional <= carried, named - carried
     assert len(named - optional) >= 15
 
@@ -137,7 +144,7 @@ def test_markdown_styles_are_inline_for_gmail(seed_parts) -> None:
 def test_quotes_lists_and_subheadings_survive(seed_parts) -> None:
     root, _ = parse_html(seed_parts.html)
     quotes = [normalise(q.text) for q in root.find_all("blockquote")]
-    assert any(q.startswith('"J\'ai un travail à côté.') for q in quotes)
+    assert any(q.startswith("\"J'ai un travail à côté.") for q in quotes)
     assert "Conseil" in [h.text.strip() for h in root.find_all("h3")]
     items = [normalise(li.text) for li in root.find_all("li")]
     assert "➡️ Rennes (35) : un bureau des temps pour améliorer la qualité de vie" in items
@@ -160,8 +167,12 @@ def test_eml_is_multipart_alternative_text_then_html(repo_build: Path) -> None:
     parts = list(message.iter_parts())
     assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
     # On the wire, lines end in CRLF; a client reads them as the same text.
-    assert parts[0].get_content().replace("\r\n", "\n") == (repo_build / "email" / "001.txt").read_text(encoding="utf-8")
-    assert parts[1].get_content().replace("\r\n", "\n") == (repo_build / "email" / "001.html").read_text(encoding="utf-8")
+    assert parts[0].get_content().replace("\r\n", "\n") == (repo_build / "email" / "001.txt").read_text(
+        encoding="utf-8"
+    )
+    assert parts[1].get_content().replace("\r\n", "\n") == (repo_build / "email" / "001.html").read_text(
+        encoding="utf-8"
+    )
     assert message["Subject"] == "Territoires Pilotes n°1 – Comprendre, réfléchir, agir"
     assert message["Date"] == "Thu, 31 Mar 2022 08:00:00 +0200"
     assert message["Message-ID"] == "<001.preview@example.org>"

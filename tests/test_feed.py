@@ -11,19 +11,20 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import feedparser
+from conftest import MINIMAL_BODY, ROOT, issue_text
+from support.htmldoc import parse_html
 
 from newsletter.pipeline import build
 from newsletter.project import load_project
 from newsletter.render.feed import Channel, FeedItem, render_feed
 from newsletter.settings import Settings
 
-from conftest import MINIMAL_BODY, ROOT, issue_text
-from support.htmldoc import parse_html
-
 BASE = Settings().base_url
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
-RFC822 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$")
+RFC822 = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$"
+)
 
 HOSTILE_BODY = """
     Bonjour à toutes et à tous,
@@ -135,7 +136,12 @@ def test_feedparser_sees_categories_dates_and_guids(repo_build: Path) -> None:
     entry = parse_feed(repo_build / "feed.xml").entries[1]
     assert entry.id == entry.link == f"{BASE}/numeros/002/"
     assert entry.published_parsed[:3] == (2022, 7, 28)
-    assert [tag.term for tag in entry.tags] == ["Édito", "En théorie…", "À suivre…", "Inspiration par Territoires Audacieux…"]
+    assert [tag.term for tag in entry.tags] == [
+        "Édito",
+        "En théorie…",
+        "À suivre…",
+        "Inspiration par Territoires Audacieux…",
+    ]
 
 
 def test_content_is_the_full_html_of_the_issue(repo_build: Path) -> None:
@@ -145,7 +151,14 @@ def test_content_is_the_full_html_of_the_issue(repo_build: Path) -> None:
     source = (ROOT / "issues" / "001-comprendre-reflechir-agir.md").read_text(encoding="utf-8")
     root, _ = parse_html(html)
     text = " ".join(root.text.split())
-    for rubric in ("Édito", "En théorie…", "En pratique…", "Les nouvelles des territoires…", "En chantier…", "À suivre…"):
+    for rubric in (
+        "Édito",
+        "En théorie…",
+        "En pratique…",
+        "Les nouvelles des territoires…",
+        "En chantier…",
+        "À suivre…",
+    ):
         assert rubric in text
     # every paragraph of the source, as text, is in the feed (spot-check the first and last ones)
     paragraphs = [p for p in source.split("\n\n") if p and p[0].isalpha() and "](" not in p and "*" not in p]
@@ -172,7 +185,11 @@ def test_relative_links_and_images_are_made_absolute(make_project) -> None:
     dist = build_project(make_project, {"issues/001.md": issue_text(body)})
     html = parse_feed(dist / "feed.xml").entries[0].content[0].value
     root, _ = parse_html(html)
-    urls = {element.text or element.attrs.get("alt"): element.attrs.get("href") or element.attrs.get("src") for element in root.iter() if element.tag in ("a", "img")}
+    urls = {
+        element.text or element.attrs.get("alt"): element.attrs.get("href") or element.attrs.get("src")
+        for element in root.iter()
+        if element.tag in ("a", "img")
+    }
     assert urls["le document"] == f"{BASE}/docs/note.pdf"
     assert urls["Une photo"] == f"{BASE}/images/photo.jpg"
     assert urls["plus bas"] == f"{BASE}/numeros/001/#a-suivre"
@@ -187,7 +204,9 @@ def test_drafts_are_left_out_of_every_feed(make_project) -> None:
         make_project,
         {
             "issues/001.md": issue_text(MINIMAL_BODY, number=1),
-            "issues/002.md": issue_text(MINIMAL_BODY, number=2, date="2022-04-28", title="Brouillon", extra="draft: true\n"),
+            "issues/002.md": issue_text(
+                MINIMAL_BODY, number=2, date="2022-04-28", title="Brouillon", extra="draft: true\n"
+            ),
         },
     )
     assert [entry.title for entry in parse_feed(dist / "feed.xml").entries] == ["n°1 – Un titre"]
@@ -257,7 +276,9 @@ HISTORY = "{http://purl.org/syndication/history/1.0}"
 def weekly_project(make_project, count: int, feed_items: int) -> Path:
     first = dt.date(2022, 1, 6)
     files = {
-        f"issues/{n:03d}.md": issue_text(MINIMAL_BODY, number=n, date=(first + dt.timedelta(weeks=n)).isoformat(), title=f"N{n}")
+        f"issues/{n:03d}.md": issue_text(
+            MINIMAL_BODY, number=n, date=(first + dt.timedelta(weeks=n)).isoformat(), title=f"N{n}"
+        )
         for n in range(1, count + 1)
     }
     files["newsletter.toml"] = f"[newsletter]\nfeed_items = {feed_items}\n"
@@ -309,10 +330,16 @@ def test_an_archive_page_is_marked_as_one_and_links_its_neighbours(make_project)
     channel = ET.parse(page).getroot().find("channel")
     assert channel is not None and channel.find(f"{HISTORY}archive") is not None
     links = {link.attrib["rel"]: link.attrib["href"] for link in channel.findall(f"{ATOM}link")}
-    assert links == {"self": f"{BASE}/feeds/archive/1.xml", "current": f"{BASE}/feed.xml", "next-archive": f"{BASE}/feeds/archive/2.xml"}
+    assert links == {
+        "self": f"{BASE}/feeds/archive/1.xml",
+        "current": f"{BASE}/feed.xml",
+        "next-archive": f"{BASE}/feeds/archive/2.xml",
+    }
     current = ET.parse(root / "dist" / "feed.xml").getroot().find("channel")
     assert current is not None and current.find(f"{HISTORY}archive") is None
-    assert {link.attrib["rel"]: link.attrib["href"] for link in current.findall(f"{ATOM}link")}["prev-archive"] == f"{BASE}/feeds/archive/2.xml"
+    assert {link.attrib["rel"]: link.attrib["href"] for link in current.findall(f"{ATOM}link")}[
+        "prev-archive"
+    ] == f"{BASE}/feeds/archive/2.xml"
 
 
 def test_a_new_issue_never_changes_an_archive_page(make_project) -> None:
@@ -324,7 +351,9 @@ def test_a_new_issue_never_changes_an_archive_page(make_project) -> None:
     assert sorted(before) == ["1.xml", "2.xml"]
     for number in (10, 11, 12):
         day = (dt.date(2022, 1, 6) + dt.timedelta(weeks=number)).isoformat()
-        (root / "issues" / f"{number:03d}.md").write_text(issue_text(MINIMAL_BODY, number=number, date=day), encoding="utf-8")
+        (root / "issues" / f"{number:03d}.md").write_text(
+            issue_text(MINIMAL_BODY, number=number, date=day), encoding="utf-8"
+        )
         build(project, root / "dist")
     after = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in archive.glob("*.xml")}
     assert sorted(after) == ["1.xml", "2.xml", "3.xml"]

@@ -7,14 +7,20 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import issue_text
 
 from newsletter.cli import cli
 from newsletter.datecheck import date_problems
-from newsletter.parse.french_dates import find_dates, likely_year, match_time_range, parse_day, parse_time, parse_time_range
+from newsletter.parse.french_dates import (
+    find_dates,
+    likely_year,
+    match_time_range,
+    parse_day,
+    parse_time,
+    parse_time_range,
+)
 from newsletter.parse.issue import parse_issue
 from newsletter.settings import Settings
-
-from conftest import issue_text
 
 # --- the grammar ---------------------------------------------------------------------------------
 
@@ -39,7 +45,9 @@ def test_dates_in_prose(text, days, weekdays, month, year, times) -> None:
     (mention,) = find_dates(text)
     assert [d.day for d in mention.days] == days and [d.weekday for d in mention.days] == weekdays
     assert (mention.month, mention.year) == (month, year)
-    found = (f"{mention.times.start:%H:%M}", mention.times.end and f"{mention.times.end:%H:%M}") if mention.times else None
+    found = (
+        (f"{mention.times.start:%H:%M}", mention.times.end and f"{mention.times.end:%H:%M}") if mention.times else None
+    )
     assert found == times
 
 
@@ -67,7 +75,16 @@ def test_a_span_names_every_day_between() -> None:
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("14h", (14, 0)), ("10h00", (10, 0)), ("14h30", (14, 30)), ("14 h 30", (14, 30)), ("9:05", (9, 5)), ("25h", None), ("14h75", None), ("midi", None)],
+    [
+        ("14h", (14, 0)),
+        ("10h00", (10, 0)),
+        ("14h30", (14, 30)),
+        ("14 h 30", (14, 30)),
+        ("9:05", (9, 5)),
+        ("25h", None),
+        ("14h75", None),
+        ("midi", None),
+    ],
 )
 def test_times(text: str, expected) -> None:
     assert parse_time(text) == (dt.time(*expected) if expected else None)
@@ -108,7 +125,9 @@ def test_day_headings_of_a_programme() -> None:
 # --- check: a table of phrases, right and wrong -----------------------------------------------------
 
 
-def problems_of(text: str, date: str = "2022-03-31", sessions: str = "", tmp_path: Path | None = None) -> list[tuple[int, str, str]]:
+def problems_of(
+    text: str, date: str = "2022-03-31", sessions: str = "", tmp_path: Path | None = None
+) -> list[tuple[int, str, str]]:
     """(line counted from « ## À suivre », severity, message) of the date problems of an issue whose « À suivre » says `text`."""
     body = f"Bonjour,\n\n## À suivre\n\n{text}\n\n{sessions}\n"
     path = tmp_path / "001.md"
@@ -129,8 +148,11 @@ RIGHT = [
     ("Le vendredi 1er avril.", "2022-03-31", block("2022-04-01")),
     ("Les sessions du 10 et 24 mars ont eu lieu.", "2022-03-31", ""),  # past: no session needed
     ("Rendez-vous le mardi 3 janvier.", "2022-12-15", block("2023-01-03")),  # next year's January
-    ("Chaque premier mardi du mois ; la prochaine le mardi 6 septembre.", "2022-08-25",
-     block("2022-08-02 11:00", "Permanence", "end: 13:00\nrrule: FREQ=MONTHLY;BYDAY=1TU\n")),
+    (
+        "Chaque premier mardi du mois ; la prochaine le mardi 6 septembre.",
+        "2022-08-25",
+        block("2022-08-02 11:00", "Permanence", "end: 13:00\nrrule: FREQ=MONTHLY;BYDAY=1TU\n"),
+    ),
     ("Les Journées, 26 & 27 novembre.", "2022-03-31", block("2022-11-26", extra="end: 2022-11-27\n")),
     ("Entre avril et septembre, des vidéos.", "2022-03-31", ""),
     ("<!-- À écrire : le jeudi 8 avril -->Une date.", "2022-03-31", ""),  # a hint is not prose
@@ -145,38 +167,82 @@ def test_right_dates_give_no_problem(text: str, date: str, sessions: str, tmp_pa
 
 WRONG = [
     # (text, issue date, sessions, [(line, severity, message part)])
-    ("Le jeudi 07 avril en visio.", "2023-03-30", block("2023-04-07"),
-     [(2, "erreur", "« jeudi 07 » : le 7 avril 2023 est un vendredi, pas un jeudi")]),
-    ("Le mercredi 26 novembre 2018.", "2018-10-01", block("2018-11-26"),
-     [(2, "erreur", "« mercredi 26 » : le 26 novembre 2018 est un lundi, pas un mercredi")]),
-    ("Le lundi 4 et le lundi 5 avril.", "2022-03-31", block("2022-04-04", "A") + "\n\n" + block("2022-04-05", "B"),
-     [(2, "erreur", "« lundi 5 » : le 5 avril 2022 est un mardi, pas un lundi")]),
-    ("Rendez-vous le jeudi 3 janvier.", "2022-12-15", block("2023-01-03"),
-     [(2, "erreur", "le 3 janvier 2023 est un mardi, pas un jeudi")]),
+    (
+        "Le jeudi 07 avril en visio.",
+        "2023-03-30",
+        block("2023-04-07"),
+        [(2, "erreur", "« jeudi 07 » : le 7 avril 2023 est un vendredi, pas un jeudi")],
+    ),
+    (
+        "Le mercredi 26 novembre 2018.",
+        "2018-10-01",
+        block("2018-11-26"),
+        [(2, "erreur", "« mercredi 26 » : le 26 novembre 2018 est un lundi, pas un mercredi")],
+    ),
+    (
+        "Le lundi 4 et le lundi 5 avril.",
+        "2022-03-31",
+        block("2022-04-04", "A") + "\n\n" + block("2022-04-05", "B"),
+        [(2, "erreur", "« lundi 5 » : le 5 avril 2022 est un mardi, pas un lundi")],
+    ),
+    (
+        "Rendez-vous le jeudi 3 janvier.",
+        "2022-12-15",
+        block("2023-01-03"),
+        [(2, "erreur", "le 3 janvier 2023 est un mardi, pas un jeudi")],
+    ),
     ("Le 31 avril, enfin.", "2022-03-31", "", [(2, "erreur", "date impossible « 31 avril »")]),
-    ("L’Agora aura lieu le 28 avril à Paris.", "2022-03-31", "",
-     [(2, "attention", "date annoncée sans séance : « 28 avril » (28 avril 2022) n’a pas de bloc ```session")]),
-    ("Les Journées, 26 & 27 novembre.", "2022-03-31", block("2022-11-26"),
-     [(2, "attention", "« 26 & 27 novembre » (27 novembre 2022) n’a pas de bloc")]),
-    ("La prochaine le mardi 13 septembre.", "2022-08-25",
-     block("2022-08-02 11:00", "Permanence", "end: 13:00\nrrule: FREQ=MONTHLY;BYDAY=1TU\n"),
-     [(2, "attention", "« mardi 13 septembre » (13 septembre 2022) n’a pas de bloc")]),
-    ("Jeudi 7 avril, 14h.", "2022-03-31", block("2022-04-07 10:00", extra="end: 12:00\n"),
-     [(2, "attention", "« Jeudi 7 avril, 14h » : la séance « Séance » commence à 10h00")]),
-    ("Jeudi 7 avril à 14h.", "2022-03-31", block("2022-04-07"),
-     [(2, "attention", "donne une heure, mais la séance « Séance » n’en a pas")]),
-    ("Une séance passée.", "2022-03-31", block("2022-03-01"),
-     [(4, "attention", "séance « Séance » déjà passée à la date du numéro (mardi 1er mars 2022)")]),
-    ("Une permanence finie.", "2022-08-25",
-     block("2022-01-04 11:00", "Permanence", "end: 13:00\nrrule: FREQ=MONTHLY;BYDAY=1TU;COUNT=3\n"),
-     [(4, "attention", "séance « Permanence » déjà passée")]),
+    (
+        "L’Agora aura lieu le 28 avril à Paris.",
+        "2022-03-31",
+        "",
+        [(2, "attention", "date annoncée sans séance : « 28 avril » (28 avril 2022) n’a pas de bloc ```session")],
+    ),
+    (
+        "Les Journées, 26 & 27 novembre.",
+        "2022-03-31",
+        block("2022-11-26"),
+        [(2, "attention", "« 26 & 27 novembre » (27 novembre 2022) n’a pas de bloc")],
+    ),
+    (
+        "La prochaine le mardi 13 septembre.",
+        "2022-08-25",
+        block("2022-08-02 11:00", "Permanence", "end: 13:00\nrrule: FREQ=MONTHLY;BYDAY=1TU\n"),
+        [(2, "attention", "« mardi 13 septembre » (13 septembre 2022) n’a pas de bloc")],
+    ),
+    (
+        "Jeudi 7 avril, 14h.",
+        "2022-03-31",
+        block("2022-04-07 10:00", extra="end: 12:00\n"),
+        [(2, "attention", "« Jeudi 7 avril, 14h » : la séance « Séance » commence à 10h00")],
+    ),
+    (
+        "Jeudi 7 avril à 14h.",
+        "2022-03-31",
+        block("2022-04-07"),
+        [(2, "attention", "donne une heure, mais la séance « Séance » n’en a pas")],
+    ),
+    (
+        "Une séance passée.",
+        "2022-03-31",
+        block("2022-03-01"),
+        [(4, "attention", "séance « Séance » déjà passée à la date du numéro (mardi 1er mars 2022)")],
+    ),
+    (
+        "Une permanence finie.",
+        "2022-08-25",
+        block("2022-01-04 11:00", "Permanence", "end: 13:00\nrrule: FREQ=MONTHLY;BYDAY=1TU;COUNT=3\n"),
+        [(4, "attention", "séance « Permanence » déjà passée")],
+    ),
 ]
 
 
 @pytest.mark.parametrize("text, date, sessions, expected", WRONG)
 def test_wrong_dates_are_reported_at_their_line(text: str, date: str, sessions: str, expected, tmp_path: Path) -> None:
     found = problems_of(text, date, sessions, tmp_path)
-    assert [(line, severity) for line, severity, _ in found] == [(line, severity) for line, severity, _ in expected], found
+    assert [(line, severity) for line, severity, _ in found] == [(line, severity) for line, severity, _ in expected], (
+        found
+    )
     for (_, _, message), (_, _, part) in zip(found, expected):
         assert part in message, message
 
@@ -192,7 +258,10 @@ def test_check_reports_a_wrong_weekday_as_an_error_with_its_file_and_line(make_p
     result = CliRunner().invoke(cli, ["check", "-C", str(root)], catch_exceptions=False)
     assert result.exit_code == 1
     path = root / "issues" / "001.md"
-    assert f"{path}:11: erreur : « jeudi 07 » : le 7 avril 2023 est un vendredi, pas un jeudi" in result.output.splitlines()
+    assert (
+        f"{path}:11: erreur : « jeudi 07 » : le 7 avril 2023 est un vendredi, pas un jeudi"
+        in result.output.splitlines()
+    )
 
 
 def test_a_programme_covers_the_dates_an_issue_announces(make_project) -> None:

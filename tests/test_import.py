@@ -10,16 +10,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATA, MINIMAL_BODY, SEED_ISSUE_TEXT, issue_text
 
 from newsletter.cli import cli
 from newsletter.desk.importer import convert, infer_year, mentions_in, resolve
+from newsletter.parse.issue import parse_issue
 from newsletter.render.email import render_email
 from newsletter.render.markdown import to_text
 from newsletter.render.personalize import personalize
 from newsletter.settings import DEFAULT_RUBRICS, Settings
-
-from conftest import DATA, MINIMAL_BODY, SEED_ISSUE_TEXT, issue_text
-from newsletter.parse.issue import parse_issue
 
 IMPORT_DATA = DATA / "import"
 SEED_SESSIONS = ["2022-04-07", "2022-04-28", "2022-04-21", "2022-04-04"]
@@ -39,7 +38,9 @@ def import_into(root: Path, source: Path, *options: str) -> Path:
 
 # --- comparing texts --------------------------------------------------------------------------------
 
-_QUOTES = str.maketrans({"“": '"', "”": '"', "«": '"', "»": '"', "„": '"', "’": "'", "‘": "'", "\u00a0": " ", "\u202f": " "})
+_QUOTES = str.maketrans(
+    {"“": '"', "”": '"', "«": '"', "»": '"', "„": '"', "’": "'", "‘": "'", "\u00a0": " ", "\u202f": " "}
+)
 
 
 def normalised(text: str) -> str:
@@ -92,7 +93,11 @@ def test_seed_000_finds_all_seven_rubrics_the_edito_and_the_front_matter(seed_is
     edito = issue.section("edito")
     assert edito.own_title == "Comprendre, réfléchir, agir"
     assert edito.byline == "Léa Tramontin - <lea@territoires-audacieux.fr>"
-    assert (issue.number, issue.title, issue.greeting) == (1, "Comprendre, réfléchir, agir", "Bonjour à toutes et à tous,")
+    assert (issue.number, issue.title, issue.greeting) == (
+        1,
+        "Comprendre, réfléchir, agir",
+        "Bonjour à toutes et à tous,",
+    )
     assert issue.date == dt.date(2022, 4, 3)  # the day before the first date of « À suivre », 2022 by its weekdays
     assert issue.signoff.markdown.startswith("N’hésitez pas à partager cette lettre")
 
@@ -109,7 +114,11 @@ def test_seed_000_keeps_every_sentence(seed_issue: Path) -> None:
             assert normalised(line) in normalised(email_text(seed_issue))
             continue
         for sentence in sentences(line):
-            bare = re.sub(r"^\W+\s*", "", sentence) if line.startswith(("🗣", "📖", "📝", "🔎", "📍", "🔜", "👉")) else sentence
+            bare = (
+                re.sub(r"^\W+\s*", "", sentence)
+                if line.startswith(("🗣", "📖", "📝", "🔎", "📍", "🔜", "👉"))
+                else sentence
+            )
             assert bare in heard, sentence
             assert words(sentence) in emails, sentence  # and it reaches the subscriber
             checked += 1
@@ -125,7 +134,9 @@ def test_seed_000_passes_check_but_for_its_session_stubs_and_its_lost_links(seed
     assert len(problems) == 4, result.output
     assert all("erreur : séance à compléter" in line for line in problems)
     warnings = [line for line in result.output.splitlines() if ": attention :" in line]
-    assert len(warnings) == 4 and all("« ici » renvoie à un lien absent de la phrase" in line for line in warnings), result.output
+    assert len(warnings) == 4 and all("« ici » renvoie à un lien absent de la phrase" in line for line in warnings), (
+        result.output
+    )
     for date, line in zip(["jeudi 07 avril", "28 avril", "jeudi 21 avril", "lundi 04 avril"], problems):
         assert f"(« {date} »)" in line
 
@@ -144,8 +155,24 @@ def test_seed_000_gets_back_its_quotes_lists_and_sub_headings(seed_issue: Path) 
     quotes = {key: len(re.findall(r"^> ", text, re.M)) for key, text in body.items()}
     items = {key: len(re.findall(r"^- ", text, re.M)) for key, text in body.items()}
     headings = {key: re.findall(r"^### (.*)$", text, re.M) for key, text in body.items()}
-    assert quotes == {"edito": 0, "en-theorie": 0, "en-pratique": 7, "nouvelles": 2, "en-chantier": 0, "a-suivre": 0, "inspiration": 0}
-    assert items == {"edito": 0, "en-theorie": 0, "en-pratique": 3, "nouvelles": 0, "en-chantier": 3, "a-suivre": 4, "inspiration": 3}
+    assert quotes == {
+        "edito": 0,
+        "en-theorie": 0,
+        "en-pratique": 7,
+        "nouvelles": 2,
+        "en-chantier": 0,
+        "a-suivre": 0,
+        "inspiration": 0,
+    }
+    assert items == {
+        "edito": 0,
+        "en-theorie": 0,
+        "en-pratique": 3,
+        "nouvelles": 0,
+        "en-chantier": 3,
+        "a-suivre": 4,
+        "inspiration": 3,
+    }
     assert headings["nouvelles"] == [
         "Que vous ont apporté les journées thématiques et les sessions entre pairs ?",
         "Grâce à ces échanges, à quel constat êtes-vous arrivé avec votre délégation ?",
@@ -174,11 +201,17 @@ EXPORTS = {
 def seed_as_exported() -> str:
     """Seed 000 as a word processor exports it: no-break spaces, and other emoji on two rubric lines, none on one."""
     text = FRENCH_SPACES.sub("\u00a0", SEED_ISSUE_TEXT.read_text(encoding="utf-8"))
-    return text.replace("📖 En théorie…", "📚 En théorie…").replace("🔎 Les nouvelles", "🔍 Les nouvelles").replace("📍En chantier…", "En chantier…")
+    return (
+        text.replace("📖 En théorie…", "📚 En théorie…")
+        .replace("🔎 Les nouvelles", "🔍 Les nouvelles")
+        .replace("📍En chantier…", "En chantier…")
+    )
 
 
 @pytest.mark.parametrize("export", EXPORTS)
-def test_every_export_of_the_seed_imports_the_same_and_keeps_its_no_break_spaces(make_project, seed_issue: Path, export: str) -> None:
+def test_every_export_of_the_seed_imports_the_same_and_keeps_its_no_break_spaces(
+    make_project, seed_issue: Path, export: str
+) -> None:
     exported = seed_as_exported()
     assert exported.count("\u00a0") == 53 and "📚 En théorie…" in exported and "\nEn chantier…" in exported
     root = make_project(name="windows")
@@ -193,9 +226,15 @@ def test_every_export_of_the_seed_imports_the_same_and_keeps_its_no_break_spaces
 
 @pytest.mark.parametrize(
     ("wrong", "right", "line"),
-    [("📖 En théorie…", "📖 En théorei…", 7), ("📝 En pratique…", "En pratiqeu…", 15), ("🔎 Les nouvelles des territoires…", "🔍 Les nouvelles des terrtoires…", 35)],
+    [
+        ("📖 En théorie…", "📖 En théorei…", 7),
+        ("📝 En pratique…", "En pratiqeu…", 15),
+        ("🔎 Les nouvelles des territoires…", "🔍 Les nouvelles des terrtoires…", 35),
+    ],
 )
-def test_a_rubric_line_one_letter_off_is_reported_at_its_line(make_project, tmp_path: Path, wrong: str, right: str, line: int) -> None:
+def test_a_rubric_line_one_letter_off_is_reported_at_its_line(
+    make_project, tmp_path: Path, wrong: str, right: str, line: int
+) -> None:
     root = make_project()
     source = tmp_path / "ancien.txt"
     source.write_text(SEED_ISSUE_TEXT.read_text(encoding="utf-8").replace(wrong, right), encoding="utf-8")
@@ -220,7 +259,10 @@ def test_a_hand_written_text_with_two_rubrics_and_a_list_round_trips(make_projec
     assert issue.number == 7 and issue.title == "Une lettre courte"
     edito = issue.section("edito")
     assert edito.byline == "Camille Martin - <camille@example.org>"
-    assert "Au programme de la journée :\n\n- Un atelier sur l’eau\n- Une visite de la ferme du Bois-Joli\n- Un repas partagé" in edito.body.markdown
+    assert (
+        "Au programme de la journée :\n\n- Un atelier sur l’eau\n- Une visite de la ferme du Bois-Joli\n- Un repas partagé"
+        in edito.body.markdown
+    )
     assert "> “Ce fut une belle journée, merci à toutes et à tous.”\n\n*— Les participants*" in edito.body.markdown
 
     text = email_text(path)  # back to plain text, through the email: the same lines, in the same order
@@ -241,7 +283,9 @@ def test_options_set_the_front_matter_and_the_output(make_project, tmp_path: Pat
     result = run("import", "-C", str(root), str(IMPORT_DATA / "deux_rubriques.txt"), "-o", str(output),
                  "--date", "2022-09-30", "--title", "Un autre titre", "--number", "3")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert output.read_text(encoding="utf-8").startswith('---\nnumber: 3\ndate: 2022-09-30\ntitle: "Un autre titre"\n---\n')
+    assert output.read_text(encoding="utf-8").startswith(
+        '---\nnumber: 3\ndate: 2022-09-30\ntitle: "Un autre titre"\n---\n'
+    )
     assert not list((root / "issues").iterdir())
 
 
@@ -265,7 +309,9 @@ def test_markdown_characters_in_the_text_stay_text() -> None:
 
 
 def test_dated_mentions_are_found_in_french_and_in_figures() -> None:
-    found = mentions_in("le 10 et 24 mars, le jeudi 07 avril, du 26 au 27 novembre 2021, le 1er décembre et le 07/04/2022")
+    found = mentions_in(
+        "le 10 et 24 mars, le jeudi 07 avril, du 26 au 27 novembre 2021, le 1er décembre et le 07/04/2022"
+    )
     assert [(m.day, m.month, m.year, m.weekday) for m in found] == [
         (10, 3, None, None), (24, 3, None, None), (7, 4, None, 3), (26, 11, 2021, None), (27, 11, 2021, None),
         (1, 12, None, None), (7, 4, 2022, None),
@@ -310,7 +356,9 @@ def test_an_existing_file_or_number_is_never_overwritten(make_project) -> None:
     before = (root / "issues" / "001-comprendre-reflechir-agir.md").read_bytes()
     taken = run("import", "-C", str(root), str(SEED_ISSUE_TEXT), "--number", "1")
     assert taken.exit_code == 1 and "le numéro 1 existe déjà" in taken.output
-    same_file = run("import", "-C", str(root), str(SEED_ISSUE_TEXT), "-o", str(root / "issues" / "001-comprendre-reflechir-agir.md"))
+    same_file = run(
+        "import", "-C", str(root), str(SEED_ISSUE_TEXT), "-o", str(root / "issues" / "001-comprendre-reflechir-agir.md")
+    )
     assert same_file.exit_code == 1 and "existe déjà : rien n’a été écrit" in same_file.output
     assert (root / "issues" / "001-comprendre-reflechir-agir.md").read_bytes() == before
     assert sorted(p.name for p in (root / "issues").iterdir()) == ["001-comprendre-reflechir-agir.md"]
@@ -319,4 +367,9 @@ def test_an_existing_file_or_number_is_never_overwritten(make_project) -> None:
 def test_a_folder_without_issues_is_refused_unless_an_output_is_given(tmp_path: Path) -> None:
     result = run("import", "-C", str(tmp_path), str(IMPORT_DATA / "deux_rubriques.txt"))
     assert result.exit_code == 1 and "pas de dossier issues/" in result.output
-    assert run("import", "-C", str(tmp_path), str(IMPORT_DATA / "deux_rubriques.txt"), "-o", str(tmp_path / "x.md")).exit_code == 0
+    assert (
+        run(
+            "import", "-C", str(tmp_path), str(IMPORT_DATA / "deux_rubriques.txt"), "-o", str(tmp_path / "x.md")
+        ).exit_code
+        == 0
+    )

@@ -6,22 +6,23 @@ Feeds come from files of tests/data/feeds/ and from a real HTTP server on loopba
 from __future__ import annotations
 
 import threading
-from typing import ClassVar
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
+from support.htmldoc import parse_html
 
 from newsletter.cli import cli
 from newsletter.inspiration import escape_markdown, safe_link
 from newsletter.render import markdown as md
 
-from support.htmldoc import parse_html
-
 FEEDS = Path(__file__).resolve().parent / "data" / "feeds"
 TEN_MB = 10 * 1024 * 1024
-RSS_ITEM = "<item><title>Article {n}</title><link>https://gros.example/{n}</link><description>{pad}</description></item>\n"
+RSS_ITEM = (
+    "<item><title>Article {n}</title><link>https://gros.example/{n}</link><description>{pad}</description></item>\n"
+)
 
 RELATIVE = b"""<?xml version="1.0"?>
 <rss version="2.0"><channel><title>Relatif</title><link>/</link><description>d</description>
@@ -124,7 +125,7 @@ def assert_one_clear_line(result, *fragments: str) -> None:
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
-    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)
 
 
 def assert_safe_markdown(lines: list[str]) -> None:
@@ -164,7 +165,9 @@ def test_since_and_limit_choose_the_recent_items() -> None:
 def test_summary_is_plain_text_and_shortened() -> None:
     result = run(str(FEEDS / "rss.xml"), "--summary")
     laon = bullets(result)[1]
-    assert laon.startswith("- ➡️ [Laon (02) attire de nouveaux habitants](https://territoires-audacieux.example/laon-attractivite) : Une campagne d’attractivité personnalisée")
+    assert laon.startswith(
+        "- ➡️ [Laon (02) attire de nouveaux habitants](https://territoires-audacieux.example/laon-attractivite) : Une campagne d’attractivité personnalisée"
+    )
     assert "<" not in laon and laon.endswith("…") and len(laon.split(" : ", 1)[1]) <= 160
 
 
@@ -189,7 +192,10 @@ def test_scripts_javascript_links_and_markdown_in_titles_never_get_through() -> 
     html = md.to_html(lines[1])
     assert 'href="https://piege.example/deux?a=1&amp;b=%282%29"' in html
     shown = parse_html(html)[0].text  # what a reader sees: the would-be link and image, as text
-    assert "Titre](javascript:alert(1)) [clic](https://evil.example) ![img](https://evil.example/x.png) *gras* `code` & <b>" in shown
+    assert (
+        "Titre](javascript:alert(1)) [clic](https://evil.example) ![img](https://evil.example/x.png) *gras* `code` & <b>"
+        in shown
+    )
 
 
 def test_missing_titles_links_and_dates_give_clean_output() -> None:
@@ -202,7 +208,9 @@ def test_missing_titles_links_and_dates_give_clean_output() -> None:
     ]
     assert "1 article(s) sans lien" in result.stderr
     dated = run(str(FEEDS / "missing.xml"), "--since", "2022-01-01")
-    assert [line.split("](")[0] for line in bullets(dated)] == ["- ➡️ [Un article sans titre mais avec un résumé qui en tiendra lieu."]
+    assert [line.split("](")[0] for line in bullets(dated)] == [
+        "- ➡️ [Un article sans titre mais avec un résumé qui en tiendra lieu."
+    ]
 
 
 def test_wrong_encoding_is_read_as_well_as_can_be() -> None:
@@ -243,7 +251,9 @@ def test_a_10_mb_file_is_refused_before_parsing(tmp_path: Path) -> None:
     path = tmp_path / "gros.xml"
     pad = "x" * 1000
     with path.open("w", encoding="utf-8") as handle:
-        handle.write('<?xml version="1.0"?><rss version="2.0"><channel><title>Gros</title><link>https://gros.example/</link><description>d</description>\n')
+        handle.write(
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Gros</title><link>https://gros.example/</link><description>d</description>\n'
+        )
         for n in range(TEN_MB // 1000 + 1):
             handle.write(RSS_ITEM.format(n=n, pad=pad))
         handle.write("</channel></rss>\n")
@@ -272,7 +282,9 @@ def test_rss_and_atom_over_http(server: FeedServer) -> None:
     assert bullets(rss) == bullets(run(str(FEEDS / "rss.xml"), "-n", "2"))
     atom = run(f"{server.url}/atom.xml")
     assert atom.exit_code == 0, atom.output
-    assert bullets(atom)[0] == "- ➡️ [Des communs pour la résilience](https://partenaire.example/blog/communs-resilience)"
+    assert (
+        bullets(atom)[0] == "- ➡️ [Des communs pour la résilience](https://partenaire.example/blog/communs-resilience)"
+    )
 
 
 def test_a_redirect_is_followed(server: FeedServer) -> None:
@@ -280,7 +292,9 @@ def test_a_redirect_is_followed(server: FeedServer) -> None:
 
 
 def test_the_http_charset_and_location_are_used(server: FeedServer) -> None:
-    assert bullets(run(f"{server.url}/latin1.xml")) == ["- ➡️ [Résumé des débats à Tréguier](https://latin.example/debats)"]
+    assert bullets(run(f"{server.url}/latin1.xml")) == [
+        "- ➡️ [Résumé des débats à Tréguier](https://latin.example/debats)"
+    ]
     assert bullets(run(f"{server.url}/sub/relative.xml")) == [f"- ➡️ [Un lien relatif]({server.url}/sub/articles/un)"]
 
 
@@ -317,7 +331,10 @@ def test_a_10_mb_download_is_cut_at_the_cap(server: FeedServer) -> None:
 
 
 def test_escape_markdown_leaves_plain_text_alone_and_neutralises_markup() -> None:
-    assert escape_markdown("Laon (02) : l’attractivité, c’est 100 % local !") == "Laon (02) : l’attractivité, c’est 100 % local !"
+    assert (
+        escape_markdown("Laon (02) : l’attractivité, c’est 100 % local !")
+        == "Laon (02) : l’attractivité, c’est 100 % local !"
+    )
     text = "[a](javascript:x) *b* _c_ `d` <e> &amp; \\ ![f](https://evil.example/f.png)"
     root, _ = parse_html(md.to_html(f"[{escape_markdown(text)}](https://ok.example/)"))
     assert [(e.tag, e.attrs, e.text) for e in root.iter() if e.tag != "#document"] == [
@@ -329,5 +346,13 @@ def test_escape_markdown_leaves_plain_text_alone_and_neutralises_markup() -> Non
 def test_safe_link_keeps_http_and_refuses_the_rest() -> None:
     assert safe_link("https://ex.org/a b(c)") == "https://ex.org/a%20b%28c%29"
     assert safe_link("https://ex.org/été") == "https://ex.org/%C3%A9t%C3%A9"
-    for bad in ("javascript:alert(1)", " JAVASCRIPT:alert(1)", "data:text/html,x", "/relatif", "https://", "http://ex.org/\nx", "file:///etc/passwd"):
+    for bad in (
+        "javascript:alert(1)",
+        " JAVASCRIPT:alert(1)",
+        "data:text/html,x",
+        "/relatif",
+        "https://",
+        "http://ex.org/\nx",
+        "file:///etc/passwd",
+    ):
         assert safe_link(bad) is None, bad

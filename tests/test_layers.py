@@ -32,7 +32,10 @@ def test_model_uses_the_standard_library_only() -> None:
     for path in modules("model"):
         for name in imports_of(path):
             top = name.split(".")[0]
-            assert top in {"__future__", "dataclasses", "datetime", "pathlib", "typing", "enum", "newsletter"}, (path, name)
+            assert top in {"__future__", "dataclasses", "datetime", "pathlib", "typing", "enum", "newsletter"}, (
+                path,
+                name,
+            )
             if top == "newsletter":
                 assert name.startswith("newsletter.model"), (path, name)
 
@@ -41,7 +44,10 @@ def test_parsers_know_no_renderer_sender_or_cli() -> None:
     assert modules("parse")
     for path in modules("parse"):
         for name in imports_of(path):
-            assert not name.startswith(("newsletter.render", "newsletter.send", "newsletter.cli", "click", "mjml")), (path, name)
+            assert not name.startswith(("newsletter.render", "newsletter.send", "newsletter.cli", "click", "mjml")), (
+                path,
+                name,
+            )
 
 
 def test_only_the_cli_imports_click() -> None:
@@ -65,7 +71,13 @@ def test_sending_takes_finished_messages_and_knows_no_renderer() -> None:
 def test_renderers_read_no_source_and_write_no_file() -> None:
     """render/ turns the model into text: parsing, projects, caches and files are the pipeline's."""
     assert modules("render")
-    forbidden = ("newsletter.parse", "newsletter.project", "newsletter.pipeline", "newsletter.fsutil", "newsletter.send")
+    forbidden = (
+        "newsletter.parse",
+        "newsletter.project",
+        "newsletter.pipeline",
+        "newsletter.fsutil",
+        "newsletter.send",
+    )
     for path in modules("render"):
         for name in imports_of(path):
             assert not name.startswith(forbidden), (path, name)

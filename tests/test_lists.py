@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import textwrap
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from conftest import issue_text
 from support.htmldoc import Element, parse_html
@@ -157,7 +156,9 @@ def own_text(item: Element) -> str:
 
 
 def lists_of(html: str) -> list[tuple[int, str, str]]:
-    return [entry for entry in outline(parse_html(html)[0]) if re.match(r"(Deux|Trois|Quatre|Colle|Para|Temps)-", entry[2])]
+    return [
+        entry for entry in outline(parse_html(html)[0]) if re.match(r"(Deux|Trois|Quatre|Colle|Para|Temps)-", entry[2])
+    ]
 
 
 def test_nested_lists_come_out_nested_in_the_email_the_text_the_page_and_the_feed(make_project) -> None:

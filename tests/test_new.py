@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import MINIMAL_BODY, issue_text
 
 from newsletter.cli import cli
 from newsletter.desk.new import write_new
 from newsletter.errors import SourceError
 from newsletter.parse.issue import parse_issue
 from newsletter.settings import DEFAULT_RUBRICS, Settings, load_settings
-
-from conftest import MINIMAL_BODY, issue_text
 
 
 def run(*args: str):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from conftest import MINIMAL_BODY, ROOT, issue_text
+
 from newsletter.parse.issue import parse_issue
 from newsletter.settings import Settings
-
-from conftest import MINIMAL_BODY, ROOT, issue_text
 
 SEED = ROOT / "issues" / "001-comprendre-reflechir-agir.md"
 
@@ -25,7 +25,13 @@ def test_seed_issue_has_every_part() -> None:
     issue = parsed.issue
     assert (issue.number, issue.date, issue.title) == (1, dt.date(2022, 3, 31), "Comprendre, réfléchir, agir")
     assert [s.rubric.key for s in issue.sections] == [
-        "edito", "en-theorie", "en-pratique", "nouvelles", "en-chantier", "a-suivre", "inspiration",
+        "edito",
+        "en-theorie",
+        "en-pratique",
+        "nouvelles",
+        "en-chantier",
+        "a-suivre",
+        "inspiration",
     ]
     edito = issue.section("edito")
     assert edito.own_title == "Comprendre, réfléchir, agir"
@@ -92,7 +98,11 @@ def test_optional_front_matter_fields(tmp_path: Path) -> None:
 def test_an_issue_saved_as_windows_unicode_text_is_read_like_utf8(tmp_path: Path) -> None:
     text = issue_text(MINIMAL_BODY)
     reference = parse(tmp_path, text).issue
-    for encoded in (text.replace("\n", "\r\n").encode("utf-16"), text.encode("utf-16-le"), b"\xef\xbb\xbf" + text.encode("utf-8")):
+    for encoded in (
+        text.replace("\n", "\r\n").encode("utf-16"),
+        text.encode("utf-16-le"),
+        b"\xef\xbb\xbf" + text.encode("utf-8"),
+    ):
         path = tmp_path / "windows.md"
         path.write_bytes(encoded)
         parsed = parse_issue(path, Settings())
@@ -102,6 +112,11 @@ def test_an_issue_saved_as_windows_unicode_text_is_read_like_utf8(tmp_path: Path
 
 def test_a_broken_utf16_file_is_one_line_at_its_line(tmp_path: Path) -> None:
     path = tmp_path / "casse.md"
-    path.write_bytes("---\nnumber: 1\n".encode("utf-16") + b"\x00\xd8" + "suite\n".encode("utf-16-le"))  # a lone surrogate
+    path.write_bytes(
+        "---\nnumber: 1\n".encode("utf-16") + b"\x00\xd8" + "suite\n".encode("utf-16-le")
+    )  # a lone surrogate
     (problem,) = parse_issue(path, Settings()).problems
-    assert (problem.line, problem.message) == (3, "texte UTF-16 illisible à cet endroit (réenregistrez le fichier en UTF-8)")
+    assert (problem.line, problem.message) == (
+        3,
+        "texte UTF-16 illisible à cet endroit (réenregistrez le fichier en UTF-8)",
+    )

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import MINIMAL_BODY, issue_text
 
 from newsletter.cli import cli
-from newsletter.desk.preview import Preview, PortBusy
+from newsletter.desk.preview import PortBusy, Preview
 from newsletter.render.templates import builtin_templates
-
-from conftest import MINIMAL_BODY, issue_text
 
 WAIT = 30.0  # an upper bound for a rebuild to show, never a measure of speed
 
@@ -52,7 +51,7 @@ def test_serves_on_loopback_rebuilds_on_change_and_stops_cleanly(project: Path) 
         assert server._server.server_address[0] == "127.0.0.1"
         assert server.url.startswith("http://127.0.0.1:")
         status, index = get(server.url)
-        assert status == 200 and "Le premier titre" in index and '/numeros/001-premier/' in index
+        assert status == 200 and "Le premier titre" in index and "/numeros/001-premier/" in index
         status, page = get(server.url + "numeros/001-premier/")
         assert status == 200
         assert 'src="/dist/email/001.html" width="375"' in page and 'src="/dist/email/001.html" width="640"' in page
@@ -61,7 +60,9 @@ def test_serves_on_loopback_rebuilds_on_change_and_stops_cleanly(project: Path) 
         first = get(server.url + "__build")[1]
 
         path = project / "issues" / "001-premier.md"
-        path.write_text(path.read_text(encoding="utf-8").replace("Le premier titre", "Un titre changé"), encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("Le premier titre", "Un titre changé"), encoding="utf-8"
+        )
         wait_for(server.url + "numeros/001-premier/", "n°1 – Un titre changé</h1>")
         assert "Un titre changé" in get(server.url + "dist/email/001.html")[1]
         assert get(server.url + "__build")[1] != first

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import issue_text
 
 from newsletter.cli import cli
-
-from conftest import issue_text
 
 HEAD = "Bonjour,\n\n## Édito\n\n"  # the body starts at line 7 of the file: the paragraph under test at line 11
 POINTER = "« {} » renvoie à un lien absent de la phrase"
@@ -24,7 +23,11 @@ def warnings(make_project, paragraph: str) -> list[str]:
     result = CliRunner().invoke(cli, ["check", "-C", str(root)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     prefix = f"{root / 'issues' / '001.md'}:"
-    return [line.removeprefix(prefix).replace(" attention : ", " ") for line in result.output.splitlines() if line.startswith(prefix)]
+    return [
+        line.removeprefix(prefix).replace(" attention : ", " ")
+        for line in result.output.splitlines()
+        if line.startswith(prefix)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -38,12 +41,16 @@ def warnings(make_project, paragraph: str) -> list[str]:
     ],
 )
 def test_a_sentence_pointing_at_a_missing_link_warns_at_its_line(make_project, sentence: str, word: str) -> None:
-    assert warnings(make_project, f"Une première phrase. {sentence} Une autre phrase.") == [f"11: {POINTER.format(word)} : "
-        "ajoutez-le, sur les mots qui disent où il mène ([le replay de la journée](https://…))"]
+    assert warnings(make_project, f"Une première phrase. {sentence} Une autre phrase.") == [
+        f"11: {POINTER.format(word)} : "
+        "ajoutez-le, sur les mots qui disent où il mène ([le replay de la journée](https://…))"
+    ]
 
 
 def test_the_line_is_the_one_the_word_is_on_in_a_wrapped_paragraph(make_project) -> None:
-    found = warnings(make_project, "Une phrase sur deux lignes dont le lien\nest à retrouver ici. La suite.\n\nAutre paragraphe.")
+    found = warnings(
+        make_project, "Une phrase sur deux lignes dont le lien\nest à retrouver ici. La suite.\n\nAutre paragraphe."
+    )
     assert [line.split(":")[0] for line in found] == ["12"]
 
 
@@ -72,7 +79,10 @@ def test_a_sentence_with_its_link_or_that_points_at_nothing_is_quiet(make_projec
 )
 def test_link_text_that_says_nothing_warns(make_project, link: str, shown: str) -> None:
     found = warnings(make_project, f"Le replay de la journée : {link}.")
-    assert f"11: lien dont le texte ne dit pas où il mène (« {shown} ») : écrivez ce qu’on y trouve, [le programme de la journée](https://…)" in found
+    assert (
+        f"11: lien dont le texte ne dit pas où il mène (« {shown} ») : écrivez ce qu’on y trouve, [le programme de la journée](https://…)"
+        in found
+    )
 
 
 def test_an_address_as_link_text_warns_and_an_email_address_does_not(make_project) -> None:
@@ -87,7 +97,7 @@ def test_link_text_that_says_where_it_goes_is_quiet(make_project) -> None:
     assert warnings(make_project, "Voir [le replay de la journée du 10 mars](https://example.org/replay).") == []
 
 
-WIDTH = "image sans largeur : donnez-la en pixels après l’image, ![…](…){ width=\"552\" } (Outlook l’affiche sinon à sa taille réelle)"
+WIDTH = 'image sans largeur : donnez-la en pixels après l’image, ![…](…){ width="552" } (Outlook l’affiche sinon à sa taille réelle)'
 
 
 @pytest.mark.parametrize(
@@ -100,12 +110,17 @@ WIDTH = "image sans largeur : donnez-la en pixels après l’image, ![…](…){
     ],
 )
 def test_alt_text_that_is_the_file_name_warns(make_project, image: str, alt: str) -> None:
-    assert warnings(make_project, image) == [f"11: texte alternatif « {alt} » : c’est le nom du fichier ; décrivez ce que montre l’image"]
+    assert warnings(make_project, image) == [
+        f"11: texte alternatif « {alt} » : c’est le nom du fichier ; décrivez ce que montre l’image"
+    ]
 
 
 @pytest.mark.parametrize(
     "image",
-    ["![Carte des dix territoires pilotes](carte.png)", '<img src="carte.png" alt="Carte des dix territoires pilotes">'],
+    [
+        "![Carte des dix territoires pilotes](carte.png)",
+        '<img src="carte.png" alt="Carte des dix territoires pilotes">',
+    ],
 )
 def test_an_image_without_width_warns(make_project, image: str) -> None:
     assert warnings(make_project, image) == [f"11: {WIDTH}"]
@@ -131,5 +146,9 @@ def test_the_sample_issues_have_no_error_and_their_lost_links_warn() -> None:
     root = Path(__file__).resolve().parent.parent
     result = CliRunner().invoke(cli, ["check", "-C", str(root)], catch_exceptions=False)
     assert result.exit_code == 0 and "0 erreur(s)" in result.output, result.output
-    lost = [line.split(": attention : ")[0] for line in result.output.splitlines() if "renvoie à un lien absent" in line]
-    assert lost == [f"{root}/issues/001-comprendre-reflechir-agir.md:{n}" for n in (25, 27, 93, 133)] + [f"{root}/issues/003-des-balises-pour-la-resilience.md:45"]
+    lost = [
+        line.split(": attention : ")[0] for line in result.output.splitlines() if "renvoie à un lien absent" in line
+    ]
+    assert lost == [f"{root}/issues/001-comprendre-reflechir-agir.md:{n}" for n in (25, 27, 93, 133)] + [
+        f"{root}/issues/003-des-balises-pour-la-resilience.md:45"
+    ]

@@ -6,12 +6,11 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from conftest import issue_text
 
 from newsletter.cli import cli
 from newsletter.parse.rubrics import RubricMatcher, UnknownRubric, normalise
 from newsletter.settings import DEFAULT_RUBRICS
-
-from conftest import issue_text
 
 MATCHER = RubricMatcher(DEFAULT_RUBRICS)
 
@@ -129,7 +128,9 @@ def test_no_word_of_a_heading_is_dropped_check_says_how_to_write_it_and_build_re
     assert CliRunner().invoke(cli, ["build", "-C", str(root)]).exit_code == 1
     assert not (root / "dist" / "email" / "001.html").exists()
 
-    path.write_text(path.read_text(encoding="utf-8").replace("## Nouvelles du front", "## Nouvelles : du front"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("## Nouvelles du front", "## Nouvelles : du front"), encoding="utf-8"
+    )
     assert CliRunner().invoke(cli, ["build", "-C", str(root)]).exit_code == 0
     text = (root / "dist" / "email" / "001.txt").read_text(encoding="utf-8")
     headings = re.findall(r"^(.+)\n=+$", text, re.M)

@@ -53,9 +53,9 @@ def run(config, store, kind="smtp", letter=None, **options):
 def test_a_message_has_both_parts_the_rfc8058_headers_and_a_personal_greeting(tmp_path):
     config = make_config(tmp_path)
     factory = MessageFactory(config, make_letter(), SECRET)
-    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     message = parse(factory.build(Recipient(7, "lea@example.org", "Léa")).data)
-    after = dt.datetime.now(dt.timezone.utc)
+    after = dt.datetime.now(dt.UTC)
     assert message.get_content_type() == "multipart/alternative"
     assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
     assert not message.defects and not any(part.defects for part in message.walk())
@@ -80,7 +80,7 @@ def test_a_message_has_both_parts_the_rfc8058_headers_and_a_personal_greeting(tm
 
 @pytest.mark.parametrize(
     "name",
-    ["Léa", "Jean-Édouard <&> \"Dupont\"", "Ōkubo Tōru " + "très long nom " * 12, "A. B.", "=?utf-8?q?x?="],
+    ["Léa", 'Jean-Édouard <&> "Dupont"', "Ōkubo Tōru " + "très long nom " * 12, "A. B.", "=?utf-8?q?x?="],
 )
 def test_each_part_decodes_to_exactly_what_personalize_gives(tmp_path, name):
     letter = make_letter()
@@ -138,7 +138,9 @@ def test_without_a_name_the_issue_greeting_is_used(tmp_path):
     assert text.startswith("Bonjour à toutes et à tous,\n")
     no_greeting = dataclasses.replace(make_letter(), greeting="")
     factory = MessageFactory(make_config(tmp_path), no_greeting, SECRET)
-    assert content(parse(factory.build(Recipient(8, "paul@example.org")).data).get_body(("plain",))).startswith("Bonjour,\n")
+    assert content(parse(factory.build(Recipient(8, "paul@example.org")).data).get_body(("plain",))).startswith(
+        "Bonjour,\n"
+    )
 
 
 def test_message_ids_are_stable_per_issue_and_subscriber(tmp_path):
@@ -168,7 +170,10 @@ def test_a_subject_with_a_line_break_is_refused(tmp_path, change):
 
 @pytest.mark.parametrize(
     "recipient",
-    [Recipient(7, "lea@example.org", "Léa\r\nBcc: pirate@example.org"), Recipient(7, "lea@example.org\r\nBcc: x@y.org")],
+    [
+        Recipient(7, "lea@example.org", "Léa\r\nBcc: pirate@example.org"),
+        Recipient(7, "lea@example.org\r\nBcc: x@y.org"),
+    ],
 )
 def test_a_name_or_address_with_a_line_break_is_refused(tmp_path, recipient):
     factory = MessageFactory(make_config(tmp_path), make_letter(), SECRET)

@@ -78,7 +78,7 @@ def test_send_to_the_outbox_then_status_then_nothing_twice(tmp_path):
     assert "Bonjour à toutes et à tous," in other.get_body(("plain",)).get_content()
     assert other["Subject"] == "Territoires Pilotes n°1 – Comprendre, réfléchir, agir"
     # the issue is dated 2022, the message is dated when it was handed over
-    assert abs(other["Date"].datetime - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=10)
+    assert abs(other["Date"].datetime - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=10)
     report = invoke(status, "-C", root, "1")
     assert report.exit_code == 0 and "4 destinataire(s)" in report.output and "envoyés" in report.output
     again = invoke(send, "-C", root, "1")
@@ -126,7 +126,9 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path):
     bad_to = invoke(send, "-C", root, "1", "--to", "pas une adresse")
     assert bad_to.exit_code == 1 and "adresse invalide" in bad_to.output
     text = (root / "issues" / "001-comprendre-reflechir-agir.md").read_text(encoding="utf-8")
-    (root / "issues" / "001-comprendre-reflechir-agir.md").write_text(text.replace("---\n\n", "draft: true\n---\n\n", 1), encoding="utf-8")
+    (root / "issues" / "001-comprendre-reflechir-agir.md").write_text(
+        text.replace("---\n\n", "draft: true\n---\n\n", 1), encoding="utf-8"
+    )
     draft = invoke(send, "-C", root, "1")
     assert draft.exit_code == 1 and "brouillon" in draft.output
     settings = root / "newsletter.toml"
@@ -226,7 +228,9 @@ def test_the_editor_sees_subject_preheader_sender_recipients_and_size_before_sen
     subscribe(root, 3)
     result = invoke(send, "-C", root, "1")
     assert result.exit_code == 0, result.output
-    described = [line for line in result.output.splitlines() if " : " in line and not line.startswith(str(root))]  # after the warnings
+    described = [
+        line for line in result.output.splitlines() if " : " in line and not line.startswith(str(root))
+    ]  # after the warnings
     shown = dict(line.split(" : ", 1) for line in described[:7])
     shown = {key.strip(): value for key, value in shown.items()}
     assert shown["Sujet"] == "Territoires Pilotes n°1 – Comprendre, réfléchir, agir"

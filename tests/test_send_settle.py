@@ -90,7 +90,9 @@ def test_deferred_rows_keep_their_next_attempt_and_a_later_run_retries_those_due
     with SMTPServer(handler) as server:
         root = make_sending_project(tmp_path, smtp=f"port = {server.port}", sending="wait = 0")
         settings = root / "newsletter.toml"
-        settings.write_text(settings.read_text(encoding="utf-8").replace("backoff = 0.01", "backoff = 60"), encoding="utf-8")
+        settings.write_text(
+            settings.read_text(encoding="utf-8").replace("backoff = 0.01", "backoff = 60"), encoding="utf-8"
+        )
         subscribe(root, 6)
         first = cli(root)
         assert first.exit_code == 75, first.output  # deferred, to be tried again by a later run
@@ -110,7 +112,7 @@ def test_the_next_attempt_doubles_with_each_deferral(tmp_path, db_path):
     handler = FaultyHandler(defer={"abonne0000@example.org"})
     with SMTPServer(handler) as server:
         config = dataclasses.replace(make_config(tmp_path, server.port), backoff=600, wait=0, retries=5)
-        before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        before = dt.datetime.now(dt.UTC).replace(microsecond=0)
         summary = run(config, store)
         first = summary.next_due
         store.db.execute("UPDATE deliveries SET next_attempt = NULL")  # as if ten minutes had passed

@@ -4,16 +4,15 @@ waitress on a loopback port with a real HTTP client; the emails read from the ou
 from __future__ import annotations
 
 import json
-import threading
 import re
+import threading
 
 import pytest
-from support.service import Client, hidden, link_in, outbox_messages, start
+from support.service import SECRET, Client, hidden, link_in, outbox_messages, start
 
-from newsletter.send.tokens import CONFIRM, PROFILE, make_token
+from newsletter.send.tokens import CONFIRM, make_token
 from newsletter.subscribers import SubscriberStore, open_database
 from newsletter.subscribers.csvio import import_csv
-from support.service import SECRET
 
 ARCHIVE = "https://example.org"
 
@@ -60,7 +59,11 @@ def test_a_sign_up_is_pending_until_the_emailed_link_is_followed(tmp_path, runni
     status, page = confirm(link_in(message, "confirmation"))
     assert status == 200 and "Inscription confirmée" in page
     lea = store.get("lea@example.org")
-    assert (lea.status, lea.consent_source, lea.consent_version) == ("subscribed", "formulaire", running.service.serve.form_version)
+    assert (lea.status, lea.consent_source, lea.consent_version) == (
+        "subscribed",
+        "formulaire",
+        running.service.serve.form_version,
+    )
     assert lea.consent_date
     [welcome] = outbox_messages(tmp_path, "welcome")
     text = welcome.get_body(("plain",)).get_content()
@@ -69,10 +72,14 @@ def test_a_sign_up_is_pending_until_the_emailed_link_is_followed(tmp_path, runni
 
 
 def test_the_answer_is_the_same_whatever_the_address_s_state(tmp_path, running, store):
-    store.db.execute("INSERT INTO subscribers (address, status, created_at, updated_at) VALUES "
-                     "('deja@example.org', 'subscribed', 'x', 'x'), ('parti@example.org', 'unsubscribed', 'x', 'x')")
-    pages = {address: sign_up(running, address, "")[1] for address in
-             ("deja@example.org", "parti@example.org", "neuf@example.org")}
+    store.db.execute(
+        "INSERT INTO subscribers (address, status, created_at, updated_at) VALUES "
+        "('deja@example.org', 'subscribed', 'x', 'x'), ('parti@example.org', 'unsubscribed', 'x', 'x')"
+    )
+    pages = {
+        address: sign_up(running, address, "")[1]
+        for address in ("deja@example.org", "parti@example.org", "neuf@example.org")
+    }
     assert len(set(pages.values())) == 1
     assert store.get("parti@example.org").status == "unsubscribed"  # until the link is followed
     assert len(outbox_messages(tmp_path, "confirm")) == 2  # none to the subscribed address
@@ -211,7 +218,7 @@ def test_purge_pending_removes_stale_sign_ups_only(tmp_path, running, store):
     sign_up(running, "vieux@example.org")
     store.db.execute("UPDATE subscribers SET requested_at = '2020-01-01T00:00:00+00:00'")
     sign_up(running, "recent@example.org")
-    removed = store.purge_pending(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30))
+    removed = store.purge_pending(dt.datetime.now(dt.UTC) - dt.timedelta(days=30))
     assert removed == 1 and store.get("vieux@example.org") is None
     assert store.get("recent@example.org").status == "pending"
 
@@ -221,8 +228,11 @@ def test_with_the_smtp_transport_the_confirmation_reaches_the_server(tmp_path):
 
     handler = FaultyHandler()
     with SMTPServer(handler) as server:
-        running = start(tmp_path, sending={"transport": "smtp"},
-                        smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": 5})
+        running = start(
+            tmp_path,
+            sending={"transport": "smtp"},
+            smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": 5},
+        )
         try:
             assert sign_up(running)[0] == 200
         finally:
@@ -241,7 +251,7 @@ def test_an_archive_page_carries_the_form_only_once_the_public_url_is_set(tmp_pa
     from newsletter.project import load_project
 
     for public in ("", "https://lettre.example.org/service"):
-        root = tmp_path / (public and "avec" or "sans")
+        root = tmp_path / ((public and "avec") or "sans")
         (root / "issues").mkdir(parents=True)
         (root / "issues" / "001.md").write_text(issue_text(MINIMAL_BODY), encoding="utf-8")
         (root / "newsletter.toml").write_text(f'[serve]\npublic_url = "{public}"\n' if public else "", encoding="utf-8")
@@ -254,8 +264,10 @@ def test_an_archive_page_carries_the_form_only_once_the_public_url_is_set(tmp_pa
             else:
                 assert "inscription" not in html
         [text] = (root / "dist").rglob("001*.txt")
-        assert ("Mes données (voir, modifier, effacer)\u00a0: https://lettre.example.org/service/mes-donnees"
-                in text.read_text(encoding="utf-8")) == bool(public)
+        assert (
+            "Mes données (voir, modifier, effacer)\u00a0: https://lettre.example.org/service/mes-donnees"
+            in text.read_text(encoding="utf-8")
+        ) == bool(public)
 
 
 def test_twenty_sign_ups_and_confirmations_in_parallel_with_a_send_running_lose_nothing(tmp_path):
@@ -299,8 +311,10 @@ def test_every_issue_sent_links_to_the_personal_page_with_a_token_of_its_own(tmp
     from newsletter.send.config import sending_config
 
     config = sending_config(running.service.settings, tmp_path)
-    store.db.execute("INSERT INTO subscribers (address, name, status, created_at, updated_at) "
-                     "VALUES ('lea@example.org', 'Léa', 'subscribed', 'x', 'x')")
+    store.db.execute(
+        "INSERT INTO subscribers (address, name, status, created_at, updated_at) "
+        "VALUES ('lea@example.org', 'Léa', 'subscribed', 'x', 'x')"
+    )
     letter = make_letter()
     letter = type(letter)(**{**letter.__dict__, "text": letter.text + f"Mes données : {PROFILE_MARK}\n"})
     sender = new_sender(config, store, letter, "outbox")
@@ -342,5 +356,6 @@ def test_a_bad_serve_setting_is_one_french_line_at_its_line(tmp_path):
     (tmp_path / "newsletter.toml").write_text('[serve]\npublic_url = "lettre.example.org"\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["serve", "-C", str(tmp_path), "--port", "0"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.output.strip() == (f"{tmp_path / 'newsletter.toml'}:2: adresse publique invalide « lettre.example.org » "
-                                     "(attendu : https://…)")
+    assert result.output.strip() == (
+        f"{tmp_path / 'newsletter.toml'}:2: adresse publique invalide « lettre.example.org » (attendu : https://…)"
+    )

@@ -12,8 +12,8 @@ from conftest import MINIMAL_BODY, issue_text
 from support.service import SECRET, bound_socket, link_in, outbox_messages, start
 from test_browser import require_chromium
 
-from newsletter.pipeline import build
 from newsletter.desk.browser import Browser
+from newsletter.pipeline import build
 from newsletter.project import load_project
 from newsletter.subscribers import SubscriberStore, open_database
 
@@ -40,7 +40,8 @@ def test_a_reader_signs_up_from_an_archive_page_on_a_phone_and_confirms_from_the
     (tmp_path / "issues" / "001.md").write_text(issue_text(MINIMAL_BODY), encoding="utf-8")
     (tmp_path / "newsletter.toml").write_text(
         f'[newsletter]\nbase_url = "{archive}"\n[serve]\npublic_url = "{bound[1]}"\n[sending]\nsecret = "{SECRET}"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     build(load_project(tmp_path), tmp_path / "dist")
     running = start(tmp_path, base_url=archive, bound=bound)
     try:

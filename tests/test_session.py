@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, issue_text
 
 from newsletter.cli import cli
 from newsletter.model.session import Status
@@ -15,8 +16,6 @@ from newsletter.parse.issue import parse_issue
 from newsletter.parse.session import parse_duration, parse_session, slug
 from newsletter.project import load_project
 from newsletter.settings import Settings
-
-from conftest import ROOT, issue_text
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -32,7 +31,9 @@ def one(source: str, **options):
 def with_sessions(*blocks: str, date: str = "2022-03-31", number: int = 1, extra: str = "") -> str:
     """An issue whose « À suivre » holds these session blocks (YAML without the fences)."""
     fenced = "\n\n".join(f"```session\n{block.strip()}\n```" for block in blocks)
-    return issue_text(f"Bonjour,\n\n## À suivre\n\nLes rendez-vous.\n\n{fenced}\n", number=number, date=date, extra=extra)
+    return issue_text(
+        f"Bonjour,\n\n## À suivre\n\nLes rendez-vous.\n\n{fenced}\n", number=number, date=date, extra=extra
+    )
 
 
 # --- the sample issues ---------------------------------------------------------------------------
@@ -50,7 +51,9 @@ def test_the_sample_issues_carry_their_sessions() -> None:
     assert first[0].all_day and first[0].start == first[0].end == dt.date(2022, 4, 7)
     assert first[0].issue == 1 and first[0].published == dt.date(2022, 3, 31) and first[0].line == 115
     permanence = issues[2].sessions[0]
-    assert permanence.start == dt.datetime(2022, 8, 2, 11, tzinfo=PARIS) and permanence.end == dt.datetime(2022, 8, 2, 13, tzinfo=PARIS)
+    assert permanence.start == dt.datetime(2022, 8, 2, 11, tzinfo=PARIS) and permanence.end == dt.datetime(
+        2022, 8, 2, 13, tzinfo=PARIS
+    )
     assert permanence.start.utcoffset() == dt.timedelta(hours=2)
     assert permanence.rrule == "FREQ=MONTHLY;BYDAY=1TU" and permanence.status is Status.CONFIRMED
     phase = issues[3].sessions[0]
@@ -61,10 +64,12 @@ def test_the_sample_issues_carry_their_sessions() -> None:
 
 
 def test_a_timed_session_is_local_to_the_configured_timezone() -> None:
-    session, problems = parse_session("title: A\nstart: 2022-01-20 9:30\nend: 11h", Path("x.md"), 1, ZoneInfo("America/Montreal"), id_prefix="p")
+    session, problems = parse_session(
+        "title: A\nstart: 2022-01-20 9:30\nend: 11h", Path("x.md"), 1, ZoneInfo("America/Montreal"), id_prefix="p"
+    )
     assert problems == []
     assert session.start == dt.datetime(2022, 1, 20, 9, 30, tzinfo=ZoneInfo("America/Montreal"))
-    assert session.start.astimezone(dt.timezone.utc) == dt.datetime(2022, 1, 20, 14, 30, tzinfo=dt.timezone.utc)
+    assert session.start.astimezone(dt.UTC) == dt.datetime(2022, 1, 20, 14, 30, tzinfo=dt.UTC)
     assert session.end.hour == 11
 
 
@@ -93,7 +98,17 @@ def test_ends_and_durations(fields: str, start: tuple[int, int], end: tuple[int,
 
 @pytest.mark.parametrize(
     "text, minutes",
-    [("1h30", 90), ("1 h 30", 90), ("1h30min", 90), ("90 min", 90), ("45 minutes", 45), ("2h", 120), ("1 heure", 60), ("1 jour", 1440), ("PT1H30M", 90)],
+    [
+        ("1h30", 90),
+        ("1 h 30", 90),
+        ("1h30min", 90),
+        ("90 min", 90),
+        ("45 minutes", 45),
+        ("2h", 120),
+        ("1 heure", 60),
+        ("1 jour", 1440),
+        ("PT1H30M", 90),
+    ],
 )
 def test_durations(text: str, minutes: int) -> None:
     assert parse_duration(text) == dt.timedelta(minutes=minutes)
@@ -120,18 +135,25 @@ def test_the_recurrence_rule_is_kept_in_its_normal_form_and_checked_against_the_
     session, problems = one("title: A\nstart: 2022-08-02 11:00\nend: 13:00\nrrule: rrule:freq=monthly; byday=1tu")
     assert session.rrule == "FREQ=MONTHLY;BYDAY=1TU" and problems == []
     _, problems = one("title: A\nstart: 2022-08-03 11:00\nend: 13:00\nrrule: FREQ=MONTHLY;BYDAY=1TU")
-    assert [(p.line, p.severity) for p in problems] == [(14, "attention")] and "ne suit pas la règle" in problems[0].message
+    assert [(p.line, p.severity) for p in problems] == [(14, "attention")] and "ne suit pas la règle" in problems[
+        0
+    ].message
 
 
 def test_ids_are_explicit_or_made_from_the_issue_and_the_title() -> None:
     assert one("id: Permanences Alliance\ntitle: A\nstart: 2022-04-07")[0].id == "permanences-alliance"
-    assert one("title: \"« Journée » thématique : l’alimentation\"\nstart: 2022-04-07")[0].id == "numero-001-journee-thematique-l-alimentation"
+    assert (
+        one('title: "« Journée » thématique : l’alimentation"\nstart: 2022-04-07')[0].id
+        == "numero-001-journee-thematique-l-alimentation"
+    )
     assert slug("É" * 300) == "e" * 80
     assert one("title: Les  titres\n   sur deux lignes\nstart: 2022-04-07")[0].title == "Les titres sur deux lignes"
 
 
 def test_values_stay_what_was_written_yaml_converts_nothing() -> None:
-    session, problems = one('title: 2022\nstart: "2022-04-07 14:00:00"\nend: 2022-04-07 15:00\nlocation: yes\ndescription: null')
+    session, problems = one(
+        'title: 2022\nstart: "2022-04-07 14:00:00"\nend: 2022-04-07 15:00\nlocation: yes\ndescription: null'
+    )
     assert problems == [] and session.title == "2022" and session.location == "yes" and session.description == ""
     assert session.start == dt.datetime(2022, 4, 7, 14, tzinfo=PARIS)
 
@@ -164,7 +186,11 @@ REFUSALS = [
     ("title: A\nstart: 2022-04-07\nlocaton: Paris", 13, "champ inconnu « locaton » ; vouliez-vous dire « location » ?"),
     ("title: A\ntitle: B\nstart: 2022-04-07", 12, "champ « title » donné deux fois (déjà ligne 11)"),
     ("title: [A, B]\nstart: 2022-04-07", 11, "« title » doit être un texte sur une ligne"),
-    ("title: Atelier : la suite\nstart: 2022-04-07", 11, "YAML invalide (un « : » dans une valeur : mettez la valeur entre guillemets)"),
+    (
+        "title: Atelier : la suite\nstart: 2022-04-07",
+        11,
+        "YAML invalide (un « : » dans une valeur : mettez la valeur entre guillemets)",
+    ),
     ("- title: A\n- start: 2022-04-07", 11, "écrivez une ligne « nom: valeur » par champ"),
     ("", 10, "séance vide"),
 ]
@@ -200,7 +226,9 @@ def test_check_and_build_refuse_an_invalid_session_with_one_line_and_write_no_ca
 
 
 def test_an_id_given_twice_in_one_issue_is_refused_on_the_second_block(make_project) -> None:
-    root = make_project({"issues/001.md": with_sessions("id: x\ntitle: A\nstart: 2022-04-07", "id: x\ntitle: B\nstart: 2022-04-08")})
+    root = make_project(
+        {"issues/001.md": with_sessions("id: x\ntitle: A\nstart: 2022-04-07", "id: x\ntitle: B\nstart: 2022-04-08")}
+    )
     parsed = parse_issue(root / "issues" / "001.md", Settings())
     assert parsed.issue is None
     (error,) = parsed.errors
@@ -208,7 +236,9 @@ def test_an_id_given_twice_in_one_issue_is_refused_on_the_second_block(make_proj
 
 
 def test_two_sessions_of_the_same_title_need_an_id(make_project) -> None:
-    root = make_project({"issues/001.md": with_sessions("title: Atelier\nstart: 2022-04-07", "title: Atelier\nstart: 2022-04-08")})
+    root = make_project(
+        {"issues/001.md": with_sessions("title: Atelier\nstart: 2022-04-07", "title: Atelier\nstart: 2022-04-08")}
+    )
     (error,) = parse_issue(root / "issues" / "001.md", Settings()).errors
     assert "id « numero-001-atelier » déjà pris" in error.message
 
@@ -216,6 +246,8 @@ def test_two_sessions_of_the_same_title_need_an_id(make_project) -> None:
 def test_a_stub_of_new_or_import_is_a_valid_session(make_project) -> None:
     from newsletter.desk.new import session_stub
 
-    root = make_project({"issues/001.md": issue_text(f"## À suivre\n\nUn rendez-vous.\n\n{session_stub(dt.date(2022, 9, 29))}\n")})
+    root = make_project(
+        {"issues/001.md": issue_text(f"## À suivre\n\nUn rendez-vous.\n\n{session_stub(dt.date(2022, 9, 29))}\n")}
+    )
     parsed = parse_issue(root / "issues" / "001.md", Settings())
     assert not parsed.errors and parsed.issue.sessions[0].start == dt.date(2022, 9, 29)

@@ -5,31 +5,39 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from conftest import issue_text
 
 from newsletter.cli import cli
-
-from conftest import issue_text
 
 SESSION_YAML = "title: Atelier mobilité\nstart: 2022-04-07 14:00\nend: 2022-04-07 16:00\nlocation: Lille"
 
 
 def body(opening: str, content: str = SESSION_YAML) -> str:
     """An issue whose À suivre holds one fenced block, opened on line 13 of the file."""
-    return issue_text("Bonjour,\n\n## À suivre\n\nLe jeudi 7 avril 2022 :\n\n" + opening + "\n" + content + "\n```\n\nFin.\n")
+    return issue_text(
+        "Bonjour,\n\n## À suivre\n\nLe jeudi 7 avril 2022 :\n\n" + opening + "\n" + content + "\n```\n\nFin.\n"
+    )
 
 
 def run(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-@pytest.mark.parametrize("opening", ["```sesion", "```sessions", "```Session", "```SESSION", "```seance", "```séances", "~~~sesssion"])
+@pytest.mark.parametrize(
+    "opening", ["```sesion", "```sessions", "```Session", "```SESSION", "```seance", "```séances", "~~~sesssion"]
+)
 def test_a_misspelt_session_fence_is_an_error_at_its_line(make_project, opening: str) -> None:
-    root = make_project({"issues/001.md": body(opening).replace("\n```\n", "\n~~~\n") if opening.startswith("~") else body(opening)})
+    root = make_project(
+        {"issues/001.md": body(opening).replace("\n```\n", "\n~~~\n") if opening.startswith("~") else body(opening)}
+    )
     result = run("check", "-C", str(root))
     assert result.exit_code == 1
     path = root / "issues" / "001.md"
     info = opening.lstrip("`~")
-    assert f"{path}:13: erreur : bloc « {info} » : une séance s’écrit dans un bloc « ```session » (ou « ```séance »)" in result.output
+    assert (
+        f"{path}:13: erreur : bloc « {info} » : une séance s’écrit dans un bloc « ```session » (ou « ```séance »)"
+        in result.output
+    )
     assert run("build", "-C", str(root)).exit_code == 1
     assert not (root / "dist" / "email" / "001.html").exists()
 

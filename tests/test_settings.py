@@ -5,11 +5,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, SEED_ISSUE_TEXT
 
 from newsletter.errors import SourceError
 from newsletter.settings import DEFAULT_RUBRICS, Settings, load_settings
-
-from conftest import ROOT, SEED_ISSUE_TEXT
 
 
 def test_folder_without_settings_gets_every_default(tmp_path: Path) -> None:
@@ -17,7 +16,13 @@ def test_folder_without_settings_gets_every_default(tmp_path: Path) -> None:
     assert settings == Settings()
     assert settings.language == "fr" and settings.timezone == "Europe/Paris"
     assert [r.key for r in settings.rubrics] == [
-        "edito", "en-theorie", "en-pratique", "nouvelles", "en-chantier", "a-suivre", "inspiration",
+        "edito",
+        "en-theorie",
+        "en-pratique",
+        "nouvelles",
+        "en-chantier",
+        "a-suivre",
+        "inspiration",
     ]
 
 

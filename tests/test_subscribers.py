@@ -8,7 +8,14 @@ import sqlite3
 import pytest
 
 from newsletter.errors import SourceError
-from newsletter.subscribers import AddressError, DatabaseError, SubscriberError, SubscriberStore, normalize_address, open_database
+from newsletter.subscribers import (
+    AddressError,
+    DatabaseError,
+    SubscriberError,
+    SubscriberStore,
+    normalize_address,
+    open_database,
+)
 from newsletter.subscribers.csvio import export_csv, import_csv
 from newsletter.subscribers.database import MIGRATIONS, SCHEMA_VERSION
 from newsletter.subscribers.store import Entry
@@ -44,8 +51,18 @@ def test_addresses_have_one_normal_form(raw, normal):
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "sans-arobase", "@example.org", "lea@", "lea@localhost", "léa@example.org", "a b@example.org",
-     "lea@example.org\r\nBcc: x@y.org", "lea..d@example.org", "lea@-bad.org"],
+    [
+        "",
+        "sans-arobase",
+        "@example.org",
+        "lea@",
+        "lea@localhost",
+        "léa@example.org",
+        "a b@example.org",
+        "lea@example.org\r\nBcc: x@y.org",
+        "lea..d@example.org",
+        "lea@-bad.org",
+    ],
 )
 def test_invalid_addresses_are_refused(raw):
     with pytest.raises(AddressError):
@@ -83,10 +100,16 @@ def test_the_sign_up_migration_rebuilds_subscribers_without_losing_the_journal_o
     old.execute("PRAGMA foreign_keys = ON")
     for n, script in enumerate(MIGRATIONS[:4], start=1):
         old.executescript(script + f"; PRAGMA user_version = {n};")
-    old.execute("INSERT INTO subscribers (id, address, status, soft_bounces, created_at, updated_at) "
-                "VALUES (7, 'lea@example.org', 'bounced', 2, 'x', 'x')")
-    old.execute("INSERT INTO deliveries (issue, subscriber_id, address, status, updated_at) VALUES (3, 7, 'lea@example.org', 'sent', 'x')")
-    old.execute("INSERT INTO feedback (message_key, kind, subscriber_id, issue, received_at) VALUES ('k', 'soft', 7, 3, 'x')")
+    old.execute(
+        "INSERT INTO subscribers (id, address, status, soft_bounces, created_at, updated_at) "
+        "VALUES (7, 'lea@example.org', 'bounced', 2, 'x', 'x')"
+    )
+    old.execute(
+        "INSERT INTO deliveries (issue, subscriber_id, address, status, updated_at) VALUES (3, 7, 'lea@example.org', 'sent', 'x')"
+    )
+    old.execute(
+        "INSERT INTO feedback (message_key, kind, subscriber_id, issue, received_at) VALUES ('k', 'soft', 7, 3, 'x')"
+    )
     old.close()
     connection = open_database(path)
     store = SubscriberStore(connection)
@@ -197,7 +220,7 @@ def test_import_fills_empty_attributes_without_overwriting(store, tmp_path):
 
 
 def test_rows_in_a_wrong_encoding_are_reported_and_the_others_imported(store, tmp_path):
-    data = "email,name\nlea@example.org,Léa\nzoe@example.org,Zoé\n".encode("utf-8")
+    data = "email,name\nlea@example.org,Léa\nzoe@example.org,Zoé\n".encode()
     data += "hele@example.org,Hélène\n".encode("cp1252")
     report = import_csv(store, write_csv(tmp_path, data))
     assert report.added == 2

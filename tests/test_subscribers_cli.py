@@ -90,7 +90,10 @@ def test_each_malformed_row_is_one_line_with_its_number_and_the_good_ones_are_im
 
 
 def test_add_remove_list_export(tmp_path):
-    assert run(tmp_path, "add", "Lea@Example.org", "--name", "Léa", "--territory", "Lyon").output == "abonné : lea@example.org\n"
+    assert (
+        run(tmp_path, "add", "Lea@Example.org", "--name", "Léa", "--territory", "Lyon").output
+        == "abonné : lea@example.org\n"
+    )
     assert run(tmp_path, "add", "paul@example.org").exit_code == 0
     assert run(tmp_path, "add", "lea@example.org").output.startswith("déjà abonné")
     assert run(tmp_path, "remove", "paul@example.org").output == "désabonné : paul@example.org\n"
@@ -128,12 +131,15 @@ def test_list_and_export_count_every_state_and_each_consent_source_and_purge_pen
     store = SubscriberStore(open_database(tmp_path / "subscribers.sqlite3"))
     store.request_signup("vieux@example.org", "")
     store.request_signup("neuf@example.org", "")
-    store.db.execute("UPDATE subscribers SET requested_at = '2020-01-01T00:00:00+00:00' WHERE address = 'vieux@example.org'")
+    store.db.execute(
+        "UPDATE subscribers SET requested_at = '2020-01-01T00:00:00+00:00' WHERE address = 'vieux@example.org'"
+    )
     store.db.close()
     for command in ("list", "export"):
         output = run(tmp_path, command).output
-        assert ("en tout 2 abonné(s), 2 en attente de confirmation, 0 désabonné(s), 0 en erreur, 1 effacé(s)."
-                in output), output
+        assert (
+            "en tout 2 abonné(s), 2 en attente de confirmation, 0 désabonné(s), 0 en erreur, 1 effacé(s)." in output
+        ), output
         assert "Abonnés par origine du consentement : ajout manuel 1, salon 2024 1." in output
     result = run(tmp_path, "purge-pending", "--older-than", "30d")
     assert result.exit_code == 0 and result.output.startswith("1 inscription(s) non confirmée(s) effacée(s)")

@@ -17,6 +17,9 @@ from pathlib import Path
 import feedparser
 import icalendar
 import pytest
+from conftest import DATA, ROOT
+from support.htmldoc import parse_html
+from support.typography import NB, NN, SIGN_STARTS_LINE, TORTURE_ISSUE, build_torture, classes
 
 from newsletter.parse.issue import load_issue
 from newsletter.render import markdown as md
@@ -24,14 +27,12 @@ from newsletter.render.markdown import fill, to_email_html_and_text, to_text
 from newsletter.render.typography import Typography
 from newsletter.settings import Settings
 
-from conftest import DATA, ROOT
-from support.htmldoc import parse_html
-from support.typography import NB, NN, SIGN_STARTS_LINE, TORTURE_ISSUE, build_torture, classes
-
 FRENCH = Typography()
 SEEDS = sorted((DATA / "seeds").glob("*.txt"))
 SAMPLES = sorted((ROOT / "issues").glob("*.md"))
-URL_OR_ADDRESS = re.compile(r"(?:https?|mailto):[^\s<>\"«»]*[^\s<>\"«».,;:!?)\]'’]|www\.\S*\w|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+URL_OR_ADDRESS = re.compile(
+    r"(?:https?|mailto):[^\s<>\"«»]*[^\s<>\"«».,;:!?)\]'’]|www\.\S*\w|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+)
 
 
 def seed_lines() -> list[str]:
@@ -60,8 +61,14 @@ def seed_lines() -> list[str]:
         ("en 2022 100 personnes, 3,5 000", "en 2022 100 personnes, 3,5 000"),
         ("à 14:30, ratio 3:2", "à 14:30, ratio 3:2"),
         ("voir https://example.org/a?b=1&c=d:e !", f"voir https://example.org/a?b=1&c=d:e{NN}!"),
-        ("écrire à lea@example.org ; ou à www.example.org?", f"écrire à lea@example.org{NN}; ou à www.example.org{NN}?"),
-        ("lire https://fr.wikipedia.org/wiki/Jeanne_d'Arc et l'article", "lire https://fr.wikipedia.org/wiki/Jeanne_d'Arc et l’article"),
+        (
+            "écrire à lea@example.org ; ou à www.example.org?",
+            f"écrire à lea@example.org{NN}; ou à www.example.org{NN}?",
+        ),
+        (
+            "lire https://fr.wikipedia.org/wiki/Jeanne_d'Arc et l'article",
+            "lire https://fr.wikipedia.org/wiki/Jeanne_d'Arc et l’article",
+        ),
         ("à o'neil@example.org, l'auteur", "à o'neil@example.org, l’auteur"),
         ("! Plusieurs", "! Plusieurs"),  # a sign opening the text has no word to stay with
         ("(sic)? et (?)", f"(sic){NN}? et (?)"),
@@ -75,13 +82,18 @@ def test_french_rules_on_one_text(typed: str, typeset: str) -> None:
 
 
 def test_spaces_already_right_are_left_as_they_are() -> None:
-    for text in (f"Au programme{NB}: tout", f"«{NN}adaptée{NN}»{NN}!", f"3{NN}000", f"de proximité{NB}pour la transition"):
+    for text in (
+        f"Au programme{NB}: tout",
+        f"«{NN}adaptée{NN}»{NN}!",
+        f"3{NN}000",
+        f"de proximité{NB}pour la transition",
+    ):
         assert FRENCH.text(text) == text
 
 
 def test_settings_turn_quotes_off_and_narrow_spaces_into_no_break_spaces() -> None:
     plain = Typography(smart_quotes=False)
-    assert plain.text("l'eau \"pure\" !") == f"l'eau \"pure\"{NN}!"
+    assert plain.text('l\'eau "pure" !') == f'l\'eau "pure"{NN}!'
     wide = Typography(narrow_spaces=False)
     assert wide.text("« 3 000 » ; oui !") == f"«{NB}3{NB}000{NB}»{NB}; oui{NB}!"
     assert Typography(french=False).text("« a » ; b !") == "« a » ; b !"
@@ -113,7 +125,10 @@ def test_the_seed_letters_through_markdown_as_prose_and_as_code() -> None:
         plain = md.inline_text(line)
         assert md.inline_text(line, FRENCH) == FRENCH.text(plain), line
     source = "```\n" + "\n".join(lines) + f"\n```\n\n`{lines[0]}`"
-    (page, text), (plain_page, plain_text) = to_email_html_and_text(source, typography=FRENCH), to_email_html_and_text(source)
+    (page, text), (plain_page, plain_text) = (
+        to_email_html_and_text(source, typography=FRENCH),
+        to_email_html_and_text(source),
+    )
     codes = [c.text for c in parse_html(page)[0].find_all("code")]
     assert codes == [c.text for c in parse_html(plain_page)[0].find_all("code")] and len(codes) == 2
     assert codes[1] == lines[0] and text.split("\n\n")[0] == plain_text.split("\n\n")[0]
@@ -148,7 +163,9 @@ def test_sample_issues_differ_only_in_spaces_and_quotes_and_never_in_code_or_att
         assert classes(parse_html(french_html)[0].text) == classes(parse_html(plain_html)[0].text)
         assert attributes(french_html) == attributes(plain_html)
         for tag in ("pre", "code"):
-            assert [e.text for e in parse_html(french_html)[0].find_all(tag)] == [e.text for e in parse_html(plain_html)[0].find_all(tag)]
+            assert [e.text for e in parse_html(french_html)[0].find_all(tag)] == [
+                e.text for e in parse_html(plain_html)[0].find_all(tag)
+            ]
 
 
 def test_urls_code_addresses_attributes_and_images_are_left_alone() -> None:
@@ -183,13 +200,15 @@ def test_spaces_across_inline_elements_and_typed_entities() -> None:
 
 
 def test_the_text_wrapper_never_breaks_at_a_no_break_space() -> None:
-    assert fill(f"aaaa bbbb{NN}! cccc", 9) == [f"aaaa", f"bbbb{NN}!", "cccc"]
+    assert fill(f"aaaa bbbb{NN}! cccc", 9) == ["aaaa", f"bbbb{NN}!", "cccc"]
     assert fill(f"«{NN}adaptée{NN}» puis", 8) == [f"«{NN}adaptée{NN}»", "puis"]
     paragraph = TORTURE_ISSUE.split("\n\n")[2]
     for width in range(20, 90):
         text = to_text(paragraph, width=width, typography=FRENCH)
         assert not SIGN_STARTS_LINE.search(text), (width, text)
-    assert any(SIGN_STARTS_LINE.search(to_text(paragraph, width=width)) for width in range(20, 90))  # without: it happens
+    assert any(
+        SIGN_STARTS_LINE.search(to_text(paragraph, width=width)) for width in range(20, 90)
+    )  # without: it happens
 
 
 # --- every output of a build -------------------------------------------------------------------------
@@ -286,12 +305,16 @@ def test_the_calendars_are_typeset_and_keep_their_urls(torture: Path) -> None:
 
 def test_narrow_spaces_off_puts_no_break_spaces_everywhere(tmp_path: Path) -> None:
     dist = build_torture(tmp_path, "\n[typography]\nnarrow_spaces = false\nsmart_quotes = false\n")
-    outputs = [dist / "email" / "001.html", dist / "email" / "001.txt", dist / "feed.xml", dist / "numeros" / "001" / "index.html"]
+    outputs = [
+        dist / "email" / "001.html",
+        dist / "email" / "001.txt",
+        dist / "feed.xml",
+        dist / "numeros" / "001" / "index.html",
+    ]
     outputs += list((dist / "calendars").rglob("*.ics"))
     for path in outputs:
         text = path.read_text(encoding="utf-8")
         assert NN not in text, path
     text = (dist / "email" / "001.txt").read_text(encoding="utf-8")
-    assert f"Quelle formation{NB}?! Réponse{NB}: \"la bonne\"{NB}; voyez-vous{NB}?" in flat(text)
+    assert f'Quelle formation{NB}?! Réponse{NB}: "la bonne"{NB}; voyez-vous{NB}?' in flat(text)
     assert "Chers lecteurs d'ici," in text and not SIGN_STARTS_LINE.search(text)
-

@@ -12,11 +12,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from newsletter.desk.browser import PHONE_WIDTH, Browser
-
 from support.typography import NB, NN, SAME_LINE_JS, build_torture
 from test_browser import require_chromium
+
+from newsletter.desk.browser import PHONE_WIDTH, Browser
 
 FONT_WIDTHS_JS = r"""
 (() => {
@@ -52,7 +51,9 @@ def lines_broken_at_signs(browser: Browser, page: Path) -> dict:
     return json.loads(browser.evaluate(SAME_LINE_JS))
 
 
-def test_a_closing_guillemet_never_starts_a_line_in_the_email(browser: Browser, torture_email: Path, tmp_path: Path) -> None:
+def test_a_closing_guillemet_never_starts_a_line_in_the_email(
+    browser: Browser, torture_email: Path, tmp_path: Path
+) -> None:
     checked = lines_broken_at_signs(browser, torture_email)
     assert checked["pairs"] >= 25 and checked["broken"] == []
 
@@ -73,6 +74,8 @@ def test_the_narrow_no_break_space_is_narrow_in_the_email_fonts(browser: Browser
     """Helvetica and Arial lack U+202F: the browser takes it from another font, narrower than a space."""
     browser.open(torture_email.as_uri(), PHONE_WIDTH)
     widths = json.loads(browser.evaluate(FONT_WIDTHS_JS))
-    print(f"\nwidths at 16 px in {widths['font']}: space {widths['space']:.2f} px, U+00A0 {widths['nbsp']:.2f} px, U+202F {widths['narrow']:.2f} px")
+    print(
+        f"\nwidths at 16 px in {widths['font']}: space {widths['space']:.2f} px, U+00A0 {widths['nbsp']:.2f} px, U+202F {widths['narrow']:.2f} px"
+    )
     assert "Helvetica" in widths["font"]
     assert 0 < widths["narrow"] < widths["space"] == widths["nbsp"]

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-import threading
 import urllib.error
 import urllib.request
 
 import pytest
+from support.service import start
 from support.smtp import FaultyHandler, SMTPServer
 from support.smtp_helpers import SECRET, address, make_config, make_letter, populate
 
 from newsletter.send import new_sender
 from newsletter.send.tokens import TEST_ID, make_token
-from support.service import start
 
 
 @pytest.fixture
@@ -50,7 +49,7 @@ def test_a_one_click_post_from_a_received_message_unsubscribes(tmp_path, store, 
         sender.run()
     [message] = [m for rcpt, m in handler.messages() if rcpt == address(1)]
     https = re.search(r"<(https://[^>]+)>", message["List-Unsubscribe"]).group(1)
-    local = endpoint + https[https.index("?"):]
+    local = endpoint + https[https.index("?") :]
     status, page = request(local, "POST", ONE_CLICK)
     assert status == 200 and "Désinscription enregistrée" in page and address(1) in page
     assert store.get(address(1)).status == "unsubscribed"
@@ -108,8 +107,9 @@ def test_serve_and_its_old_name_listen_on_loopback_and_flip_the_status(tmp_path,
     (root / "issues").mkdir(parents=True)
     (root / "newsletter.toml").write_text(f'[sending]\nsecret = "{SECRET}"\n', encoding="utf-8")
     store = populate(root / "subscribers.sqlite3", 2)
-    process = subprocess.Popen([sys.executable, "-m", "newsletter", command, "-C", str(root), "--port", "0"],
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", command, "-C", str(root), "--port", "0"], stderr=subprocess.PIPE, text=True
+    )
     try:
         line = process.stderr.readline()
         match = re.match(r"Service en écoute sur http://127\.0\.0\.1:(\d+)/", line)

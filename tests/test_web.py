@@ -6,15 +6,14 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from conftest import MINIMAL_BODY, issue_text
+from support.htmldoc import Element, parse_html
+from test_feed import HOSTILE_BODY, build_project
 
 from newsletter.pipeline import build
 from newsletter.project import load_project
 from newsletter.render.web import ArchiveEntry, archive_entry, session_links
 from newsletter.settings import Settings
-
-from conftest import MINIMAL_BODY, issue_text
-from support.htmldoc import Element, parse_html
-from test_feed import HOSTILE_BODY, build_project
 
 BASE = Settings().base_url
 SLUGS = ("003", "002", "001")
@@ -39,7 +38,9 @@ def test_every_published_issue_has_its_page_at_the_online_version_address(repo_b
     # « Voir la version en ligne » in the email points to that page
     email = (repo_build / "email" / "001.html").read_text(encoding="utf-8")
     assert f'href="{BASE}/numeros/001/"' in email
-    canonical = [link for link in page(repo_build, "numeros/001/index.html").iter("link") if link.attrs.get("rel") == "canonical"]
+    canonical = [
+        link for link in page(repo_build, "numeros/001/index.html").iter("link") if link.attrs.get("rel") == "canonical"
+    ]
     assert canonical[0].attrs["href"] == f"{BASE}/numeros/001/"
 
 
@@ -62,7 +63,9 @@ def test_pages_link_to_their_neighbours_and_back_to_the_index(repo_build: Path) 
     assert target(repo_build, middle, following[0].attrs["href"]) == (repo_build / "numeros/003/index.html").resolve()
     assert "n°1 – Comprendre, réfléchir, agir" in previous[0].text
     back = [a for a in root.iter("a") if a.text == "Tous les numéros"]
-    assert back and all(target(repo_build, middle, a.attrs["href"]) == (repo_build / "index.html").resolve() for a in back)
+    assert back and all(
+        target(repo_build, middle, a.attrs["href"]) == (repo_build / "index.html").resolve() for a in back
+    )
     assert links(page(repo_build, "numeros/003/index.html"), rel="next") == []
     assert links(page(repo_build, "numeros/001/index.html"), rel="prev") == []
 
@@ -74,7 +77,9 @@ def test_every_page_is_french_mobile_friendly_and_announces_the_feed(repo_build:
         metas = {m.attrs.get("name"): m.attrs.get("content") for m in root.iter("meta")}
         assert metas["viewport"] == "width=device-width, initial-scale=1"
         alternate = [link for link in root.iter("link") if link.attrs.get("rel") == "alternate"]
-        assert [(link.attrs["type"], link.attrs["href"]) for link in alternate] == [("application/rss+xml", f"{BASE}/feed.xml")]
+        assert [(link.attrs["type"], link.attrs["href"]) for link in alternate] == [
+            ("application/rss+xml", f"{BASE}/feed.xml")
+        ]
         sheet = next(link for link in root.iter("link") if link.attrs.get("rel") == "stylesheet")
         assert target(repo_build, relative, sheet.attrs["href"]) == (repo_build / "style.css").resolve()
     assert "max-width: 100%" in (repo_build / "style.css").read_text(encoding="utf-8")
@@ -129,7 +134,9 @@ def test_drafts_have_no_page_and_a_page_goes_when_its_issue_becomes_a_draft(make
     build(project, root / "dist")
     assert (root / "dist" / "numeros" / "002" / "index.html").is_file()
     path = root / "issues" / "002.md"
-    path.write_text(path.read_text(encoding="utf-8").replace('title: "Deux"\n', 'title: "Deux"\ndraft: true\n'), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('title: "Deux"\n', 'title: "Deux"\ndraft: true\n'), encoding="utf-8"
+    )
     build(project, root / "dist")
     assert not (root / "dist" / "numeros" / "002").exists()
     assert "Deux" not in (root / "dist" / "index.html").read_text(encoding="utf-8")
@@ -142,18 +149,26 @@ def test_a_new_issue_updates_its_neighbour_and_the_index_without_rendering_the_o
     build(project, root / "dist")
     entry = root / "dist" / ".archive" / "001.json"
     stamp = entry.stat().st_mtime_ns
-    (root / "issues" / "002.md").write_text(issue_text(MINIMAL_BODY, number=2, date="2022-04-28", title="Deux"), encoding="utf-8")
+    (root / "issues" / "002.md").write_text(
+        issue_text(MINIMAL_BODY, number=2, date="2022-04-28", title="Deux"), encoding="utf-8"
+    )
     report = build(project, root / "dist")
     assert report.built == ["002"]
     assert entry.stat().st_mtime_ns == stamp  # n°1's Markdown was not converted again
-    assert links(page(root / "dist", "numeros/001/index.html"), rel="next")[0].attrs["href"] == "../../numeros/002/index.html"
+    assert (
+        links(page(root / "dist", "numeros/001/index.html"), rel="next")[0].attrs["href"]
+        == "../../numeros/002/index.html"
+    )
 
 
 def test_a_rebuild_that_changes_nothing_rewrites_no_archive_file(make_project) -> None:
     root = make_project({"issues/001.md": issue_text(MINIMAL_BODY, number=1)})
     project = load_project(root)
     build(project, root / "dist")
-    files = [root / "dist" / name for name in ("index.html", "feed.xml", "style.css", "numeros/001/index.html", "feeds/edito.xml")]
+    files = [
+        root / "dist" / name
+        for name in ("index.html", "feed.xml", "style.css", "numeros/001/index.html", "feeds/edito.xml")
+    ]
     stamps = [path.stat().st_mtime_ns for path in files]
     build(project, root / "dist")
     assert [path.stat().st_mtime_ns for path in files] == stamps
@@ -164,7 +179,9 @@ def test_a_rebuild_that_changes_nothing_rewrites_no_archive_file(make_project) -
 
 def test_a_project_can_override_the_page_templates(make_project) -> None:
     override = '{% extends "web/base.html" %}{% block main %}<p>Maison n°{{ entry.number }}</p>{% endblock %}\n'
-    dist = build_project(make_project, {"issues/001.md": issue_text(MINIMAL_BODY), "templates/web/issue.html": override})
+    dist = build_project(
+        make_project, {"issues/001.md": issue_text(MINIMAL_BODY), "templates/web/issue.html": override}
+    )
     html = (dist / "numeros" / "001" / "index.html").read_text(encoding="utf-8")
     assert "<p>Maison n°1</p>" in html and 'rel="alternate"' in html
 
@@ -198,7 +215,9 @@ def test_issue_pages_carry_the_calendar_links_of_their_sessions(repo_build: Path
 
 
 def test_a_broken_issue_template_is_reported_on_its_file(make_project) -> None:
-    root = make_project({"issues/001.md": issue_text(MINIMAL_BODY), "templates/web/section.html": "{{ section.html( }}\n"})
+    root = make_project(
+        {"issues/001.md": issue_text(MINIMAL_BODY), "templates/web/section.html": "{{ section.html( }}\n"}
+    )
     report = build(load_project(root), root / "dist")
     problems = [p for p in report.problems if p.is_error]
     assert [(p.path, p.line) for p in problems] == [(root / "templates" / "web" / "section.html", 1)]
@@ -212,7 +231,9 @@ def test_a_damaged_or_missing_archive_entry_is_made_again(make_project) -> None:
     build(project, root / "dist")
     entry = root / "dist" / ".archive" / "001.json"
     text = entry.read_text(encoding="utf-8")
-    entry.write_text(text[: len(text) // 2] + text[text.index('"source_hash"') :], encoding="utf-8")  # broken JSON, same hash
+    entry.write_text(
+        text[: len(text) // 2] + text[text.index('"source_hash"') :], encoding="utf-8"
+    )  # broken JSON, same hash
     (root / "dist" / "feed.xml").unlink()
     assert not build(project, root / "dist").failed
     assert entry.read_text(encoding="utf-8") == text

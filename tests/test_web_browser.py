@@ -15,11 +15,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import issue_text
 
 from newsletter.pipeline import build
 from newsletter.project import load_project
-
-from conftest import issue_text
 
 PHONE = 375
 WIDE_BODY = """
@@ -81,9 +80,17 @@ def widths(dist: Path, pages: list[str], folder: Path) -> dict[str, list[int]]:
     harness = folder / "harness.html"
     harness.write_text(HARNESS.format(frames=frames, count=len(pages)), encoding="utf-8")
     command = [
-        chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
-        "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=10000", "--window-size=1200,900",
-        f"--user-data-dir={folder / 'profile'}", "--dump-dom", harness.as_uri(),
+        chromium(),
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--allow-file-access-from-files",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--virtual-time-budget=10000",
+        "--window-size=1200,900",
+        f"--user-data-dir={folder / 'profile'}",
+        "--dump-dom",
+        harness.as_uri(),
     ]
     output = subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
     title = re.search(r"<title>(.*?)</title>", output, re.S)
@@ -96,8 +103,15 @@ def test_no_page_scrolls_sideways_on_a_phone(repo_build: Path, make_project, tmp
     root = make_project({"issues/001.md": issue_text(WIDE_BODY)})
     report = build(load_project(root), root / "dist")
     assert not report.failed, [str(p) for p in report.problems]
-    measured = widths(repo_build, ["index.html", "numeros/001/index.html", "numeros/002/index.html", "numeros/003/index.html"], tmp_path)
-    measured |= {f"wide:{page}": value for page, value in widths(root / "dist", ["numeros/001/index.html"], tmp_path / "wide").items()}
+    measured = widths(
+        repo_build,
+        ["index.html", "numeros/001/index.html", "numeros/002/index.html", "numeros/003/index.html"],
+        tmp_path,
+    )
+    measured |= {
+        f"wide:{page}": value
+        for page, value in widths(root / "dist", ["numeros/001/index.html"], tmp_path / "wide").items()
+    }
     assert len(measured) == 5
     for page, (scroll, client) in measured.items():
         assert client <= PHONE and scroll <= client, (page, scroll, client)

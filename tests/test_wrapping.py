@@ -8,13 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from newsletter.pipeline import build
-from newsletter.desk.browser import Browser
-from newsletter.project import load_project
-
 from conftest import DATA, ROOT
 from test_browser import require_chromium
+
+from newsletter.desk.browser import Browser
+from newsletter.pipeline import build
+from newsletter.project import load_project
 
 WIDTHS = (320, 375, 640)
 TORTURE = DATA / "torture" / "001-torture.md"
@@ -59,7 +58,13 @@ def test_no_sample_issue_scrolls_sideways(browser: Browser, repo_build: Path, sl
 @pytest.mark.parametrize("page", ["email/001.html", "numeros/001/index.html"])
 def test_the_torture_issue_does_not_scroll_sideways(browser: Browser, torture_build: Path, page: str) -> None:
     html = (torture_build / page).read_text(encoding="utf-8")
-    for piece in ("000000000000000000000", "Motinterminabledanslapremièrecellule", "Sallepolyvalentedelacommunauté", "<table", "<img"):
+    for piece in (
+        "000000000000000000000",
+        "Motinterminabledanslapremièrecellule",
+        "Sallepolyvalentedelacommunauté",
+        "<table",
+        "<img",
+    ):
         assert piece in html, piece  # the torture is really in the page
     measured = widths_of(browser, torture_build / page)
     assert {width: scroll for width, scroll in measured.items() if scroll > width} == {}

@@ -19,15 +19,27 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("newsletter.cli.build:check", "Vérifie les numéros et signale chaque problème."),
     "new": ("newsletter.cli.desk:new", "Commence le numéro suivant, avec chaque rubrique en place."),
     "import": ("newsletter.cli.desk:import_issue", "Transforme un ancien numéro en texte brut en numéro Markdown."),
-    "preview": ("newsletter.cli.desk:preview", "Aperçu local (téléphone et ordinateur), rechargé à chaque modification."),
+    "preview": (
+        "newsletter.cli.desk:preview",
+        "Aperçu local (téléphone et ordinateur), rechargé à chaque modification.",
+    ),
     "snapshot": ("newsletter.cli.desk:snapshot", "Enregistre des images PNG de l’email, prises avec Chromium."),
-    "inspiration": ("newsletter.cli.archive:inspiration", "Propose en Markdown les derniers articles d’un flux RSS ou Atom."),
+    "inspiration": (
+        "newsletter.cli.archive:inspiration",
+        "Propose en Markdown les derniers articles d’un flux RSS ou Atom.",
+    ),
     "send": ("newsletter.cli.send:send", "Envoie un numéro aux abonnés (ou un test avec --to)."),
     "status": ("newsletter.cli.send:status", "Affiche le journal d’envoi d’un numéro."),
     "bounces": ("newsletter.cli.bounces:bounces", "Lit les rebonds, plaintes et désinscriptions d’une boîte mail."),
-    "serve": ("newsletter.cli.serve:serve", "Sert l’inscription, la page « mes données » et la désinscription (waitress)."),
+    "serve": (
+        "newsletter.cli.serve:serve",
+        "Sert l’inscription, la page « mes données » et la désinscription (waitress).",
+    ),
     "serve-unsubscribe": ("newsletter.cli.serve:serve", "Ancien nom de « serve »."),
-    "subscribers": ("newsletter.cli.subscribers:subscribers", "Gère les abonnés : import CSV, ajout, retrait, liste, export."),
+    "subscribers": (
+        "newsletter.cli.subscribers:subscribers",
+        "Gère les abonnés : import CSV, ajout, retrait, liste, export.",
+    ),
 }
 
 
@@ -53,8 +65,13 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsletter", message="%(prog)s %(version)s")
-@click.option("-C", "--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Dossier du projet, pour toutes les commandes (aussi accepté après le nom de la commande).")
+@click.option(
+    "-C",
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Dossier du projet, pour toutes les commandes (aussi accepté après le nom de la commande).",
+)
 @click.pass_context
 def cli(ctx: click.Context, project_dir: Path | None) -> None:
     """Transforme les numéros de la lettre, écrits en Markdown, en emails, agendas et archives."""

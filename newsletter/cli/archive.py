@@ -13,7 +13,9 @@ from newsletter.inspiration import DEFAULT_TIMEOUT, markdown_line, parse_feed, r
 @click.command()
 @click.argument("feed", metavar="FLUX")
 @click.option("--since", metavar="AAAA-MM-JJ", help="Seulement les articles publiés ce jour-là ou après.")
-@click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Nombre d’articles au plus.")
+@click.option(
+    "-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Nombre d’articles au plus."
+)
 @click.option("--summary", is_flag=True, help="Ajouter à chaque ligne le début du résumé de l’article.")
 @click.option(
     "--timeout",
@@ -34,7 +36,9 @@ def inspiration(feed: str, since: str | None, limit: int, summary: bool, timeout
     if parsed.skipped:
         click.echo(f"{parsed.skipped} article(s) sans lien http(s) valable ignoré(s)", err=True)
     if not items:
-        click.echo("aucun article" + (f" publié depuis le {day.isoformat()}" if day else "") + " dans ce flux", err=True)
+        click.echo(
+            "aucun article" + (f" publié depuis le {day.isoformat()}" if day else "") + " dans ce flux", err=True
+        )
 
 
 def _date(text: str) -> dt.date:

@@ -45,8 +45,10 @@ def bounces(project_dir: Path, source: str | None, dry_run: bool) -> None:
     config = sending_config(project.settings, project.root)
     source = source or config.bounces.source
     if not source:
-        raise Failure("indiquez la boîte à lire (fichier mbox, dossier Maildir ou imaps://…), "
-                      "ou le réglage « source » de [bounces]")
+        raise Failure(
+            "indiquez la boîte à lire (fichier mbox, dossier Maildir ou imaps://…), "
+            "ou le réglage « source » de [bounces]"
+        )
     with open_mailbox(source, config.bounces) as mailbox:
         store = open_store(config)
         try:
@@ -81,8 +83,10 @@ def _changes(changes, dry_run: bool) -> None:
     for change in changes[:SHOWN]:
         issue = f", numéro {change.issue}" if change.issue is not None else ""
         detail = f" : {change.detail}" if change.detail else ""
-        click.echo(f"  {change.address} : {STATUS_LABELS[change.before]} → {STATUS_LABELS[change.after]} "
-                   f"({KIND_LABELS[change.kind]}{issue}{detail})")
+        click.echo(
+            f"  {change.address} : {STATUS_LABELS[change.before]} → {STATUS_LABELS[change.after]} "
+            f"({KIND_LABELS[change.kind]}{issue}{detail})"
+        )
     if len(changes) > SHOWN:
         click.echo(f"  … et {len(changes) - SHOWN} autre(s) (newsletter subscribers list --status bounced)")
     if dry_run:

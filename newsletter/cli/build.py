@@ -11,7 +11,13 @@ from newsletter.cli.common import Failure, open_project, project_option, reports
 
 @click.command()
 @project_option
-@click.option("-o", "--dist", "dist_dir", type=click.Path(file_okay=False, path_type=Path), help="Dossier de sortie (par défaut : dist/ dans le projet).")
+@click.option(
+    "-o",
+    "--dist",
+    "dist_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Dossier de sortie (par défaut : dist/ dans le projet).",
+)
 @click.option("--force", is_flag=True, help="Tout recompiler, même ce qui n’a pas changé.")
 @reports_errors
 def build(project_dir: Path, dist_dir: Path | None, force: bool) -> None:

@@ -43,9 +43,16 @@ def new(project_dir: Path, title: str | None, date_text: str | None, number: int
 @click.command("import")
 @project_option
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier à écrire (par défaut : issues/NNN-titre.md).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fichier à écrire (par défaut : issues/NNN-titre.md).",
+)
 @click.option("--title", "-t", help="Titre du numéro (sinon le titre de l’édito).")
-@click.option("--date", "-d", "date_text", metavar="AAAA-MM-JJ", help="Date de parution (sinon estimée d’après « À suivre »).")
+@click.option(
+    "--date", "-d", "date_text", metavar="AAAA-MM-JJ", help="Date de parution (sinon estimée d’après « À suivre »)."
+)
 @click.option("--number", "-n", type=click.IntRange(min=1), help="Numéro (par défaut : le suivant).")
 @reports_errors
 def import_issue(
@@ -62,13 +69,17 @@ def import_issue(
         f"{len(imported.rubrics)} rubrique(s)"
     )
     if imported.sessions:
-        click.echo(f"{len(imported.sessions)} séance(s) à compléter : « newsletter check » les signale jusqu’à ce qu’elles le soient")
+        click.echo(
+            f"{len(imported.sessions)} séance(s) à compléter : « newsletter check » les signale jusqu’à ce qu’elles le soient"
+        )
 
 
 @click.command()
 @project_option
 @click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port du serveur.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d’écoute (127.0.0.1 : cet ordinateur seulement).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Adresse d’écoute (127.0.0.1 : cet ordinateur seulement)."
+)
 @click.option("--open", "open_browser", is_flag=True, help="Ouvrir l’aperçu dans le navigateur.")
 @reports_errors
 def preview(project_dir: Path, port: int, host: str, open_browser: bool) -> None:
@@ -101,8 +112,20 @@ def preview(project_dir: Path, port: int, host: str, open_browser: bool) -> None
 @click.command()
 @project_option
 @click.argument("issue")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Dossier des images (par défaut : dist/snapshots/).")
-@click.option("--width", "-w", "widths", type=click.IntRange(200, 3000), multiple=True, help="Largeur en pixels (répétable ; par défaut 375 et 640).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Dossier des images (par défaut : dist/snapshots/).",
+)
+@click.option(
+    "--width",
+    "-w",
+    "widths",
+    type=click.IntRange(200, 3000),
+    multiple=True,
+    help="Largeur en pixels (répétable ; par défaut 375 et 640).",
+)
 @click.option("--dark", is_flag=True, help="Aussi en mode sombre (images …-dark.png).")
 @reports_errors
 def snapshot(project_dir: Path, issue: str, output: Path | None, widths: tuple[int, ...], dark: bool) -> None:
@@ -110,8 +133,9 @@ def snapshot(project_dir: Path, issue: str, output: Path | None, widths: tuple[i
     téléphone et ordinateur, prises avec Chromium sans interface, et signale les défauts de mise en page."""
     import tempfile
 
+    from newsletter.desk.browser import WIDTHS, Browser
+    from newsletter.desk.browser import snapshot as take
     from newsletter.pipeline.emails import write_email
-    from newsletter.desk.browser import WIDTHS, Browser, snapshot as take
 
     project = open_project(project_dir)
     the_issue = _find_issue(project, issue)

@@ -17,16 +17,28 @@ SHOWN_PER_STATUS = 20
 @click.command()
 @project_option
 @click.argument("issue", type=int)
-@click.option("--to", "test_to", multiple=True, metavar="ADRESSE",
-              help="Envoyer un test à cette adresse (répétable) : sujet marqué [TEST], rien n’est journalisé.")
-@click.option("--transport", type=click.Choice(["outbox", "smtp"]),
-              help="outbox (fichiers .eml) ou smtp ; par défaut le réglage [sending] transport, sinon outbox.")
-@click.option("--resend-unknown", is_flag=True,
-              help="Renvoyer aussi les messages incertains (connexion coupée après leur remise au serveur).")
+@click.option(
+    "--to",
+    "test_to",
+    multiple=True,
+    metavar="ADRESSE",
+    help="Envoyer un test à cette adresse (répétable) : sujet marqué [TEST], rien n’est journalisé.",
+)
+@click.option(
+    "--transport",
+    type=click.Choice(["outbox", "smtp"]),
+    help="outbox (fichiers .eml) ou smtp ; par défaut le réglage [sending] transport, sinon outbox.",
+)
+@click.option(
+    "--resend-unknown",
+    is_flag=True,
+    help="Renvoyer aussi les messages incertains (connexion coupée après leur remise au serveur).",
+)
 @click.option("-y", "--yes", is_flag=True, help="Envoyer par SMTP sans demander de confirmation.")
 @reports_errors
-def send(project_dir: Path, issue: int, test_to: tuple[str, ...], transport: str | None, resend_unknown: bool,
-         yes: bool) -> None:
+def send(
+    project_dir: Path, issue: int, test_to: tuple[str, ...], transport: str | None, resend_unknown: bool, yes: bool
+) -> None:
     """Envoie le numéro ISSUE à chaque abonné (ou un test avec --to).
 
     Relancer la même commande reprend un envoi interrompu : personne ne reçoit deux fois un message
@@ -45,13 +57,18 @@ def send(project_dir: Path, issue: int, test_to: tuple[str, ...], transport: str
             _send_test(config, store, letter, kind, test_to)
             return
         if the_issue.draft:
-            raise Failure(f"le numéro {issue} est un brouillon (draft: true) : envoyez-vous un test avec --to, "
-                          "ou retirez « draft » pour l’envoyer aux abonnés")
+            raise Failure(
+                f"le numéro {issue} est un brouillon (draft: true) : envoyez-vous un test avec --to, "
+                "ou retirez « draft » pour l’envoyer aux abonnés"
+            )
         sender = new_sender(config, store, letter, kind, resend_unknown=resend_unknown)
         total = sender.prepare()
         if sender.summary.recovered:
-            click.echo(f"{sender.summary.recovered} message(s) étaient en cours d’envoi quand l’envoi précédent "
-                       "s’est arrêté : marqués incertains.", err=True)
+            click.echo(
+                f"{sender.summary.recovered} message(s) étaient en cours d’envoi quand l’envoi précédent "
+                "s’est arrêté : marqués incertains.",
+                err=True,
+            )
         if total:
             _describe(config, parts, sender, total, kind, len(warnings))
         if total and kind == "smtp" and not yes:
@@ -71,8 +88,10 @@ def _gate(project, number: int) -> list:
         click.echo(str(problem), err=True)
     errors = sum(1 for problem in problems if problem.is_error)
     if errors:
-        raise Failure(f"envoi refusé : {errors} erreur(s) dans le numéro {number} (voir ci-dessus, "
-                      "ou « newsletter check »). Corrigez-les, puis relancez l’envoi.")
+        raise Failure(
+            f"envoi refusé : {errors} erreur(s) dans le numéro {number} (voir ci-dessus, "
+            "ou « newsletter check »). Corrigez-les, puis relancez l’envoi."
+        )
     return problems
 
 
@@ -119,7 +138,9 @@ def _send_test(config, store, letter, kind: str, addresses: tuple[str, ...]) -> 
     folder = config.outbox / f"{letter.number:03d}" / "test"
     outcomes = send_test(factory, transports(config, kind, folder)(), recipients)
     for recipient, outcome in zip(recipients, outcomes):
-        click.echo(f"test {'envoyé' if outcome.status == 'sent' else 'NON envoyé'} à {recipient.address} : {outcome.reply}")
+        click.echo(
+            f"test {'envoyé' if outcome.status == 'sent' else 'NON envoyé'} à {recipient.address} : {outcome.reply}"
+        )
     if any(outcome.status != "sent" for outcome in outcomes):
         raise Failure("au moins un test n’a pas été accepté par le serveur")
 
@@ -136,8 +157,9 @@ def _run_with_progress(sender, total: int, kind: str):
         return sender.run()
     started = time.monotonic()
     label = f"Envoi ({kind})"
-    with click.progressbar(length=total, label=label, show_pos=True, show_eta=True, file=sys.stderr,
-                           item_show_func=lambda rate: rate) as bar:
+    with click.progressbar(
+        length=total, label=label, show_pos=True, show_eta=True, file=sys.stderr, item_show_func=lambda rate: rate
+    ) as bar:
 
         def progress(status: str) -> None:
             if status != "retry":
@@ -165,22 +187,32 @@ def _report(store, issue: int, summary, unknown_policy: str, tz) -> None:
     if summary.error and not summary.temporary:
         raise Failure(f"envoi arrêté : {summary.error}. Relancez la même commande pour reprendre.")
     if summary.interrupted:
-        raise Failure(f"envoi interrompu : {summary.waiting} message(s) en attente. "
-                      "Relancez la même commande pour reprendre.")
+        raise Failure(
+            f"envoi interrompu : {summary.waiting} message(s) en attente. Relancez la même commande pour reprendre."
+        )
     if summary.error:
-        raise _Later(f"envoi suspendu : {summary.error}. {summary.waiting} message(s) attendent : relancez la même "
-                     "commande plus tard (ou laissez le minuteur le faire).")
+        raise _Later(
+            f"envoi suspendu : {summary.error}. {summary.waiting} message(s) attendent : relancez la même "
+            "commande plus tard (ou laissez le minuteur le faire)."
+        )
     if counts.get("deferred"):
         when = summary.next_due.astimezone(tz).strftime("%d/%m à %H:%M") if summary.next_due else "bientôt"
-        raise _Later(f"{counts['deferred']} message(s) différés par le serveur (4xx) : nouvel essai possible le {when}. "
-                     "Relancez la même commande à partir de là (ou laissez le minuteur le faire).")
+        raise _Later(
+            f"{counts['deferred']} message(s) différés par le serveur (4xx) : nouvel essai possible le {when}. "
+            "Relancez la même commande à partir de là (ou laissez le minuteur le faire)."
+        )
     if counts.get("unknown") and unknown_policy == "hold":
-        click.echo(f"{counts['unknown']} message(s) incertains, gardés de côté : le serveur les a peut-être reçus. "
-                   "Pour les renvoyer : --resend-unknown (ou [sending] unknown = \"resend\").", err=True)
+        click.echo(
+            f"{counts['unknown']} message(s) incertains, gardés de côté : le serveur les a peut-être reçus. "
+            'Pour les renvoyer : --resend-unknown (ou [sending] unknown = "resend").',
+            err=True,
+        )
     if not summary.total and not sum(counts.values()):
         click.echo("Aucun abonné : importez-les avec « newsletter subscribers import FICHIER.csv ».")
     elif not summary.total:
-        click.echo("Rien à envoyer maintenant : chaque abonné a reçu ce numéro ou attend son tour (voir newsletter status).")
+        click.echo(
+            "Rien à envoyer maintenant : chaque abonné a reçu ce numéro ou attend son tour (voir newsletter status)."
+        )
 
 
 class _Later(Failure):
@@ -236,5 +268,7 @@ def status(project_dir: Path, issue: int, show_all: bool) -> None:
 def _print_feedback(store, issue: int) -> None:
     """What came back about this issue (`newsletter bounces` and 5xx refusals), in subscribers."""
     feedback = store.feedback_counts(issue)
-    click.echo(f"Retours : {feedback['hard']} rebond(s) définitif(s), {feedback['soft']} rebond(s) temporaire(s), "
-               f"{feedback['complaint']} plainte(s), {feedback['unsubscribe']} désinscription(s) par email")
+    click.echo(
+        f"Retours : {feedback['hard']} rebond(s) définitif(s), {feedback['soft']} rebond(s) temporaire(s), "
+        f"{feedback['complaint']} plainte(s), {feedback['unsubscribe']} désinscription(s) par email"
+    )

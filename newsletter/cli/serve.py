@@ -28,8 +28,9 @@ def serve(project_dir: Path, host: str | None, port: int | None) -> None:
     store = open_store(sending)  # create and migrate the database now, not at the first request
     store.db.close()
     service = make_app(project.settings, project.root, sending, config)
-    service.mailer = Mailer(project.settings, project.root, sending, service.secret, config.confirm_days,
-                            latest=_latest(project))
+    service.mailer = Mailer(
+        project.settings, project.root, sending, service.secret, config.confirm_days, latest=_latest(project)
+    )
     host, port = host or config.host, config.port if port is None else port
     try:
         server = create(service, host, port, config.threads)
@@ -37,8 +38,10 @@ def serve(project_dir: Path, host: str | None, port: int | None) -> None:
         raise Failure(f"impossible d’écouter sur {host}:{port} : {error.strerror or error}") from error
     click.echo(f"Service en écoute sur http://{host}:{port_of(server)}/ (Ctrl-C pour arrêter)", err=True)
     if not config.public_url:
-        click.echo("[serve] public_url n’est pas réglé : les liens des emails et le formulaire des archives "
-                   "en ont besoin.", err=True)
+        click.echo(
+            "[serve] public_url n’est pas réglé : les liens des emails et le formulaire des archives en ont besoin.",
+            err=True,
+        )
     try:
         server.run()
     except KeyboardInterrupt:

@@ -35,7 +35,12 @@ def subscribers() -> None:
 @subscribers.command("import")
 @project_option
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--encoding", default="utf-8", show_default=True, help="Encodage du fichier (cp1252 pour un CSV d’Excel sous Windows).")
+@click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    help="Encodage du fichier (cp1252 pour un CSV d’Excel sous Windows).",
+)
 @click.option("--source", help="Origine du consentement à noter (par défaut : « import FICHIER »).")
 @reports_errors
 def import_command(project_dir: Path, csv_file: Path, encoding: str, source: str | None) -> None:
@@ -53,8 +58,10 @@ def import_command(project_dir: Path, csv_file: Path, encoding: str, source: str
         click.echo(str(problem), err=True)
     if report.ignored_columns:
         click.echo(f"colonnes ignorées : {', '.join(report.ignored_columns)}", err=True)
-    click.echo(f"{report.added} ajouté(s), {report.completed} complété(s), {report.unchanged} déjà présent(s), "
-               f"{len(report.problems)} ligne(s) ignorée(s).")
+    click.echo(
+        f"{report.added} ajouté(s), {report.completed} complété(s), {report.unchanged} déjà présent(s), "
+        f"{len(report.problems)} ligne(s) ignorée(s)."
+    )
     if report.problems:
         raise SystemExit(1)
 
@@ -68,13 +75,20 @@ def import_command(project_dir: Path, csv_file: Path, encoding: str, source: str
 @click.option("--source", default="ajout manuel", show_default=True, help="Origine du consentement.")
 @click.option("--consent-date", help="Date du consentement (AAAA-MM-JJ ; par défaut aujourd’hui).")
 @reports_errors
-def add(project_dir: Path, address: str, name: str, territory: str, role: str, source: str,
-        consent_date: str | None) -> None:
+def add(
+    project_dir: Path, address: str, name: str, territory: str, role: str, source: str, consent_date: str | None
+) -> None:
     """Abonne ADDRESS (ou la réabonne, si elle s’était désabonnée)."""
     from newsletter.subscribers.store import Entry
 
-    entry = Entry(address, name=name, territory=territory, role=role, consent_source=source,
-                  consent_date=consent_date or dt.date.today().isoformat())
+    entry = Entry(
+        address,
+        name=name,
+        territory=territory,
+        role=role,
+        consent_source=source,
+        consent_date=consent_date or dt.date.today().isoformat(),
+    )
     with _store(project_dir) as store:
         before = store.get(entry.address)
         subscriber, created = store.add(entry)
@@ -89,8 +103,11 @@ def add(project_dir: Path, address: str, name: str, territory: str, role: str, s
 @subscribers.command()
 @project_option
 @click.argument("address")
-@click.option("--purge", is_flag=True, help="Effacer l’adresse et son historique d’envoi (droit à l’effacement) "
-              "au lieu de la garder comme désabonnée.")
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="Effacer l’adresse et son historique d’envoi (droit à l’effacement) au lieu de la garder comme désabonnée.",
+)
 @reports_errors
 def remove(project_dir: Path, address: str, purge: bool) -> None:
     """Désabonne ADDRESS (gardée comme désabonnée, pour qu’un import ne la réabonne pas)."""
@@ -128,8 +145,10 @@ def list_command(project_dir: Path, status: str | None, territory: str | None) -
 def _summary(store) -> str:
     """Counts per state, then the subscribed addresses per consent source, for the editors."""
     counts = store.counts()
-    states = (f"en tout {counts['subscribed']} abonné(s), {counts['pending']} en attente de confirmation, "
-              f"{counts['unsubscribed']} désabonné(s), {counts['bounced']} en erreur, {counts['erased']} effacé(s).")
+    states = (
+        f"en tout {counts['subscribed']} abonné(s), {counts['pending']} en attente de confirmation, "
+        f"{counts['unsubscribed']} désabonné(s), {counts['bounced']} en erreur, {counts['erased']} effacé(s)."
+    )
     sources = store.sources()
     if not sources:
         return states
@@ -160,14 +179,19 @@ def export(project_dir: Path, output: Path | None, status: str | None) -> None:
 
 @subscribers.command("purge-pending")
 @project_option
-@click.option("--older-than", "older_than", default="30d", show_default=True,
-              help="Âge des inscriptions jamais confirmées à effacer : 30d (jours) ou 48h (heures).")
+@click.option(
+    "--older-than",
+    "older_than",
+    default="30d",
+    show_default=True,
+    help="Âge des inscriptions jamais confirmées à effacer : 30d (jours) ou 48h (heures).",
+)
 @reports_errors
 def purge_pending(project_dir: Path, older_than: str) -> None:
     """Efface les inscriptions par formulaire jamais confirmées, plus anciennes que --older-than."""
     age = _age(older_than)
     with _store(project_dir) as store:
-        removed = store.purge_pending(dt.datetime.now(dt.timezone.utc) - age)
+        removed = store.purge_pending(dt.datetime.now(dt.UTC) - age)
     click.echo(f"{removed} inscription(s) non confirmée(s) effacée(s) (demandées il y a plus de {older_than}).")
 
 

@@ -91,7 +91,7 @@ class Browser:
         self._buffer = b""
         self._events: list[dict[str, Any]] = []
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         self._profile = tempfile.mkdtemp(prefix="newsletter-chromium-")
         to_child, self._to_browser = os.pipe()
         self._from_browser, from_child = os.pipe()
@@ -208,9 +208,16 @@ class Browser:
         mode would.
         """
         self.call(
-            "Emulation.setDeviceMetricsOverride", session=True, width=width, height=height, deviceScaleFactor=1, mobile=False
+            "Emulation.setDeviceMetricsOverride",
+            session=True,
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
         )
-        self.call("Emulation.setEmulatedMedia", session=True, features=[{"name": "prefers-color-scheme", "value": scheme}])
+        self.call(
+            "Emulation.setEmulatedMedia", session=True, features=[{"name": "prefers-color-scheme", "value": scheme}]
+        )
         self._events.clear()
         self.call("Page.navigate", session=True, url=url)
         self.wait_for("Page.loadEventFired", LOAD_TIMEOUT)
@@ -222,7 +229,9 @@ class Browser:
         self.wait_for("Page.loadEventFired", LOAD_TIMEOUT)
 
     def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True, awaitPromise=True)
+        result = self.call(
+            "Runtime.evaluate", session=True, expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise BrowserError(f"erreur JavaScript : {result['exceptionDetails'].get('text', '')}")
         return result["result"].get("value")
@@ -233,7 +242,7 @@ class Browser:
         write_atomic(path, base64.b64decode(shot["data"]))
         return path
 
-    def measure(self) -> "Layout":
+    def measure(self) -> Layout:
         return Layout.from_json(self.evaluate(_MEASURE))
 
 
@@ -301,7 +310,7 @@ class Layout:
     images: tuple[tuple[str, str | None], ...] = ()
 
     @classmethod
-    def from_json(cls, raw: str) -> "Layout":
+    def from_json(cls, raw: str) -> Layout:
         data = json.loads(raw)
         return cls(
             viewport=data["viewport"],
@@ -328,7 +337,9 @@ def desktop_problems(layout: Layout) -> list[str]:
     """What is wrong at desktop width: a column wider than 600 px or not centred (and small text)."""
     problems = common_problems(layout)
     if layout.text_outside_column:
-        problems.append(f"à {layout.viewport} px, {layout.text_outside_column} texte(s) occupent toute la largeur, hors de la colonne")
+        problems.append(
+            f"à {layout.viewport} px, {layout.text_outside_column} texte(s) occupent toute la largeur, hors de la colonne"
+        )
     for left, right, width in sorted(set(layout.columns)):
         if width > MAX_COLUMN_PX + 0.5:
             problems.append(f"à {layout.viewport} px, colonne de {width:.0f} px (au plus {MAX_COLUMN_PX} px)")

@@ -70,9 +70,9 @@ _NAME = r"[A-ZÀ-ÖØ-Þ][\w’'.-]+"
 _BYLINE = re.compile(rf"(?:[Pp]ar\s+)?{_NAME}(?:\s+{_NAME}){{1,3}}")
 _SPEAKER = re.compile(rf"{_NAME}(?:\s+{_NAME})+\s*,\s*.{{1,80}}\s:$")
 _ASCII_BULLET = re.compile(r"^[-*•·▪►–—→]\s+")
-_OPENING_QUOTES = "“«\"„"
-_CLOSING_QUOTES = "”»\""
-_FINAL_PUNCTUATION = ".,;:!…»”\")"
+_OPENING_QUOTES = '“«"„'
+_CLOSING_QUOTES = '”»"'
+_FINAL_PUNCTUATION = '.,;:!…»”")'
 _SPACES = re.compile(r"\s+")
 _NO_BREAK = "\u00a0\u202f\u2007"  # no-break, narrow no-break and figure spaces: French typography's
 _VARIATION = dict.fromkeys(map(ord, "\ufe0e\ufe0f\u200d"), None)
@@ -153,7 +153,9 @@ def convert(
     parts = split_parts(text, settings.rubrics, source)
     if len(parts) == 1:
         names = ", ".join(f"« {rubric.label} »" for rubric in settings.rubrics[:3])
-        raise SourceError(source, None, f"aucune rubrique reconnue : chaque titre de rubrique ({names}…) doit être seul sur sa ligne")
+        raise SourceError(
+            source, None, f"aucune rubrique reconnue : chaque titre de rubrique ({names}…) doit être seul sur sa ligne"
+        )
     signoff = _take_signoff(parts[-1])
     mentions = [m for part in parts for unit in part.units for m in mentions_in(unit)]
     year = infer_year(mentions, date.year if date else today.year)
@@ -194,7 +196,9 @@ def _read(source: Path) -> str:
         return read_source(source)
     except SourceError as error:
         if "pas encodé en UTF-8" in error.message and _looks_latin1(source.read_bytes()):
-            raise SourceError(source, error.line, "fichier en Latin-1 (Windows-1252), pas en UTF-8 : réenregistrez-le en UTF-8") from None
+            raise SourceError(
+                source, error.line, "fichier en Latin-1 (Windows-1252), pas en UTF-8 : réenregistrez-le en UTF-8"
+            ) from None
         raise
 
 
@@ -228,7 +232,11 @@ def split_parts(text: str, rubrics: tuple[Rubric, ...], source: Path) -> list[_P
             parts.append(_Part(found[0], found[1]))
             continue
         if not found and (near := _near_rubric(unit, matcher)) and near.key not in seen:
-            raise SourceError(source, number, f"« {unit} » n’est pas tout à fait le titre de la rubrique « {near.label} » : corrigez la ligne, puis relancez l’import")
+            raise SourceError(
+                source,
+                number,
+                f"« {unit} » n’est pas tout à fait le titre de la rubrique « {near.label} » : corrigez la ligne, puis relancez l’import",
+            )
         part = parts[-1]
         if part.rubric and not part.units and part.rubric.tagline and normalise(unit) == normalise(part.rubric.tagline):
             continue
@@ -262,7 +270,11 @@ def _may_be_heading(unit: str) -> bool:
 
 def _take_signoff(part: _Part) -> list[str]:
     """What follows the last list of the last rubric is the letter's sign-off."""
-    items = [index for index, unit in enumerate(part.units) if _is_bullet(unit) or (_key(part) == "inspiration" and _is_title_like(unit))]
+    items = [
+        index
+        for index, unit in enumerate(part.units)
+        if _is_bullet(unit) or (_key(part) == "inspiration" and _is_title_like(unit))
+    ]
     if not items or items[-1] == len(part.units) - 1:
         return []
     signoff = part.units[items[-1] + 1 :]
@@ -438,7 +450,7 @@ def _escape_start(text: str) -> str:
     if re.match(r"[#>]", text) or re.match(r"[-+](\s|$)|[-=]+$", text):
         return "\\" + text
     if numbered := re.match(r"(\d{1,9})([.)])(\s|$)", text):
-        return f"{numbered.group(1)}\\{numbered.group(2)}{text[numbered.end(2):]}"
+        return f"{numbered.group(1)}\\{numbered.group(2)}{text[numbered.end(2) :]}"
     if text.startswith("~~~"):
         return "&#126;" + text[1:]
     return text
@@ -458,7 +470,9 @@ def mentions_in(text: str) -> list[Mention]:
         for position, day in enumerate(days):
             number = 1 if day == "1er" else int(day)
             if position == len(days) - 1:
-                label = match.group(0) if len(days) == 1 else f"{day} {match.group('month')}" + (f" {year}" if year else "")
+                label = (
+                    match.group(0) if len(days) == 1 else f"{day} {match.group('month')}" + (f" {year}" if year else "")
+                )
             else:
                 label = f"{match.group('weekday') + ' ' if weekday is not None and position == 0 else ''}{day} {match.group('month')}"
             found.append((match.start(), Mention(label, number, month, year, weekday if position == 0 else None)))

@@ -23,10 +23,10 @@ import socket
 import tempfile
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 from newsletter.errors import NewsletterError, Problem
@@ -100,7 +100,7 @@ class Preview:
 
     # --- life cycle ------------------------------------------------------------------------------
 
-    def start(self) -> "Preview":
+    def start(self) -> Preview:
         self._server = _bind(self.host, self.port, self)
         self.port = self._server.server_address[1]
         self._dist = Path(tempfile.mkdtemp(prefix="newsletter-preview-"))
@@ -123,7 +123,7 @@ class Preview:
             shutil.rmtree(self._dist, ignore_errors=True)
         self._server = None
 
-    def __enter__(self) -> "Preview":
+    def __enter__(self) -> Preview:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -161,7 +161,9 @@ class Preview:
             except NewsletterError as error:
                 state = BuildState(generation, self.state.issues, (str(error),))
             except Exception:  # the preview must survive anything a half-saved file can cause
-                state = BuildState(generation, self.state.issues, ("erreur interne :\n" + traceback.format_exc(limit=5),))
+                state = BuildState(
+                    generation, self.state.issues, ("erreur interne :\n" + traceback.format_exc(limit=5),)
+                )
             self.state = state
         if self.on_build:
             self.on_build(state)
@@ -274,7 +276,7 @@ class Preview:
         if target.is_dir():
             target = target / "index.html"
         if not target.is_relative_to(self.dist.resolve()) or not target.is_file():
-            return 404, "text/plain; charset=utf-8", "Introuvable".encode()
+            return 404, "text/plain; charset=utf-8", b"Introuvable"
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if kind.startswith("text/") or kind in ("application/xml", "application/javascript"):
             kind += "; charset=utf-8"
@@ -298,10 +300,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "newsletter-preview"
 
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+    def do_GET(self) -> None:
         self._answer(send_body=True)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._answer(send_body=False)
 
     def _answer(self, send_body: bool) -> None:
@@ -332,7 +334,9 @@ def _bind(host: str, port: int, preview: Preview) -> _Server:
             hint = f" ; essayez « newsletter preview --port {free} »" if free else ""
             raise PortBusy(f"le port {port} est déjà utilisé par un autre programme{hint}") from error
         if error.errno == errno.EACCES:
-            raise PortBusy(f"le port {port} est réservé ; essayez « newsletter preview --port {DEFAULT_PORT} »") from error
+            raise PortBusy(
+                f"le port {port} est réservé ; essayez « newsletter preview --port {DEFAULT_PORT} »"
+            ) from error
         raise PortBusy(f"impossible d’écouter sur {host}:{port} ({error.strerror or error})") from error
 
 
@@ -413,9 +417,11 @@ def _index(state: BuildState) -> str:
         return _layout(state, "les numéros", body)
     rows = []
     for entry in state.issues:
-        badges = (' <span class="badge">brouillon</span>' if entry.draft else "") + (
-            f' <span class="badge erreur">{entry.errors} erreur(s)</span>' if entry.errors else ""
-        ) + (f' <span class="badge attention">{entry.warnings} avertissement(s)</span>' if entry.warnings else "")
+        badges = (
+            (' <span class="badge">brouillon</span>' if entry.draft else "")
+            + (f' <span class="badge erreur">{entry.errors} erreur(s)</span>' if entry.errors else "")
+            + (f' <span class="badge attention">{entry.warnings} avertissement(s)</span>' if entry.warnings else "")
+        )
         rows.append(
             f"<tr><td>{entry.number if entry.number is not None else '?'}</td><td>{_e(entry.date)}</td>"
             f'<td><a href="/numeros/{_e(entry.stem)}/">{_e(entry.title)}</a>{badges}</td><td>{_e(entry.file)}</td></tr>'
@@ -427,7 +433,9 @@ def _index(state: BuildState) -> str:
 def _issue_page(state: BuildState, entry: IssueEntry, dist: Path) -> str:
     parts = [f"<p>{_e(entry.file)}{' · brouillon' if entry.draft else ''}</p>", _problems(entry.problems)]
     if entry.slug is None:
-        parts.append("<p>Ce numéro n’a pas pu être compilé : corrigez les erreurs ci-dessus, l’aperçu se mettra à jour.</p>")
+        parts.append(
+            "<p>Ce numéro n’a pas pu être compilé : corrigez les erreurs ci-dessus, l’aperçu se mettra à jour.</p>"
+        )
         return _layout(state, entry.title, "".join(parts))
     email = f"/dist/email/{entry.slug}.html"
     parts.append('<h2>L’email</h2><div class="screens">')
@@ -437,10 +445,14 @@ def _issue_page(state: BuildState, entry: IssueEntry, dist: Path) -> str:
             f'<iframe title="email à {width} px" src="{email}" width="{width}" height="900" onload="fitFrame(this)"></iframe></div>'
         )
     parts.append("</div>")
-    parts.append(f'<p><a href="{email}">ouvrir l’email seul</a> · <a href="/dist/email/{entry.slug}.eml">le message .eml</a></p>')
+    parts.append(
+        f'<p><a href="{email}">ouvrir l’email seul</a> · <a href="/dist/email/{entry.slug}.eml">le message .eml</a></p>'
+    )
     web = dist / "numeros" / entry.slug / "index.html"
     if web.is_file():
-        parts.append(f'<h2>La page web</h2><div class="screen"><iframe title="page web" src="/dist/numeros/{entry.slug}/" width="1000" height="900" onload="fitFrame(this)"></iframe></div>')
+        parts.append(
+            f'<h2>La page web</h2><div class="screen"><iframe title="page web" src="/dist/numeros/{entry.slug}/" width="1000" height="900" onload="fitFrame(this)"></iframe></div>'
+        )
     text = dist / "email" / f"{entry.slug}.txt"
     if text.is_file():
         parts.append(f'<h2>La version texte</h2><pre class="text">{_e(text.read_text(encoding="utf-8"))}</pre>')
@@ -448,7 +460,7 @@ def _issue_page(state: BuildState, entry: IssueEntry, dist: Path) -> str:
 
 
 def _not_found(state: BuildState, what: str) -> str:
-    return _layout(state, "introuvable", f"<p>Rien ici ({_e(what)}). <a href=\"/\">Retour aux numéros</a></p>")
+    return _layout(state, "introuvable", f'<p>Rien ici ({_e(what)}). <a href="/">Retour aux numéros</a></p>')
 
 
 def _e(text: object) -> str:

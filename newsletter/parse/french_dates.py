@@ -198,7 +198,9 @@ def parse_day(text: str, default_year: int | None = None) -> tuple[dt.date, str]
         return f"date impossible « {mention.text} » : ce jour n’existe pas"
     weekday = mention.days[0].weekday
     if weekday is not None and weekday != day.weekday():
-        return f"« {mention.text.strip()} » : le {day.day} {MONTHS[day.month - 1]} {year} est un {WEEKDAYS[day.weekday()]}"
+        return (
+            f"« {mention.text.strip()} » : le {day.day} {MONTHS[day.month - 1]} {year} est un {WEEKDAYS[day.weekday()]}"
+        )
     rest = text[match.start("times") :] if match.group("times") else text[match.end() :]
     return day, rest
 

@@ -184,7 +184,10 @@ class _IssueParser:
             if session is None:
                 continue
             if session.id in seen:
-                self._error(line, f"séance : id « {session.id} » déjà pris par la séance de la ligne {seen[session.id]} (donnez-lui un « id: » à elle)")
+                self._error(
+                    line,
+                    f"séance : id « {session.id} » déjà pris par la séance de la ligne {seen[session.id]} (donnez-lui un « id: » à elle)",
+                )
                 continue
             seen[session.id] = line
             sessions.append(session)

@@ -30,7 +30,16 @@ from newsletter.model.programme import Programme, ProgrammeDay, Slot, Workshop
 from newsletter.model.session import Session, Status
 from newsletter.parse.french_dates import match_time_range, parse_day
 from newsletter.parse.frontmatter import split_front_matter
-from newsletter.parse.session import SESSION_FENCES, STATUSES, Field, local_datetime, parse_duration, parse_session, read_fields, slug
+from newsletter.parse.session import (
+    SESSION_FENCES,
+    STATUSES,
+    Field,
+    local_datetime,
+    parse_duration,
+    parse_session,
+    read_fields,
+    slug,
+)
 from newsletter.parse.source import read_source
 
 FRONT_FIELDS = ("id", "title", "location", "online", "description", "url", "status", "year", "date", "reminder")
@@ -45,7 +54,12 @@ _END_MARK = re.compile(r"^fin\b", re.IGNORECASE)
 
 
 def is_calendar_source(path: Path) -> bool:
-    return path.suffix == ".md" and path.is_file() and not path.name.startswith((".", "_")) and path.stem.lower() != "readme"
+    return (
+        path.suffix == ".md"
+        and path.is_file()
+        and not path.name.startswith((".", "_"))
+        and path.stem.lower() != "readme"
+    )
 
 
 def parse_programme(path: Path, tz: dt.tzinfo) -> tuple[Programme, list[Problem]]:
@@ -134,7 +148,9 @@ class _ProgrammeParser:
     def link(self, name: str) -> str:
         written = self.text(name)
         if written and not re.match(r"^https?://[^\s/]+\S*$", written):
-            raise self.fail(self.line_of(name), f"« {name} » doit être une adresse web complète (https://…), pas « {written} »")
+            raise self.fail(
+                self.line_of(name), f"« {name} » doit être une adresse web complète (https://…), pas « {written} »"
+            )
         return written
 
     def status(self) -> Status:
@@ -151,7 +167,10 @@ class _ProgrammeParser:
             return None
         length = parse_duration(written)
         if length is None:
-            raise self.fail(self.line_of("reminder"), f"rappel illisible « {written} » : écrivez par exemple « 1 jour » ou « aucun »")
+            raise self.fail(
+                self.line_of("reminder"),
+                f"rappel illisible « {written} » : écrivez par exemple « 1 jour » ou « aucun »",
+            )
         return length
 
     def published(self, days: list[_Day]) -> dt.date | None:
@@ -196,7 +215,10 @@ class _ProgrammeParser:
             elif level == 4:
                 target = self.workshop(title, number, days)
             else:
-                raise self.fail(number, "titre de ce niveau inconnu : « ## » pour un jour, « ### » pour un créneau, « #### » pour un atelier")
+                raise self.fail(
+                    number,
+                    "titre de ce niveau inconnu : « ## » pour un jour, « ### » pour un créneau, « #### » pour un atelier",
+                )
         if fence:
             raise self.fail(fence_line, f"bloc « {fence} » ouvert ici et jamais fermé (ajoutez une ligne « {fence} »)")
         return intro, days, blocks
@@ -207,7 +229,10 @@ class _ProgrammeParser:
             raise self.fail(line, parsed)
         date, rest = parsed
         if days and date <= days[-1].date:
-            raise self.fail(line, f"jour {date.isoformat()} après le {days[-1].date.isoformat()} (ligne {days[-1].line}) : mettez les jours dans l’ordre")
+            raise self.fail(
+                line,
+                f"jour {date.isoformat()} après le {days[-1].date.isoformat()} (ligne {days[-1].line}) : mettez les jours dans l’ordre",
+            )
         return _Day(date, _SEPARATOR.sub("", rest).strip(), line)
 
     def slot(self, heading: str, line: int, days: list[_Day]) -> list[str]:
@@ -219,7 +244,9 @@ class _ProgrammeParser:
             own_id, heading = found.group(1), heading[: found.start()]
         matched = match_time_range(heading)
         if matched is None:
-            raise self.fail(line, f"créneau sans heure « {heading} » : commencez par l’heure, « ### 10h00 – Ouverture »")
+            raise self.fail(
+                line, f"créneau sans heure « {heading} » : commencez par l’heure, « ### 10h00 – Ouverture »"
+            )
         times, rest = matched
         title = _SEPARATOR.sub("", rest).strip()
         if not title:
@@ -235,7 +262,10 @@ class _ProgrammeParser:
             day.latest = times.start
             return day.lines
         if previous and times.start == previous.start:
-            raise self.fail(line, f"deux créneaux à {_hm(times.start)} : des ateliers en parallèle s’écrivent « #### » sous un même créneau")
+            raise self.fail(
+                line,
+                f"deux créneaux à {_hm(times.start)} : des ateliers en parallèle s’écrivent « #### » sous un même créneau",
+            )
         day.latest = times.start
         day.slots.append(_Slot(title, own_id, times.start, times.end, line))
         return day.slots[-1].lines
@@ -263,7 +293,10 @@ class _ProgrammeParser:
                 raise self.fail(slot.line, f"le créneau de {_hm(slot.start)} finit avant de commencer")
             slot_id = slug(slot.own_id) if slot.own_id else f"{self.id}-{day.date.isoformat()}-{slug(slot.title, 40)}"
             if slot_id in seen:
-                raise self.fail(slot.line, f"deux créneaux du même titre ce jour-là (ligne {seen[slot_id]}) : donnez à l’un un id, « ### 10h00 – Titre {{#mon-id}} »")
+                raise self.fail(
+                    slot.line,
+                    f"deux créneaux du même titre ce jour-là (ligne {seen[slot_id]}) : donnez à l’un un id, « ### 10h00 – Titre {{#mon-id}} »",
+                )
             seen[slot_id] = slot.line
             workshops = tuple(Workshop(title, _text(lines), line) for title, line, lines in slot.workshops)
             slots.append(Slot(slot_id, slot.title, start, end, _text(slot.lines), workshops, line=slot.line))

@@ -13,8 +13,8 @@ a link must say where it goes, an image must say what it shows and keep its plac
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
-from typing import Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
 Line = tuple[int, str]  # (line of the file, its text)
@@ -34,7 +34,19 @@ _STARTS_UNIT = re.compile(r"^\s*(?:[-*+]\s|\d{1,9}[.)]\s|#{1,6}\s|>)")  # a list
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*<?[^)\s>]*>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 _HTML_LINK = re.compile(r"<a\b[^>]*>(.*?)</a>", re.I)
 _AUTOLINK = re.compile(r"<((?:https?://|www\.)[^>\s]+)>", re.I)
-_EMPTY_WORDS = {"ici", "cliquez ici", "cliquer ici", "clic ici", "par ici", "là", "lien", "ce lien", "le lien", "cliquez", "en savoir plus"}
+_EMPTY_WORDS = {
+    "ici",
+    "cliquez ici",
+    "cliquer ici",
+    "clic ici",
+    "par ici",
+    "là",
+    "lien",
+    "ce lien",
+    "le lien",
+    "cliquez",
+    "en savoir plus",
+}
 _ADDRESS = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
 
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)(\{[^}]*\})?")
@@ -80,7 +92,10 @@ def _pointers(unit: list[Line], following: list[Line]) -> Iterator[Line]:
             if not found or (name == "ci-dessous" and any(_HAS_LINK.search(line) for _, line in following)):
                 continue
             line = unit[0][0] + text.count("\n", 0, offset + found.start())
-            yield line, f"« {name} » renvoie à un lien absent de la phrase : ajoutez-le, sur les mots qui disent où il mène ([le replay de la journée](https://…))"
+            yield (
+                line,
+                f"« {name} » renvoie à un lien absent de la phrase : ajoutez-le, sur les mots qui disent où il mène ([le replay de la journée](https://…))",
+            )
             break
 
 
@@ -95,7 +110,10 @@ def _link_texts(text: str) -> Iterator[str]:
 
 
 def _images(text: str) -> Iterator[str]:
-    found = [(m.group(1), m.group(2), bool(m.group(3) and re.search(r"\bwidth\s*=", m.group(3)))) for m in _IMAGE.finditer(text)]
+    found = [
+        (m.group(1), m.group(2), bool(m.group(3) and re.search(r"\bwidth\s*=", m.group(3))))
+        for m in _IMAGE.finditer(text)
+    ]
     for tag in _HTML_IMAGE.finditer(text):
         alt, src, width = (_quoted(tag.group(0), name) for name in ("alt", "src", "width"))
         found.append((alt, src, bool(width)))
@@ -103,7 +121,7 @@ def _images(text: str) -> Iterator[str]:
         if alt.strip() and _is_file_name(alt.strip(), src):
             yield f"texte alternatif « {alt.strip()} » : c’est le nom du fichier ; décrivez ce que montre l’image"
         if not has_width:
-            yield "image sans largeur : donnez-la en pixels après l’image, ![…](…){ width=\"552\" } (Outlook l’affiche sinon à sa taille réelle)"
+            yield 'image sans largeur : donnez-la en pixels après l’image, ![…](…){ width="552" } (Outlook l’affiche sinon à sa taille réelle)'
 
 
 def _quoted(tag: str, name: str) -> str:
@@ -114,4 +132,6 @@ def _quoted(tag: str, name: str) -> str:
 
 def _is_file_name(alt: str, src: str) -> bool:
     name = PurePosixPath(unquote(urlsplit(src).path)).name
-    return bool(_FILE_NAME.match(alt)) or (bool(name) and alt.lower() in (name.lower(), PurePosixPath(name).stem.lower()))
+    return bool(_FILE_NAME.match(alt)) or (
+        bool(name) and alt.lower() in (name.lower(), PurePosixPath(name).stem.lower())
+    )

@@ -27,7 +27,19 @@ from newsletter.parse.french_dates import MONTHS, WEEKDAYS, DateMention, match_d
 
 EXAMPLES = "« chaque premier mardi du mois », « toutes les semaines », « tous les 15 jours », « chaque mois jusqu’au 20 décembre 2022, sauf le 3 janvier 2023 »"
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_NUMBERS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "douze": 12, "quinze": 15}
+_NUMBERS = {
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+    "douze": 12,
+    "quinze": 15,
+}
 _ORDINALS = {
     "premier": 1, "1er": 1, "deuxieme": 2, "second": 2, "2e": 2, "2eme": 2, "troisieme": 3, "3e": 3, "3eme": 3,
     "quatrieme": 4, "4e": 4, "4eme": 4, "cinquieme": 5, "5e": 5, "5eme": 5, "dernier": -1, "avant-dernier": -2,
@@ -43,11 +55,21 @@ _EVERY = r"(?:chaque|tous\s+les|toutes\s+les|les|le)"
 _OF_MONTH = r"(?:du\s+mois|de\s+chaque\s+mois|de\s+tous\s+les\s+mois)"
 
 _FREQUENCIES = (
-    ("nth", re.compile(rf"{_EVERY}\s+(?P<ordinals>{_ORDINAL}(?:\s*(?:,|\bet\b)\s*{_ORDINAL})*)\s+(?P<day>{_DAY})(?:\s+{_OF_MONTH})?")),
+    (
+        "nth",
+        re.compile(
+            rf"{_EVERY}\s+(?P<ordinals>{_ORDINAL}(?:\s*(?:,|\bet\b)\s*{_ORDINAL})*)\s+(?P<day>{_DAY})(?:\s+{_OF_MONTH})?"
+        ),
+    ),
     ("monthday", re.compile(rf"(?:le\s+)?(?P<monthday>1er|\d{{1,2}})\s+{_OF_MONTH}")),
-    ("monthday", re.compile(rf"(?:chaque|tous\s+les)\s+mois,?\s+le\s+(?P<monthday>1er|\d{{1,2}})")),
+    ("monthday", re.compile(r"(?:chaque|tous\s+les)\s+mois,?\s+le\s+(?P<monthday>1er|\d{1,2})")),
     ("other", re.compile(rf"une?\s+(?P<day>{_DAY}|jour|semaine|mois|annee|an)\s+sur\s+(?P<count>{_COUNT})\b")),
-    ("unit", re.compile(rf"{_EVERY}\s+(?:(?P<count>{_COUNT})\s+)?(?P<unit>jours?|semaines?|mois|annees?|ans?)\b(?:,?\s+le\s+(?P<days>{_DAY_LIST}))?")),
+    (
+        "unit",
+        re.compile(
+            rf"{_EVERY}\s+(?:(?P<count>{_COUNT})\s+)?(?P<unit>jours?|semaines?|mois|annees?|ans?)\b(?:,?\s+le\s+(?P<days>{_DAY_LIST}))?"
+        ),
+    ),
     ("weekdays", re.compile(rf"{_EVERY}\s+(?P<days>{_DAY_LIST})")),
 )
 _UNTIL = re.compile(r"jusqu'?\s*(?:au|a|à)\s+(?:(?:le|la date du)\s+)?")
@@ -92,7 +114,9 @@ def parse_recurrence(written: str, first_day: dt.date) -> Recurrence:
             found, rest = _exclusions(rest[match.end() :], first_day, written)
             exclusions.extend(found)
         else:
-            raise RecurrenceError(f"répétition « {written} » : « {_original(written, rest)} » n’est pas compris ; écrivez par exemple {EXAMPLES}")
+            raise RecurrenceError(
+                f"répétition « {written} » : « {_original(written, rest)} » n’est pas compris ; écrivez par exemple {EXAMPLES}"
+            )
         rest = _after_joiner(rest)
     return Recurrence(rule, tuple(exclusions))
 
@@ -135,7 +159,9 @@ def _units(groups: dict[str, str], written: str) -> str:
     if not groups["days"]:
         return rule
     if not rule.startswith("FREQ=WEEKLY"):
-        raise RecurrenceError(f"répétition « {written} » : un jour de la semaine va avec « chaque semaine », par exemple « toutes les deux semaines, le mardi »")
+        raise RecurrenceError(
+            f"répétition « {written} » : un jour de la semaine va avec « chaque semaine », par exemple « toutes les deux semaines, le mardi »"
+        )
     return rule + ";BYDAY=" + _day_list(groups["days"])
 
 
@@ -203,7 +229,9 @@ def _exclusions(text: str, first_day: dt.date, written: str) -> tuple[list[Exclu
 def _mention(text: str, written: str) -> tuple[DateMention, str]:
     found = match_date(text)
     if found is None or found[0].times is not None:
-        raise RecurrenceError(f"répétition « {written} » : date illisible « {_original(written, text)} » ; écrivez-la « 20 décembre 2022 »")
+        raise RecurrenceError(
+            f"répétition « {written} » : date illisible « {_original(written, text)} » ; écrivez-la « 20 décembre 2022 »"
+        )
     return found
 
 
@@ -216,7 +244,9 @@ def _resolve(mention: DateMention, first_day: dt.date, written: str) -> list[dt.
             days = dated.dates(first_day)
         except ValueError:
             if year == years[-1]:
-                raise RecurrenceError(f"répétition « {written} » : date impossible « {mention.text.strip()} »") from None
+                raise RecurrenceError(
+                    f"répétition « {written} » : date impossible « {mention.text.strip()} »"
+                ) from None
             continue
         if mention.year or days[0] >= first_day or year == years[-1]:
             break
@@ -227,7 +257,9 @@ def _resolve(mention: DateMention, first_day: dt.date, written: str) -> list[dt.
             if item.weekday is not None and item.weekday != day.weekday()
         )
         day = dt.date(year, mention.month, wrong.day)
-        raise RecurrenceError(f"répétition « {written} » : le {day.day} {MONTHS[day.month - 1]} {year} est un {WEEKDAYS[day.weekday()]}, pas un {WEEKDAYS[named]}")
+        raise RecurrenceError(
+            f"répétition « {written} » : le {day.day} {MONTHS[day.month - 1]} {year} est un {WEEKDAYS[day.weekday()]}, pas un {WEEKDAYS[named]}"
+        )
     return days
 
 

@@ -94,7 +94,9 @@ def astray_session(info: str, source: str) -> str | None:
     """
     if info in SESSION_FENCES:
         return None
-    if info and difflib.get_close_matches(normalise(info), [normalise(name) for name in SESSION_FENCES], n=1, cutoff=0.8):
+    if info and difflib.get_close_matches(
+        normalise(info), [normalise(name) for name in SESSION_FENCES], n=1, cutoff=0.8
+    ):
         return f"bloc « {info} » : une séance s’écrit dans un bloc « ```session » (ou « ```séance »), en minuscules"
     if not info and _has_title_and_start(source):
         return "ce bloc décrit une séance (title, start) : ouvrez-le par « ```session » (ou « ```séance ») pour qu’elle aille à l’agenda"
@@ -134,10 +136,16 @@ def read_fields(source: str, path: Path, first_line: int, what: str) -> tuple[di
         line = first_line + key.start_mark.line
         name = str(key.value).strip().lower() if isinstance(key, yaml.ScalarNode) else ""
         if name in fields:
-            problems.append(Problem(path, line, ERROR, f"{what} : champ « {name} » donné deux fois (déjà ligne {fields[name].line})"))
+            problems.append(
+                Problem(
+                    path, line, ERROR, f"{what} : champ « {name} » donné deux fois (déjà ligne {fields[name].line})"
+                )
+            )
             continue
         if not isinstance(value, yaml.ScalarNode):
-            problems.append(Problem(path, line, ERROR, f"{what} : « {name} » doit être un texte sur une ligne, pas une liste"))
+            problems.append(
+                Problem(path, line, ERROR, f"{what} : « {name} » doit être un texte sur une ligne, pas une liste")
+            )
             continue
         text = value.value if value.tag != "tag:yaml.org,2002:null" else ""
         fields[name] = Field(str(text).strip(), line)
@@ -175,7 +183,9 @@ def parse_session(
 class _SessionReader:
     def __init__(self, path: Path, line: int, tz: dt.tzinfo, fields: dict[str, Field], problems: list[Problem]):
         self.path, self.line, self.tz, self.problems = path, line, tz, problems
-        self.fields = {("répétition" if normalise(name) == "repetition" else name): field for name, field in fields.items()}
+        self.fields = {
+            ("répétition" if normalise(name) == "repetition" else name): field for name, field in fields.items()
+        }
         if len(self.fields) < len(fields):
             raise _Invalid(self.fields["répétition"].line, "champ « répétition » donné deux fois")
 
@@ -189,7 +199,9 @@ class _SessionReader:
         if not title:
             raise _Invalid(self._line("title"), "il manque le titre (« title: … »)")
         if "start" not in self.fields or not self.text("start"):
-            raise _Invalid(self._line("start"), "il manque le début (« start: AAAA-MM-JJ » ou « start: AAAA-MM-JJ HH:MM »)")
+            raise _Invalid(
+                self._line("start"), "il manque le début (« start: AAAA-MM-JJ » ou « start: AAAA-MM-JJ HH:MM »)"
+            )
         start = self.when("start")
         end = self.end(start)
         rrule, exdates = self.recurrence(start)
@@ -246,7 +258,9 @@ class _SessionReader:
     def time(self, written: str, line: int, name: str) -> dt.time:
         match = _TIME.match(written.strip())
         if not match:
-            raise _Invalid(line, f"heure illisible « {written.strip()} » dans « {name} » : écrivez « 14:00 » ou « 14h »")
+            raise _Invalid(
+                line, f"heure illisible « {written.strip()} » dans « {name} » : écrivez « 14:00 » ou « 14h »"
+            )
         hour, minute, second = int(match.group(1)), int(match.group(2) or 0), int(match.group(3) or 0)
         if hour > 23 or minute > 59 or second > 59:
             raise _Invalid(line, f"heure impossible « {written.strip()} » dans « {name} »")
@@ -255,7 +269,10 @@ class _SessionReader:
     def localize(self, date: dt.date, time: dt.time, line: int) -> dt.datetime:
         local = local_datetime(date, time, self.tz)
         if local is None:
-            raise _Invalid(line, f"{time:%H:%M} n’existe pas le {date.isoformat()} (changement d’heure) : choisissez une autre heure")
+            raise _Invalid(
+                line,
+                f"{time:%H:%M} n’existe pas le {date.isoformat()} (changement d’heure) : choisissez une autre heure",
+            )
         return local
 
     def end(self, start: dt.date | dt.datetime) -> dt.date | dt.datetime:
@@ -267,7 +284,12 @@ class _SessionReader:
         if not self.text("end"):
             if timed:
                 self.problems.append(
-                    Problem(self.path, self._line("start"), WARNING, "séance sans fin ni durée : les agendas la feront durer 1 h (ajoutez « end: » ou « duration: »)")
+                    Problem(
+                        self.path,
+                        self._line("start"),
+                        WARNING,
+                        "séance sans fin ni durée : les agendas la feront durer 1 h (ajoutez « end: » ou « duration: »)",
+                    )
                 )
                 return start + DEFAULT_TIMED_DURATION
             return start
@@ -279,7 +301,7 @@ class _SessionReader:
         if isinstance(end, dt.datetime) != timed:
             need = "aussi une heure de fin" if timed else "une fin sans heure (ou une heure au début)"
             raise _Invalid(line, f"le début {'a' if timed else 'n’a pas'} d’heure : donnez {need}")
-        if end < start or timed and end == start:
+        if end < start or (timed and end == start):
             raise _Invalid(line, f"la fin ({written}) est avant le début ({self.text('start')})")
         return end
 
@@ -287,11 +309,16 @@ class _SessionReader:
         line, written = self._line("duration"), self.text("duration")
         length = parse_duration(written)
         if length is None or length <= dt.timedelta(0):
-            raise _Invalid(line, f"durée illisible « {written} » : écrivez par exemple « 1h30 », « 90 min » ou « 2 jours »")
+            raise _Invalid(
+                line, f"durée illisible « {written} » : écrivez par exemple « 1h30 », « 90 min » ou « 2 jours »"
+            )
         if isinstance(start, dt.datetime):  # elapsed time, even on the night the clocks change
-            return (start.astimezone(dt.timezone.utc) + length).astimezone(self.tz)
+            return (start.astimezone(dt.UTC) + length).astimezone(self.tz)
         if length % dt.timedelta(days=1):
-            raise _Invalid(line, f"durée « {written} » en heures pour une séance sans heure : donnez une heure de début, ou des jours")
+            raise _Invalid(
+                line,
+                f"durée « {written} » en heures pour une séance sans heure : donnez une heure de début, ou des jours",
+            )
         return start + length - dt.timedelta(days=1)
 
     def status(self) -> Status:
@@ -299,7 +326,9 @@ class _SessionReader:
         if not written:
             return Status.CONFIRMED
         if written not in STATUSES:
-            raise _Invalid(self._line("status"), f"statut inconnu « {self.text('status')} » : confirmed, tentative ou cancelled")
+            raise _Invalid(
+                self._line("status"), f"statut inconnu « {self.text('status')} » : confirmed, tentative ou cancelled"
+            )
         return STATUSES[written]
 
     def recurrence(self, start: dt.date | dt.datetime) -> tuple[str, tuple[dt.date | dt.datetime, ...]]:
@@ -323,28 +352,50 @@ class _SessionReader:
         rule = until_for(rule, start)
         problem = rrule_problem(rule, start)
         if problem is not None:
-            raise _Invalid(line, f"répétition « {written} » : {problem}" if exclusions or name == "répétition" else f"règle de récurrence « {written} » invalide : {problem}")
-        naive_start = start.replace(tzinfo=None) if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
+            raise _Invalid(
+                line,
+                f"répétition « {written} » : {problem}"
+                if exclusions or name == "répétition"
+                else f"règle de récurrence « {written} » invalide : {problem}",
+            )
+        naive_start = (
+            start.replace(tzinfo=None) if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
+        )
         if first_occurrence(rule, start) != naive_start:
-            self.problems.append(Problem(self.path, line, WARNING, f"le début ({self.text('start')}) ne suit pas {shown} : les agendas le compteront en plus"))
+            self.problems.append(
+                Problem(
+                    self.path,
+                    line,
+                    WARNING,
+                    f"le début ({self.text('start')}) ne suit pas {shown} : les agendas le compteront en plus",
+                )
+            )
         return rule, self.exdates(rule, start, exclusions, line)
 
-    def exdates(self, rule: str, start: dt.date | dt.datetime, exclusions: tuple[Exclusion, ...], line: int) -> tuple[dt.date | dt.datetime, ...]:
+    def exdates(
+        self, rule: str, start: dt.date | dt.datetime, exclusions: tuple[Exclusion, ...], line: int
+    ) -> tuple[dt.date | dt.datetime, ...]:
         """The occurrences the « sauf » days remove; a day without one is a warning (the exception changes nothing)."""
         removed: set[dt.date | dt.datetime] = set()
         for exclusion in exclusions:
             found = {day: occurrence_on(rule, start, day) for day in exclusion.days}
             if exclusion.span and not any(found.values()):
-                self.useless_exception(line, f"du {_day_text(exclusion.days[0])} au {_day_text(exclusion.days[-1])}", "ces jours-là")
+                self.useless_exception(
+                    line, f"du {_day_text(exclusion.days[0])} au {_day_text(exclusion.days[-1])}", "ces jours-là"
+                )
             for day, occurrence in found.items():
                 if occurrence is not None:
-                    removed.add(occurrence.replace(tzinfo=self.tz) if isinstance(start, dt.datetime) else occurrence.date())
+                    removed.add(
+                        occurrence.replace(tzinfo=self.tz) if isinstance(start, dt.datetime) else occurrence.date()
+                    )
                 elif not exclusion.span:
                     self.useless_exception(line, f"le {_day_text(day)}", "ce jour-là")
         return tuple(sorted(removed))  # type: ignore[type-var]  # all dates or all datetimes
 
     def useless_exception(self, line: int, days: str, there: str) -> None:
-        self.problems.append(Problem(self.path, line, WARNING, f"« sauf {days} » : aucune séance {there}, l’exception ne change rien"))
+        self.problems.append(
+            Problem(self.path, line, WARNING, f"« sauf {days} » : aucune séance {there}, l’exception ne change rien")
+        )
 
     def reminder(self, start: dt.date | dt.datetime) -> dt.timedelta | None:
         written = self.text("reminder")
@@ -354,13 +405,18 @@ class _SessionReader:
             return None
         length = parse_duration(written)
         if length is None:
-            raise _Invalid(self._line("reminder"), f"rappel illisible « {written} » : écrivez par exemple « 30 min », « 1h », « 1 jour » ou « aucun »")
+            raise _Invalid(
+                self._line("reminder"),
+                f"rappel illisible « {written} » : écrivez par exemple « 30 min », « 1h », « 1 jour » ou « aucun »",
+            )
         return length
 
     def link(self, name: str) -> str:
         written = self.text(name)
         if written and not re.match(r"^https?://[^\s/]+\S*$", written):
-            raise _Invalid(self._line(name), f"« {name} » doit être une adresse web complète (https://…), pas « {written} »")
+            raise _Invalid(
+                self._line(name), f"« {name} » doit être une adresse web complète (https://…), pas « {written} »"
+            )
         return written
 
 
@@ -368,7 +424,7 @@ def local_datetime(date: dt.date, time: dt.time, tz: dt.tzinfo) -> dt.datetime |
     """The local time in `tz`, or None for a time the clocks skip (2h30 on the last Sunday of March
     in Paris). A time they repeat (2h30 in late October) is the first of the two."""
     local = dt.datetime.combine(date, time, tzinfo=tz)
-    if local.astimezone(dt.timezone.utc).astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+    if local.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
         return None
     return local
 
@@ -404,7 +460,9 @@ def first_occurrence(rule: str, start: dt.date | dt.datetime) -> dt.datetime | N
     return next(iter(occurrences(rule, start)), None)
 
 
-def occurrences(rule: str, start: dt.date | dt.datetime, exdates: tuple[dt.date | dt.datetime, ...] = ()) -> dateutil_rrule.rrulebase:
+def occurrences(
+    rule: str, start: dt.date | dt.datetime, exdates: tuple[dt.date | dt.datetime, ...] = ()
+) -> dateutil_rrule.rrulebase:
     """The instances of an RRULE from `start` but the `exdates`, as naive local datetimes (lazily)."""
     naive = _naive(start)
     every = dateutil_rrule.rrulestr(f"RRULE:{_local_until(rule, start)}", dtstart=naive, ignoretz=True, forceset=True)
@@ -413,7 +471,9 @@ def occurrences(rule: str, start: dt.date | dt.datetime, exdates: tuple[dt.date 
     return every
 
 
-def occurrence_on(rule: str, start: dt.date | dt.datetime, day: dt.date, exdates: tuple[dt.date | dt.datetime, ...] = ()) -> dt.datetime | None:
+def occurrence_on(
+    rule: str, start: dt.date | dt.datetime, day: dt.date, exdates: tuple[dt.date | dt.datetime, ...] = ()
+) -> dt.datetime | None:
     """The instance that falls on `day` (naive local time), if one does."""
     midnight = dt.datetime.combine(day, dt.time())
     found = occurrences(rule, start, exdates).after(midnight, inc=True)
@@ -428,14 +488,18 @@ def until_for(rule: str, start: dt.date | dt.datetime) -> str:
         return rule
     try:
         day = dt.datetime.strptime(match.group(1), "%Y%m%d").date()
-        local = dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%dT%H%M%S") if match.group(2) else dt.datetime.combine(day, dt.time(23, 59, 59))
+        local = (
+            dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%dT%H%M%S")
+            if match.group(2)
+            else dt.datetime.combine(day, dt.time(23, 59, 59))
+        )
     except ValueError:
         return rule  # an impossible date: `rrule_problem` says so
     if not isinstance(start, dt.datetime):
         return rule.replace(match.group(0), f"UNTIL={day:%Y%m%d}")
     if match.group(3):
         return rule
-    instant = local.replace(tzinfo=start.tzinfo).astimezone(dt.timezone.utc)
+    instant = local.replace(tzinfo=start.tzinfo).astimezone(dt.UTC)
     return rule.replace(match.group(0), f"UNTIL={instant:%Y%m%dT%H%M%SZ}")
 
 
@@ -444,7 +508,7 @@ def _local_until(rule: str, start: dt.date | dt.datetime) -> str:
     match = _UNTIL.search(rule)
     if match is None or not match.group(3) or not isinstance(start, dt.datetime) or start.tzinfo is None:
         return rule
-    instant = dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%dT%H%M%S").replace(tzinfo=dt.timezone.utc)
+    instant = dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
     return rule.replace(match.group(0), f"UNTIL={instant.astimezone(start.tzinfo):%Y%m%dT%H%M%S}")
 
 
@@ -456,11 +520,9 @@ def _day_text(day: dt.date) -> str:
     return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-
 def slug(text: str, length: int = ID_LENGTH) -> str:
     """« Permanence de l’Alliance (visio) » → « permanence-de-l-alliance-visio »: ids and file names."""
     plain = unicodedata.normalize("NFKD", text)
     plain = "".join(char for char in plain if not unicodedata.combining(char)).lower()
     made = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
     return made[:length].rstrip("-")
-

@@ -27,7 +27,9 @@ def read_source(path: Path, max_bytes: int = MAX_SOURCE_BYTES) -> str:
         size = path.stat().st_size
         if size > max_bytes:
             megabytes = f"{size / 1e6:.1f}".replace(".", ",")
-            raise SourceError(path, None, f"fichier trop volumineux ({megabytes} Mo ; au plus {max_bytes / 1e6:.0f} Mo)")
+            raise SourceError(
+                path, None, f"fichier trop volumineux ({megabytes} Mo ; au plus {max_bytes / 1e6:.0f} Mo)"
+            )
         data = path.read_bytes()
     except OSError as error:
         raise SourceError(path, None, f"lecture impossible ({error.strerror})") from error
@@ -51,7 +53,9 @@ def _decode(path: Path, data: bytes) -> str:
         line = data[start : start + error.start].decode(encoding, errors="replace").count("\n") + 1
         if encoding == "utf-8":
             raise SourceError(path, line, "le fichier n’est pas encodé en UTF-8 (réenregistrez-le en UTF-8)") from None
-        raise SourceError(path, line, "texte UTF-16 illisible à cet endroit (réenregistrez le fichier en UTF-8)") from None
+        raise SourceError(
+            path, line, "texte UTF-16 illisible à cet endroit (réenregistrez le fichier en UTF-8)"
+        ) from None
 
 
 def _utf16_order(data: bytes) -> str | None:

@@ -10,7 +10,10 @@ FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Substrings of the messages of both PyYAML and libyaml → what to tell an editor.
 _REASONS = (
     ("mapping values are not allowed", "un « : » dans une valeur : mettez la valeur entre guillemets"),
-    ("cannot start any token", "un caractère interdit en début de valeur (tabulation, @, `…) : mettez la valeur entre guillemets"),
+    (
+        "cannot start any token",
+        "un caractère interdit en début de valeur (tabulation, @, `…) : mettez la valeur entre guillemets",
+    ),
     ("found unexpected end of stream", "guillemet non fermé"),
     ("while scanning a quoted scalar", "guillemet non fermé"),
     ("expected <block end>", "indentation incohérente"),

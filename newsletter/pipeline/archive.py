@@ -8,11 +8,12 @@ rendered one at a time and written at once, reading from dist/.archive/ only the
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator
 
 import jinja2
 
@@ -36,7 +37,12 @@ class Target:
 
 
 def write_archive(
-    project: Project, published: list[IssueRecord], dist: Path, context: str, recorded: dict[str, str], entry_of: Callable[[IssueRecord], web.ArchiveEntry]
+    project: Project,
+    published: list[IssueRecord],
+    dist: Path,
+    context: str,
+    recorded: dict[str, str],
+    entry_of: Callable[[IssueRecord], web.ArchiveEntry],
 ) -> tuple[dict[str, str] | None, list[Problem], int]:
     """Render and write the stale targets; (the key of every target, problems, how many rendered).
 
@@ -64,12 +70,16 @@ def write_archive(
 
 
 def targets(
-    project: Project, env: jinja2.Environment, published: list[IssueRecord], context: str, entry: Callable[[IssueRecord], web.ArchiveEntry]
+    project: Project,
+    env: jinja2.Environment,
+    published: list[IssueRecord],
+    context: str,
+    entry: Callable[[IssueRecord], web.ArchiveEntry],
 ) -> Iterator[Target]:
     """Every file of the archive; `published` in any order."""
     settings = project.settings
     newest = sorted(published, key=lambda record: (record.date, record.number), reverse=True)
-    cards = [record.card for record in newest]
+    cards = [record.card for record in newest if record.card is not None]  # every published record has one
     for index, record in enumerate(newest):
         newer = newest[index - 1] if index > 0 else None
         older = newest[index + 1] if index + 1 < len(newest) else None
@@ -77,7 +87,7 @@ def targets(
         yield Target(
             web.page_path(record.slug),
             key,
-            lambda r=record, n=newer, o=older: web.render_page(env, settings, entry(r), n and n.card, o and o.card),
+            functools.partial(_render_page, env, settings, entry, record, newer, older),
         )
     yield Target(web.INDEX_FILE, digest("index", context, repr(cards)), lambda: web.render_index(env, settings, cards))
     yield Target(web.STYLE_FILE, digest("style", context), lambda: web.render_style(env))
@@ -86,7 +96,7 @@ def targets(
     whole = lambda page, records: web.issue_feed(settings, [entry(r) for r in records[::-1]], page)  # noqa: E731
     feeds = list(_feed_targets(context, oldest, None, whole, settings.feed_items))
     for rubric in settings.rubrics:
-        having = [record for record in oldest if rubric.key in record.card.rubrics]
+        having = [record for record in oldest if record.card and rubric.key in record.card.rubrics]
 
         def render(page: FeedPage, records: list[IssueRecord], rubric=rubric) -> bytes:
             items = [(e, s) for e in (entry(r) for r in records[::-1]) for s in e.sections if s["key"] == rubric.key]
@@ -98,7 +108,15 @@ def targets(
     yield from (target for _, target in sorted(feeds, key=lambda item: position[item[0].name] if item[0] else -1))
 
 
-def _feed_targets(context: str, oldest: list[IssueRecord], rubric: str | None, render: Callable, size: int) -> Iterator[tuple[IssueRecord | None, Target]]:
+def _render_page(
+    env, settings, entry: Callable, record: IssueRecord, newer: IssueRecord | None, older: IssueRecord | None
+) -> str:
+    return web.render_page(env, settings, entry(record), newer.card if newer else None, older.card if older else None)
+
+
+def _feed_targets(
+    context: str, oldest: list[IssueRecord], rubric: str | None, render: Callable, size: int
+) -> Iterator[tuple[IssueRecord | None, Target]]:
     """The archive pages and the current feed (`oldest`: the feed's issues, oldest first), each
     with its newest issue."""
     archives, bounds = paginate(len(oldest), size)
@@ -106,11 +124,14 @@ def _feed_targets(context: str, oldest: list[IssueRecord], rubric: str | None, r
         records = oldest[start:end]
         page = FeedPage(number, archives)
         key = digest("feed", context, repr((rubric, number, size)), *(r.entry_hash for r in records))
-        yield records[-1], Target(web.feed_archive_path(number, rubric), key, lambda p=page, rs=records: render(p, rs))
+        yield records[-1], Target(web.feed_archive_path(number, rubric), key, functools.partial(render, page, records))
     current = oldest[archives * size :]
     page = FeedPage(None, archives)
     key = digest("feed", context, repr((rubric, None, archives)), *(r.entry_hash for r in current))
-    yield (current[-1] if current else None), Target(web.rubric_feed_path(rubric) if rubric else web.FEED_FILE, key, lambda: render(page, current))
+    yield (
+        (current[-1] if current else None),
+        Target(web.rubric_feed_path(rubric) if rubric else web.FEED_FILE, key, lambda: render(page, current)),
+    )
 
 
 def _link(record: IssueRecord | None) -> str:

@@ -1,8 +1,8 @@
 """`newsletter build` and `newsletter check`, as the pipeline's stages.
 
-    plan (digest each source, compare with the last build's keys) → process the stale issues (parse
-    once, render their stale outputs, on every core) → settle numbers taken twice → the archive's
-    pages and feeds → the calendars → record the state
+plan (digest each source, compare with the last build's keys) → process the stale issues (parse
+once, render their stale outputs, on every core) → settle numbers taken twice → the archive's
+pages and feeds → the calendars → record the state
 """
 
 from __future__ import annotations
@@ -66,7 +66,12 @@ class _Run:
             source = digest(self.context.parse, path.read_bytes())
         except OSError:
             source = ""
-        return Keys(source, digest(source, self.context.email), digest(source, self.context.web), digest(source, self.programmes))
+        return Keys(
+            source,
+            digest(source, self.context.email),
+            digest(source, self.context.web),
+            digest(source, self.programmes),
+        )
 
 
 def build(project: Project, dist: Path, force: bool = False, check: bool = False) -> BuildReport:
@@ -77,7 +82,9 @@ def build(project: Project, dist: Path, force: bool = False, check: bool = False
     recorded = state.outputs
     programmes, report.problems = read_programmes(project)
     with _Workers() as workers:
-        run = _issues(project, dist, state, context, _events(programmes), _programmes_digest(project), force, check, workers)
+        run = _issues(
+            project, dist, state, context, _events(programmes), _programmes_digest(project), force, check, workers
+        )
         records, failed = _records(run, state)
         _tell(report, run, records)
         _remove_issue_files(dist, state.issues, records)
@@ -101,7 +108,9 @@ def _tell(report: BuildReport, run: _Run, records: dict[str, IssueRecord]) -> No
     report.issues = _views(run, records)
 
 
-def _archive(project: Project, dist: Path, context: Context, published: list, run: _Run, state: State, report: BuildReport) -> None:
+def _archive(
+    project: Project, dist: Path, context: Context, published: list, run: _Run, state: State, report: BuildReport
+) -> None:
     remake = lambda record: _remake_entry(project, dist, context, record, run)  # noqa: E731
     keys, problems, report.pages = archive.write_archive(project, published, dist, context.web, state.outputs, remake)
     report.problems += problems
@@ -187,7 +196,15 @@ def _checked(project: Project, path: Path, keys: Keys, outcome: Outcome, others:
 
 
 def _issues(
-    project: Project, dist: Path, state: State, context: Context, others, programmes: str, force: bool, check: bool, workers: _Workers
+    project: Project,
+    dist: Path,
+    state: State,
+    context: Context,
+    others,
+    programmes: str,
+    force: bool,
+    check: bool,
+    workers: _Workers,
 ) -> _Run:
     """Plan, then process what is stale, then settle numbers taken twice."""
     run = _Run(context, programmes, {})
@@ -223,7 +240,9 @@ def _needs(present: set[str], record: IssueRecord, keys: Keys, check: bool) -> N
     return Needs(email, entry, check and record.notes_key != keys.notes)
 
 
-def _process(project: Project, dist: Path | None, plan: dict, others, previous: dict[str, IssueRecord], workers: _Workers) -> dict[Path, Outcome]:
+def _process(
+    project: Project, dist: Path | None, plan: dict, others, previous: dict[str, IssueRecord], workers: _Workers
+) -> dict[Path, Outcome]:
     """Each planned issue processed, on every core when there are enough of them."""
     args = [(project, dist, path, keys, needs, others, previous.get(path.name)) for path, (keys, needs) in plan.items()]
     return {outcome.path: outcome for outcome in workers.map(process, args)}
@@ -239,7 +258,7 @@ def _settle_duplicates(project: Project, dist: Path | None, run: _Run, others=()
     flag_duplicate_numbers(claims, wrappers)
     for path, outcome in list(run.outcomes.items()):
         if len(outcome.problems) > before[path] and outcome.record:
-            slug, outcome.record = outcome.record.slug, None
+            outcome.record = None
             owner = next(p for p, number in claims if number == outcome.number)
             if dist is not None and outcome.rendered:
                 redo = process(project, dist, owner, run.keys(owner), Needs(), others, (previous or {}).get(owner.name))
@@ -283,7 +302,9 @@ def _remake_entry(project: Project, dist: Path, context: Context, record: IssueR
         outcome = process(project, dist, path, run.keys(path), Needs(False, True, False), (), record)
         entry = read_entry(dist, record.slug)
         if entry is None:
-            raise NewsletterError(f"{entry_file(dist, record.slug)} : entrée d’archive illisible ; relancez avec --force")
+            raise NewsletterError(
+                f"{entry_file(dist, record.slug)} : entrée d’archive illisible ; relancez avec --force"
+            )
         run.outcomes.setdefault(path, outcome)
     return entry
 

@@ -22,14 +22,15 @@ until its session changes. When a source has an error, nothing of the calendars 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
 import pickle
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
 
 from newsletter import code_version
 from newsletter.errors import ERROR, WARNING, Problem, SourceError
@@ -85,7 +86,14 @@ def collect(sessions: list[Session], programmes: list[Programme]) -> tuple[Calen
             if event.id in by_id:
                 other = by_id[event.id]
                 where = f"{other.path.name}, ligne {other.line}" if other.path else "une autre source"
-                problems.append(Problem(programme.path, event.line, ERROR, f"id « {event.id} » déjà pris ({where}) : choisissez-en un autre"))
+                problems.append(
+                    Problem(
+                        programme.path,
+                        event.line,
+                        ERROR,
+                        f"id « {event.id} » déjà pris ({where}) : choisissez-en un autre",
+                    )
+                )
             by_id[event.id] = event
     if problems:
         return None, problems
@@ -134,12 +142,15 @@ def write_calendars(
         return problems
     if an_issue_failed:
         # its sessions would vanish from the agenda until it is fixed: keep the last calendars
-        return problems + [Problem(project.calendars_dir, 0, WARNING, "agendas non mis à jour tant qu’un numéro a une erreur")]
+        return [
+            *problems,
+            Problem(project.calendars_dir, 0, WARNING, "agendas non mis à jour tant qu’un numéro a une erreur"),
+        ]
     state_path = project.calendars_dir / STATE_FILE
     try:
         state = PublishedState.read(state_path)
     except SourceError as error:
-        return problems + [Problem.from_error(error)]
+        return [*problems, Problem.from_error(error)]
     record = _record(dist)
     previous = _read_events(dist)
     serialised, cache = serialise(project.settings, calendars, state, previous, sources)
@@ -159,7 +170,11 @@ def write_calendars(
 
 
 def serialise(
-    settings: Settings, calendars: Calendars, state: PublishedState, cache: dict[str, bytes], sources: dict[str, str] | None = None
+    settings: Settings,
+    calendars: Calendars,
+    state: PublishedState,
+    cache: dict[str, bytes],
+    sources: dict[str, str] | None = None,
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """Each event's VEVENT with its sequence (`state` learns the sequences published), and the new
     cache of VEVENTs by the digest of their session: an event unchanged is not rendered again.
@@ -181,7 +196,9 @@ def serialise(
     return serialised, kept
 
 
-def calendar_files(settings: Settings, calendars: Calendars, serialised: dict[str, bytes]) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+def calendar_files(
+    settings: Settings, calendars: Calendars, serialised: dict[str, bytes]
+) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
     """Every calendar file: (path relative to dist/, key, how to render it)."""
 
     about = hashlib.sha256(repr(settings).encode())
@@ -194,20 +211,28 @@ def calendar_files(settings: Settings, calendars: Calendars, serialised: dict[st
 
     for event in calendars.own_files:
         data = serialised[event.id]
-        render = lambda event=event, data=data: ical.calendar_ical(settings, name=ical.summary(event), description=settings.name, events=[(event, data)])  # noqa: E731
+        render = functools.partial(
+            ical.calendar_ical, settings, name=ical.summary(event), description=settings.name, events=[(event, data)]
+        )
         yield ical.session_path(event), key(ical.summary(event), data), render
     for programme in calendars.programmes:
         events = [(event, serialised[event.id]) for event in sorted(programme.events(), key=_agenda_order)]
-        render = lambda programme=programme, events=events: ical.calendar_ical(  # noqa: E731
+        render = functools.partial(
+            ical.calendar_ical,
             settings,
             name=programme.title,
             description=f"{settings.name} : le programme",
             source=f"{settings.base_url}/{ical.programme_path(programme.id)}",
             events=events,
         )
-        yield ical.programme_path(programme.id), key(programme.title, programme.id, *(data for _, data in events)), render
+        yield (
+            ical.programme_path(programme.id),
+            key(programme.title, programme.id, *(data for _, data in events)),
+            render,
+        )
     events = [(event, serialised[event.id]) for event in calendars.events]
-    render = lambda: ical.calendar_ical(  # noqa: E731
+    render = functools.partial(
+        ical.calendar_ical,
         settings,
         name=f"{settings.name} – agenda",
         description=f"Les rendez-vous annoncés dans la lettre {settings.name}.",
@@ -256,13 +281,18 @@ class PublishedState:
             raise SourceError(path, None, f"état des agendas illisible ({error})") from error
         if conflict := re.search(r"^(<<<<<<<|=======|>>>>>>>)", text, re.M):
             line = text[: conflict.start()].count("\n") + 1
-            raise SourceError(path, line, "conflit de fusion : gardez pour chaque séance la ligne à la plus grande « sequence »")
+            raise SourceError(
+                path, line, "conflit de fusion : gardez pour chaque séance la ligne à la plus grande « sequence »"
+            )
         try:
             data = json.loads(text)
             entries = {key: (int(value["sequence"]), str(value["digest"])) for key, value in data["sessions"].items()}
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            line = getattr(error, "lineno", None)
-            raise SourceError(path, line, "état des agendas illisible : reprenez la version du dépôt (git checkout)") from error
+            raise SourceError(
+                path,
+                getattr(error, "lineno", None),
+                "état des agendas illisible : reprenez la version du dépôt (git checkout)",
+            ) from error
         return cls(entries)
 
     def sequence(self, key: str, digest: str) -> int:
@@ -280,7 +310,7 @@ class PublishedState:
 
     def dumps(self) -> str:
         lines = [
-            f"  {json.dumps(key, ensure_ascii=False)}: {{\"sequence\": {sequence}, \"digest\": \"{digest}\"}}"
+            f'  {json.dumps(key, ensure_ascii=False)}: {{"sequence": {sequence}, "digest": "{digest}"}}'
             for key, (sequence, digest) in sorted(self.entries.items())
         ]
         body = ",\n".join(lines)
@@ -289,7 +319,14 @@ class PublishedState:
 
 def _inputs(project: Project, issues: str) -> str:
     settings = project.settings
-    used = (settings.name, settings.base_url, settings.timezone, settings.language, settings.smart_quotes, settings.narrow_spaces)
+    used = (
+        settings.name,
+        settings.base_url,
+        settings.timezone,
+        settings.language,
+        settings.smart_quotes,
+        settings.narrow_spaces,
+    )
     about = (code_version(), _RENDERER, *used, issues)
     return hashlib.sha256(repr(about).encode() + calendars_digest(project).encode()).hexdigest()
 
@@ -302,8 +339,8 @@ def _unchanged(dist: Path, inputs: str) -> bool:
 def _agenda_order(session: Session) -> tuple[dt.datetime, str]:
     start = session.start
     if not isinstance(start, dt.datetime):
-        start = dt.datetime.combine(start, dt.time(), tzinfo=dt.timezone.utc)
-    return start.astimezone(dt.timezone.utc), session.id
+        start = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
+    return start.astimezone(dt.UTC), session.id
 
 
 def _remove_stale(dist: Path, written: set[str], before: set[str] | None) -> None:
@@ -311,6 +348,8 @@ def _remove_stale(dist: Path, written: set[str], before: set[str] | None) -> Non
     no record of it, every .ics that is not ours now."""
     if before is None:
         folder = dist / ical.CALENDARS_DIR
-        before = {path.relative_to(dist).as_posix() for path in [*folder.glob("*.ics"), *(folder / "sessions").glob("*.ics")]}
+        before = {
+            path.relative_to(dist).as_posix() for path in [*folder.glob("*.ics"), *(folder / "sessions").glob("*.ics")]
+        }
     for relative in before - written:
         (dist / relative).unlink(missing_ok=True)

@@ -23,7 +23,9 @@ def email_files(dist: Path, slug: str) -> list[Path]:
     return [(dist / EMAIL_DIR / slug).with_suffix(suffix) for suffix in EMAIL_SUFFIXES]
 
 
-def email_outputs(project: Project, issue: Issue, blocks: IssueBlocks | None = None) -> tuple[EmailParts | None, list[bytes | str], list[Problem]]:
+def email_outputs(
+    project: Project, issue: Issue, blocks: IssueBlocks | None = None
+) -> tuple[EmailParts | None, list[bytes | str], list[Problem]]:
     """(the parts, the bytes of each file of `email_files`, problems); no parts on an error."""
     settings = project.settings
     try:
@@ -35,7 +37,9 @@ def email_outputs(project: Project, issue: Issue, blocks: IssueBlocks | None = N
         return None, [], [Problem.from_error(error)]
     except NewsletterError as error:  # a sender address that cannot be written in a header
         return None, [], [Problem(settings.path or project.root, 1, ERROR, str(error))]
-    html, text = personalize(parts, parts.greeting or FALLBACK_GREETING, settings.unsubscribe_url, profile_page(settings))
+    html, text = personalize(
+        parts, parts.greeting or FALLBACK_GREETING, settings.unsubscribe_url, profile_page(settings)
+    )
     return parts, [parts.mjml, html, text, preview], []
 
 
@@ -63,7 +67,9 @@ def letter_of(project: Project, issue: Issue, parts: EmailParts) -> Letter:
 
 def clip_warning(path: Path, html_bytes: int, severity: str = WARNING) -> Problem:
     """A warning for the build (the files are still written); `check` and `send` make it an error."""
-    return Problem(path, 1, severity, f"l’email fait {html_bytes / 1024:.0f} Ko de HTML : Gmail le coupera au-delà de 102 Ko")
+    return Problem(
+        path, 1, severity, f"l’email fait {html_bytes / 1024:.0f} Ko de HTML : Gmail le coupera au-delà de 102 Ko"
+    )
 
 
 def clipped(path: Path, html_bytes: int, severity: str = WARNING) -> list[Problem]:

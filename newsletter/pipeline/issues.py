@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from newsletter.datecheck import date_problems
-from newsletter.stubs import stub_problems
 from newsletter.errors import ERROR, Problem, SourceError
 from newsletter.fsutil import write_atomic
 from newsletter.model.issue import Issue
@@ -27,6 +27,7 @@ from newsletter.pipeline.state import IssueRecord, digest
 from newsletter.project import Project
 from newsletter.render.blocks import IssueBlocks
 from newsletter.render.web import ArchiveEntry, archive_entry
+from newsletter.stubs import stub_problems
 
 ENTRY_DIR = ".archive"
 
@@ -81,7 +82,13 @@ def read_entry(dist: Path, slug: str) -> ArchiveEntry | None:
 
 
 def process(
-    project: Project, dist: Path | None, path: Path, keys: Keys, needs: Needs, others: tuple[Session, ...], previous: IssueRecord | None
+    project: Project,
+    dist: Path | None,
+    path: Path,
+    keys: Keys,
+    needs: Needs,
+    others: tuple[Session, ...],
+    previous: IssueRecord | None,
 ) -> Outcome:
     """Parse `path` and render what `needs` asks; `previous` gives what is not asked again."""
     try:
@@ -109,7 +116,7 @@ def process(
 
 
 def _base(issue: Issue, keys: Keys, problems: list[Problem], previous: IssueRecord | None) -> IssueRecord:
-    fields = dict(
+    fields: dict[str, Any] = dict(
         name=issue.path.name,
         source=keys.source,
         number=issue.number,
@@ -152,4 +159,6 @@ def _entry(project, dist, issue, blocks, keys, record, outcome) -> IssueRecord |
 def template_problem(project: Project, error: jinja2.TemplateError) -> Problem:
     name = getattr(error, "filename", None) or getattr(error, "name", None) or "web"
     path = Path(name) if Path(str(name)).is_absolute() else project.root / "templates" / str(name)
-    return Problem(path, getattr(error, "lineno", None) or 1, ERROR, f"modèle de page invalide : {error.message or error}")
+    return Problem(
+        path, getattr(error, "lineno", None) or 1, ERROR, f"modèle de page invalide : {error.message or error}"
+    )

@@ -47,7 +47,11 @@ class Context:
         settings_file = project.root / "newsletter.toml"
         settings = settings_file.read_bytes() if settings_file.exists() else b""
         parse = digest(code_version(), settings)
-        return cls(parse, digest(parse, fingerprint(project.root, web=False)), digest(parse, fingerprint(project.root, web=True)))
+        return cls(
+            parse,
+            digest(parse, fingerprint(project.root, web=False)),
+            digest(parse, fingerprint(project.root, web=True)),
+        )
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,10 @@ class IssueRecord:
         """The record with its problems located at `path`, as this build names the file."""
         if all(p.path == path for p in (*self.problems, *self.notes)):
             return self
-        moved = lambda problems: tuple(dataclasses.replace(p, path=path) if p.path.name == self.name else p for p in problems)  # noqa: E731
+
+        def moved(problems: tuple[Problem, ...]) -> tuple[Problem, ...]:
+            return tuple(dataclasses.replace(p, path=path) if p.path.name == self.name else p for p in problems)
+
         return dataclasses.replace(self, problems=moved(self.problems), notes=moved(self.notes))
 
 

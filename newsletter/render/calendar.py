@@ -33,7 +33,15 @@ REFRESH = dt.timedelta(hours=12)
 CANCELLED_PREFIX = "ANNULÉ – "
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_ORDINALS = {1: "premier", 2: "deuxième", 3: "troisième", 4: "quatrième", 5: "cinquième", -1: "dernier", -2: "avant-dernier"}
+_ORDINALS = {
+    1: "premier",
+    2: "deuxième",
+    3: "troisième",
+    4: "quatrième",
+    5: "cinquième",
+    -1: "dernier",
+    -2: "avant-dernier",
+}
 
 
 def session_path(session: Session) -> str:
@@ -86,7 +94,7 @@ def description(settings: Settings, session: Session) -> str:
 def stamp(settings: Settings, session: Session) -> dt.datetime:
     """DTSTAMP, from the sources: the publication date at 8 a.m. local time, in UTC."""
     day = session.published or session.first_day
-    return publication_time(day, settings.tz).astimezone(dt.timezone.utc)
+    return publication_time(day, settings.tz).astimezone(dt.UTC)
 
 
 def event_ical(settings: Settings, session: Session, sequence: int = 0) -> bytes:
@@ -137,7 +145,10 @@ def calendar_ical(
     names = Calendar()
     names.add("name", name)
     names.add("x-wr-calname", name)
-    parts = [_calendar_head(settings, description, source), names.to_ical()[len(b"BEGIN:VCALENDAR\r\n") : -len(b"END:VCALENDAR\r\n")]]
+    parts = [
+        _calendar_head(settings, description, source),
+        names.to_ical()[len(b"BEGIN:VCALENDAR\r\n") : -len(b"END:VCALENDAR\r\n")],
+    ]
     timed_years = sorted({session.start.year for session, _ in events if not session.all_day})
     if timed_years:
         parts.append(vtimezone(settings.timezone, timed_years[0]))
@@ -169,7 +180,10 @@ def _calendar_head(settings: Settings, description: str, source: str) -> bytes:
 def session_calendar(settings: Settings, session: Session, sequence: int = 0) -> bytes:
     """The .ics of one session: the target of the email's « Fichier .ics » link."""
     return calendar_ical(
-        settings, name=summary(session), description=settings.name, events=[(session, event_ical(settings, session, sequence))]
+        settings,
+        name=summary(session),
+        description=settings.name,
+        events=[(session, event_ical(settings, session, sequence))],
     )
 
 
@@ -186,8 +200,8 @@ def vtimezone(tzid: str, first_year: int) -> bytes:
     RDATEs. A zone without transitions gets one STANDARD observance.
     """
     zone = ZoneInfo(tzid)
-    start = dt.datetime(first_year - 1, 1, 1, tzinfo=dt.timezone.utc)
-    transitions = _transitions(zone, start, dt.datetime(first_year + 3, 1, 1, tzinfo=dt.timezone.utc))
+    start = dt.datetime(first_year - 1, 1, 1, tzinfo=dt.UTC)
+    transitions = _transitions(zone, start, dt.datetime(first_year + 3, 1, 1, tzinfo=dt.UTC))
     component = Timezone()
     component.add("tzid", tzid)
     if not transitions:
@@ -220,7 +234,9 @@ def vtimezone(tzid: str, first_year: int) -> bytes:
     return component.to_ical()
 
 
-def _transitions(zone: ZoneInfo, start: dt.datetime, stop: dt.datetime) -> list[tuple[dt.datetime, dt.datetime, dt.datetime]]:
+def _transitions(
+    zone: ZoneInfo, start: dt.datetime, stop: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime, dt.datetime]]:
     """(UTC instant, local time just before, local time at) of each change of offset or name."""
     found = []
     step = dt.timedelta(days=1)
@@ -289,7 +305,13 @@ def _frequency_text(parts: dict[str, str]) -> str:
     days = [d for d in parts.get("BYDAY", "").split(",") if d]
     if freq == "WEEKLY" and days and all(d in _ICAL_DAYS for d in days):
         names = join_words([_WEEKDAYS[_ICAL_DAYS.index(d)] for d in days])
-        return f"chaque {names}" if interval == 1 else f"un {names} sur {interval}" if interval == 2 else f"toutes les {interval} semaines, le {names}"
+        return (
+            f"chaque {names}"
+            if interval == 1
+            else f"un {names} sur {interval}"
+            if interval == 2
+            else f"toutes les {interval} semaines, le {names}"
+        )
     if freq == "MONTHLY" and days and interval == 1:
         ordinals = [_ORDINALS.get(int(d[:-2])) if d[:-2].lstrip("+-").isdigit() else None for d in days]
         weekdays = {d[-2:] for d in days}
@@ -317,7 +339,7 @@ def _end_text(parts: dict[str, str], locale: str, tz: dt.tzinfo | None) -> str:
     try:
         last = dt.date(int(until[:4]), int(until[4:6]), int(until[6:8]))
         if until.endswith("Z") and tz is not None:
-            last = dt.datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc).astimezone(tz).date()
+            last = dt.datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC).astimezone(tz).date()
     except ValueError:
         return ""
     return f", jusqu’au {french_date(last, locale=locale)}"

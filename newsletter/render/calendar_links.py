@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from urllib.parse import urlencode, quote
+from urllib.parse import quote, urlencode
 
 from newsletter.model.session import Session
 from newsletter.render import calendar as ical
@@ -80,12 +80,18 @@ def session_links(settings: Settings, session: Session) -> dict[str, str]:
 def _links(settings: Settings, session: Session) -> tuple[tuple[str, str], ...]:
     """Computed once for the card's HTML, its text and the web page (settings and sessions are frozen)."""
     session = typeset_session(settings, session)
-    return tuple({"ics": ics_url(settings, session), "google": google_url(settings, session), "outlook": outlook_url(settings, session)}.items())
+    return tuple(
+        {
+            "ics": ics_url(settings, session),
+            "google": google_url(settings, session),
+            "outlook": outlook_url(settings, session),
+        }.items()
+    )
 
 
 def _utc(moment: dt.date | dt.datetime) -> dt.datetime:
     assert isinstance(moment, dt.datetime)  # a timed session's start or end: all-day ones never get here
-    return moment.astimezone(dt.timezone.utc)
+    return moment.astimezone(dt.UTC)
 
 
 def _details(settings: Settings, session: Session) -> str:

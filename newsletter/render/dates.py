@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 
 PUBLICATION_HOUR = dt.time(8, 0)
 
@@ -17,7 +17,7 @@ def publication_time(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(day, PUBLICATION_HOUR, tzinfo=tz)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _babel_format_date():
     from babel.dates import format_date
 

@@ -14,8 +14,8 @@ from markupsafe import Markup
 
 from newsletter.model.issue import Block, Issue
 from newsletter.render import markdown as md
-from newsletter.render.dates import french_date
 from newsletter.render.blocks import IssueBlocks
+from newsletter.render.dates import french_date
 from newsletter.render.personalize import GREETING_MARK, PROFILE_MARK, UNSUBSCRIBE_MARK
 from newsletter.render.templates import environment
 from newsletter.render.typography import Typography, typeset_issue, typeset_settings
@@ -64,7 +64,9 @@ def preheader_of(issue: Issue, typography: Typography | None = None) -> str:
     return issue.title
 
 
-def render_email(settings: Settings, issue: Issue, root: Path | None = None, blocks: IssueBlocks | None = None) -> EmailParts:
+def render_email(
+    settings: Settings, issue: Issue, root: Path | None = None, blocks: IssueBlocks | None = None
+) -> EmailParts:
     """The email of `issue`, with the templates of the project `root`; `blocks` shares conversions.
 
     Every text a reader reads is typeset: the model's fields here, the Markdown blocks in `blocks`."""

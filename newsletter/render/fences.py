@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from typing import Callable
+from collections.abc import Callable
 
 from newsletter.model.issue import Block, Issue
-from newsletter.model.session import Session, Status
-from newsletter.model.session import SESSION_FENCES
+from newsletter.model.session import SESSION_FENCES, Session, Status
 from newsletter.render import calendar as ical
 from newsletter.render.calendar_links import LABELS, link_name, session_links
 from newsletter.render.dates import french_date
@@ -29,7 +28,9 @@ _CARD = (
     "margin:0 0 16px 0;padding:12px 16px;background-color:#f2f7f5;border:1px solid #cfe3da;"
     "border-left:4px solid {accent};border-radius:4px;font-size:15px;line-height:1.5;color:#1f2d3a;"
 )
-_KIND = "margin:0 0 4px 0;font-size:14px;font-weight:bold;letter-spacing:0.05em;text-transform:uppercase;color:{accent};"
+_KIND = (
+    "margin:0 0 4px 0;font-size:14px;font-weight:bold;letter-spacing:0.05em;text-transform:uppercase;color:{accent};"
+)
 _TITLE = "margin:0 0 4px 0;font-size:17px;line-height:1.35;font-weight:bold;color:#12355b;"
 _LINE = "margin:0 0 2px 0;"
 _LINKS = "margin:8px 0 0 0;font-size:14px;"
@@ -65,7 +66,9 @@ def when_text(session: Session, locale: str = "fr_FR") -> str:
     if session.all_day:
         if first == last:
             return french_date(first, weekday=True, locale=locale)
-        return f"du {french_date(first, weekday=True, locale=locale)} au {french_date(last, weekday=True, locale=locale)}"
+        return (
+            f"du {french_date(first, weekday=True, locale=locale)} au {french_date(last, weekday=True, locale=locale)}"
+        )
     start, end = session.start, session.end
     assert isinstance(start, dt.datetime) and isinstance(end, dt.datetime)
     if first == last:
@@ -82,7 +85,11 @@ def repetition_text(session: Session, locale: str = "fr_FR", tz: dt.tzinfo | Non
     jusqu’au 20 décembre 2022, sauf le 3 janvier 2023 »."""
     frequency, end = ical.recurrence_parts(session.rrule, locale, tz)
     hours = ""
-    if isinstance(session.start, dt.datetime) and isinstance(session.end, dt.datetime) and session.first_day == session.last_day:
+    if (
+        isinstance(session.start, dt.datetime)
+        and isinstance(session.end, dt.datetime)
+        and session.first_day == session.last_day
+    ):
         hours = f", de {_hour(session.start)} à {_hour(session.end)}"
     days = [moment.date() if isinstance(moment, dt.datetime) else moment for moment in session.exdates]
     exceptions = ", sauf " + ical.join_words([f"le {french_date(day, locale=locale)}" for day in days]) if days else ""
@@ -105,11 +112,15 @@ def _card_html(settings: Settings, session: Session) -> str:
         f'<div style="{_LINE}">{_icon("📅")}{f"<s>{when}</s>" if session.cancelled else when}</div>',
     ]
     if session.rrule:
-        rows.append(f'<div style="{_LINE}">{_icon("🔁")}puis {esc(repetition_text(session, settings.locale, settings.tz))}</div>')
+        rows.append(
+            f'<div style="{_LINE}">{_icon("🔁")}puis {esc(repetition_text(session, settings.locale, settings.tz))}</div>'
+        )
     if session.location:
         rows.append(f'<div style="{_LINE}">{_icon("📍")}{esc(session.location)}</div>')
     if session.online:
-        rows.append(f'<div style="{_LINE}">{_icon("💻")}<a href="{esc(session.online)}" class="tp-link" style="{_LINK}">Rejoindre la visio</a></div>')
+        rows.append(
+            f'<div style="{_LINE}">{_icon("💻")}<a href="{esc(session.online)}" class="tp-link" style="{_LINK}">Rejoindre la visio</a></div>'
+        )
     if not session.cancelled:
         title = ical.summary(session)
         links = " · ".join(

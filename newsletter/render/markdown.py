@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
-from functools import lru_cache
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 
 import markdown
 from markdown.extensions import Extension
@@ -42,7 +42,8 @@ EMAIL_STYLES: Mapping[str, str] = {
     "code": "font-family:Menlo,Consolas,monospace;font-size:14px;background:#f1f4f6;padding:1px 4px;" + _WRAP,
     "pre": "margin:0 0 16px 0;padding:8px 12px;background:#f1f4f6;white-space:pre-wrap;"
     "font-family:Menlo,Consolas,monospace;font-size:14px;line-height:1.45;" + _WRAP,
-    "pre code": "font-family:Menlo,Consolas,monospace;font-size:14px;" + _WRAP,  # a code block's code: no padding of its own
+    "pre code": "font-family:Menlo,Consolas,monospace;font-size:14px;"
+    + _WRAP,  # a code block's code: no padding of its own
     "table": "border-collapse:collapse;width:100%;margin:0 0 16px 0;",
     "td": "border:1px solid #d6dde3;padding:6px;" + _WRAP,
     "th": "border:1px solid #d6dde3;padding:6px;text-align:left;" + _WRAP,
@@ -208,7 +209,11 @@ class _StyleTreeprocessor(Treeprocessor):
         return bool(tag and self.md.is_block_level(tag.group(1)))
 
     def _styled_pre(self, match: re.Match[str]) -> str:
-        code = f'<code style="{self.styles["pre code"]}"{_with_class(match.group(2), "code")}>' if match.group(2) is not None else ""
+        code = (
+            f'<code style="{self.styles["pre code"]}"{_with_class(match.group(2), "code")}>'
+            if match.group(2) is not None
+            else ""
+        )
         return f'<pre style="{self.styles["pre"]}"{_with_class(match.group(1), "pre")}>{code}'
 
 
@@ -299,7 +304,7 @@ class _Converter(markdown.Markdown):
     typography: _TypographyTreeprocessor
 
 
-@lru_cache(maxsize=None)
+@cache
 def _instance(styled: bool) -> _Converter:
     """One converter per flavour, reused: building one costs more than converting a paragraph."""
     return _Converter(
@@ -320,12 +325,16 @@ def _convert(
     return md, md.convert(source)
 
 
-def to_email_html(source: str, handlers: Mapping[str, FenceHandler] | None = None, typography: Typography | None = None) -> str:
+def to_email_html(
+    source: str, handlers: Mapping[str, FenceHandler] | None = None, typography: Typography | None = None
+) -> str:
     """HTML for the email body, every element styled inline."""
     return _convert(source, handlers, styled=True, typography=typography)[1]
 
 
-def to_html(source: str, handlers: Mapping[str, FenceHandler] | None = None, typography: Typography | None = None) -> str:
+def to_html(
+    source: str, handlers: Mapping[str, FenceHandler] | None = None, typography: Typography | None = None
+) -> str:
     """Plain HTML (no inline styles), for pages that have a style sheet."""
     return _convert(source, handlers, styled=False, typography=typography)[1]
 

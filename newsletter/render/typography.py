@@ -51,7 +51,7 @@ _PROTECTED = re.compile(
     r"|www\.[^\s<>\"«»]*[^\s<>\"«».,;:!?)\]'’]"
     r"|[\w.+'-]+@[\w-]+(?:\.[\w-]+)+"
 )
-_SIGNS = re.compile("[;:!?«»\"“”]")
+_SIGNS = re.compile('[;:!?«»"“”]')
 _NO_SPACE_AFTER = frozenset("([{«“‘;:!?\n")  # no space between these and a sign: « (? », « ?! »
 _ENDS_SIGN = frozenset(")]}»”\"'’.,;:!?…")  # a ; ! ? is a sign when a space, one of these or the end follows
 _ENDS_COLON = frozenset(")]}»”\"'’")  # a : when a space, one of these or the end follows (not 14:30)
@@ -66,8 +66,37 @@ _UNITS = re.compile(f"(?a)(\\d){_SPACE}+([%‰€£$])(?!{_LETTER})")
 
 _SKIP = frozenset({"code", "pre", "kbd", "samp", "var", "script", "style", "math", "svg"})
 _BLOCKS = frozenset(
-    {"p", "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "div", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
-     "h1", "h2", "h3", "h4", "h5", "h6", "hr", "figure", "figcaption", "details", "summary", "section", "article"}
+    {
+        "p",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "blockquote",
+        "div",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "figure",
+        "figcaption",
+        "details",
+        "summary",
+        "section",
+        "article",
+    }
 )
 
 
@@ -93,7 +122,7 @@ class Typography:
     narrow_spaces: bool = True
 
     @classmethod
-    def of(cls, settings: "Settings") -> "Typography":
+    def of(cls, settings: Settings) -> Typography:
         """French rules for a letter in French; any other language is left as written."""
         french = settings.language.lower().split("-")[0].split("_")[0] == "fr"
         return cls(french, settings.smart_quotes, settings.narrow_spaces)
@@ -112,7 +141,7 @@ class Typography:
         if self.french:
             self._element(root, _Run(self))
 
-    def _element(self, element: ET.Element, run: "_Run") -> None:
+    def _element(self, element: ET.Element, run: _Run) -> None:
         if element.tag in _SKIP or _is_mail_link(element):
             run.skipped(html.unescape("".join(element.itertext()).replace("\x02amp\x03", "&")))
             return
@@ -263,7 +292,9 @@ def _numbers(text: str, narrow: str) -> str:
         return re.sub(_SPACE, narrow, match.group(0))
 
     text = _THOUSANDS.sub(thousands, text)
-    text = _HOURS.sub(lambda match: f"{match.group(1)}\u00a0h" + (f"\u00a0{match.group(2)}" if match.group(2) else ""), text)
+    text = _HOURS.sub(
+        lambda match: f"{match.group(1)}\u00a0h" + (f"\u00a0{match.group(2)}" if match.group(2) else ""), text
+    )
     return _UNITS.sub(lambda match: f"{match.group(1)}\u00a0{match.group(2)}", text)
 
 
@@ -275,7 +306,7 @@ def _is_mail_link(element: ET.Element) -> bool:
 # --- the model's plain-text fields -----------------------------------------------------------------
 
 
-def typeset_settings(settings: "Settings") -> "Settings":
+def typeset_settings(settings: Settings) -> Settings:
     """The letter's name, description, rubric titles and taglines, and the sign-up form's consent
     sentence, as readers see them."""
     typography = Typography.of(settings)
@@ -290,7 +321,7 @@ def typeset_settings(settings: "Settings") -> "Settings":
     )
 
 
-def typeset_issue(settings: "Settings", issue: "Issue") -> "Issue":
+def typeset_issue(settings: Settings, issue: Issue) -> Issue:
     """The issue's plain-text fields (title, subject, preheader, greeting, rubric titles, sessions);
     its Markdown blocks are typeset when converted (`tree`)."""
     typography = Typography.of(settings)
@@ -312,13 +343,15 @@ def typeset_issue(settings: "Settings", issue: "Issue") -> "Issue":
     )
 
 
-def typeset_session(settings: "Settings", session: "Session") -> "Session":
+def typeset_session(settings: Settings, session: Session) -> Session:
     typography = Typography.of(settings)
     if not typography.french:
         return session
     text = typography.text
-    return replace(session, title=text(session.title), location=text(session.location), description=text(session.description))
+    return replace(
+        session, title=text(session.title), location=text(session.location), description=text(session.description)
+    )
 
 
-def _rubric(typography: Typography, rubric: "Rubric") -> "Rubric":
+def _rubric(typography: Typography, rubric: Rubric) -> Rubric:
     return replace(rubric, title=typography.text(rubric.title), tagline=typography.text(rubric.tagline))

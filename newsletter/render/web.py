@@ -23,10 +23,10 @@ import jinja2
 
 from newsletter.model.issue import Block, Issue
 from newsletter.model.rubric import Rubric
+from newsletter.render.blocks import IssueBlocks
 from newsletter.render.dates import french_date, publication_time
 from newsletter.render.email import preheader_of
 from newsletter.render.feed import Channel, FeedItem, FeedPage, render_feed
-from newsletter.render.blocks import IssueBlocks
 from newsletter.render.sanitize import clean_html, shorten, text_of
 from newsletter.render.templates import environment
 from newsletter.render.typography import Typography, typeset_issue, typeset_settings
@@ -71,16 +71,18 @@ class ArchiveEntry:
         return json.dumps(fields, ensure_ascii=False, sort_keys=True) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> "ArchiveEntry":
+    def from_json(cls, text: str) -> ArchiveEntry:
         data = json.loads(text)
         data["sections"] = tuple(data["sections"])
         data["sessions"] = tuple(data.get("sessions", ()))
         return cls(**data)
 
     @property
-    def card(self) -> "EntryCard":
+    def card(self) -> EntryCard:
         rubrics = tuple(section["key"] for section in self.sections)
-        return EntryCard(self.number, self.slug, self.date, self.date_fr, self.title, self.heading, self.url, self.summary, rubrics)
+        return EntryCard(
+            self.number, self.slug, self.date, self.date_fr, self.title, self.heading, self.url, self.summary, rubrics
+        )
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def archive_entry(
     def html(block: Block) -> str:
         return clean_html(blocks.convert(block)[0], settings.base_url, page) if block else ""
 
-    sections = []
+    sections: list[dict[str, Any]] = []
     for section in issue.sections:
         rubric = section.rubric
         body = html(section.body)
@@ -153,8 +155,8 @@ def archive_entry(
     )
     env = environment(root)
     section_template = env.get_template("web/section.html")
-    for section in sections:
-        section["html"] = section_template.render(settings=settings, entry=entry, section=section).strip()
+    for fields in sections:
+        fields["html"] = section_template.render(settings=settings, entry=entry, section=fields).strip()
     content = env.get_template("web/content.html").render(settings=settings, entry=entry).strip()
     return replace(entry, content=content)
 
@@ -168,14 +170,15 @@ def session_links(settings: Settings, issue: Issue) -> list[dict[str, Any]]:
     sessions = getattr(issue, "sessions", ()) or ()
     if not sessions:
         return []
-    try:
-        from newsletter.render import calendar_links  # type: ignore[attr-defined]
-    except ImportError:
-        calendar_links = None
+    from newsletter.render import calendar_links
+
     found = []
     for session in sessions:
         title = str(getattr(session, "title", ""))
-        links = [{**link, "name": calendar_links.link_name(link["kind"], title)} for link in _links_of(calendar_links, settings, session)]
+        links = [
+            {**link, "name": calendar_links.link_name(link["kind"], title)}
+            for link in _links_of(calendar_links, settings, session)
+        ]
         if getattr(session, "cancelled", False):  # as on the email's card: nothing to add any more
             title, links = f"ANNULÉ – {title}", []
         found.append({"title": title, "when": _when(settings, session), "links": links})
@@ -193,7 +196,9 @@ def _links_of(module: Any, settings: Settings, session: Any) -> list[dict[str, s
         value = asdict(value)
     pairs = value.items() if isinstance(value, dict) else value
     labels = {"ics": "Fichier .ics", "google": "Google Agenda", "outlook": "Outlook"}
-    return [{"kind": str(kind), "label": labels.get(str(kind), str(kind)), "url": str(url)} for kind, url in pairs if url]
+    return [
+        {"kind": str(kind), "label": labels.get(str(kind), str(kind)), "url": str(url)} for kind, url in pairs if url
+    ]
 
 
 def _when(settings: Settings, session: Any) -> str:
@@ -291,7 +296,9 @@ def render_page(
 def render_index(env: jinja2.Environment, settings: Settings, cards: list[EntryCard]) -> str:
     """The index, from the cards newest first."""
     settings = _typeset(settings)
-    return env.get_template("web/index.html").render({"settings": settings, "site": Site(settings)}, entries=cards, root="")
+    return env.get_template("web/index.html").render(
+        {"settings": settings, "site": Site(settings)}, entries=cards, root=""
+    )
 
 
 def render_style(env: jinja2.Environment) -> str:
@@ -311,12 +318,15 @@ def rubric_feed(settings: Settings, rubric: Rubric, items: list[tuple[ArchiveEnt
     typography = Typography.of(settings)
     settings = _typeset(settings)
     site = Site(settings)
-    description = typography.text(f"La rubrique « {rubric.label} » de la lettre {settings.name}. {rubric.tagline}".strip())
+    description = typography.text(
+        f"La rubrique « {rubric.label} » de la lettre {settings.name}. {rubric.tagline}".strip()
+    )
     channel = Channel(
         f"{settings.name} – {rubric.title}", site.home, description, site.rubric_feed(rubric.key), settings.language
     )
     return render_feed(
-        _paged(settings, channel, page, rubric.key), [_section_item(settings, entry, section) for entry, section in items]
+        _paged(settings, channel, page, rubric.key),
+        [_section_item(settings, entry, section) for entry, section in items],
     )
 
 
@@ -325,6 +335,7 @@ def _paged(settings: Settings, channel: Channel, page: FeedPage, rubric: str | N
     (self, current, and both neighbours: the next one is linked before it exists, so that a page
     never changes once written)."""
     url = lambda number: f"{settings.base_url}/{feed_archive_path(number, rubric)}"  # noqa: E731
+    links: tuple[tuple[str, str], ...]
     if page.number is None:
         links = (("prev-archive", url(page.archives)),) if page.archives else ()
         return replace(channel, links=links)

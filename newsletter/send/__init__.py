@@ -6,8 +6,9 @@ and knows no renderer; the CLI renders the issue once and hands it over.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from newsletter.send.config import SendingConfig, sending_config
 from newsletter.send.journal import Journal
@@ -20,8 +21,20 @@ if TYPE_CHECKING:
     from newsletter.send.dkim import Signer
 
 __all__ = [
-    "Journal", "Letter", "MessageFactory", "Recipient", "Sender", "SendingConfig", "Summary",
-    "Transport", "TransportError", "new_sender", "new_signer", "open_store", "send_test", "sending_config",
+    "Journal",
+    "Letter",
+    "MessageFactory",
+    "Recipient",
+    "Sender",
+    "SendingConfig",
+    "Summary",
+    "Transport",
+    "TransportError",
+    "new_sender",
+    "new_signer",
+    "open_store",
+    "send_test",
+    "sending_config",
     "transports",
 ]
 

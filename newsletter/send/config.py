@@ -50,9 +50,10 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from newsletter.errors import SourceError
@@ -64,8 +65,17 @@ SECRET_ENV = "NEWSLETTER_SECRET"
 TRANSPORTS = ("outbox", "smtp")
 SECURITIES = {"starttls": 587, "tls": 465, "none": 25}
 DKIM_HEADERS = (
-    "From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
-    "MIME-Version", "Content-Type", "Reply-To",
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "List-Id",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "MIME-Version",
+    "Content-Type",
+    "Reply-To",
 )
 # RFC 6376 §5.4: headers a relay may add or rewrite; signing them breaks the signature.
 _UNSIGNABLE = {"return-path", "received", "comments", "keywords", "bcc", "resent-bcc", "dkim-signature"}
@@ -144,9 +154,20 @@ class SendingConfig:
 
 
 _SENDING_KEYS = {
-    "transport": str, "outbox": str, "database": str, "retries": int, "backoff": (int, float),
-    "wait": (int, float), "reconnect": int, "reconnect_delay": (int, float), "unknown": str,
-    "secret": str, "unsubscribe_mailto": str, "list_id": str, "domains": dict, "dkim": dict,
+    "transport": str,
+    "outbox": str,
+    "database": str,
+    "retries": int,
+    "backoff": (int, float),
+    "wait": (int, float),
+    "reconnect": int,
+    "reconnect_delay": (int, float),
+    "unknown": str,
+    "secret": str,
+    "unsubscribe_mailto": str,
+    "list_id": str,
+    "domains": dict,
+    "dkim": dict,
     "bounce_address": str,
 }
 UNKNOWN_POLICIES = ("hold", "resend")
@@ -154,8 +175,15 @@ DKIM_TABLE = "sending.dkim"
 _DKIM_KEYS = {"selector": str, "domain": str, "private_key": str, "headers": list}
 _BOUNCES_KEYS = {"source": str, "password_env": str, "soft_limit": int, "cafile": str, "timeout": (int, float)}
 _SMTP_KEYS = {
-    "host": str, "port": int, "security": str, "username": str, "password_env": str,
-    "timeout": (int, float), "connections": int, "rate": (int, float), "cafile": str,
+    "host": str,
+    "port": int,
+    "security": str,
+    "username": str,
+    "password_env": str,
+    "timeout": (int, float),
+    "connections": int,
+    "rate": (int, float),
+    "cafile": str,
 }
 
 
@@ -175,7 +203,9 @@ def sending_config(settings: Settings, root: Path) -> SendingConfig:
             raise _error(path, key, f"« {key} » ne peut pas être négatif")
     unknown = sending.get("unknown", "hold")
     if unknown not in UNKNOWN_POLICIES:
-        raise _error(path, "unknown", f"« unknown » inconnu « {unknown} » (hold : les garder de côté ; resend : les renvoyer)")
+        raise _error(
+            path, "unknown", f"« unknown » inconnu « {unknown} » (hold : les garder de côté ; resend : les renvoyer)"
+        )
     return SendingConfig(
         sender_name=settings.sender_name,
         sender_address=settings.sender_address,
@@ -211,8 +241,12 @@ def _bounce_address(value: str, path: Path) -> str:
     except AddressError as error:
         raise _error(path, "bounce_address", f"« bounce_address » : {error}") from None
     if "+" in address.partition("@")[0]:
-        raise _error(path, "bounce_address", "« bounce_address » ne peut pas contenir « + » : "
-                     "l’envoi y ajoute +<jeton> pour reconnaître l’abonné de chaque rebond")
+        raise _error(
+            path,
+            "bounce_address",
+            "« bounce_address » ne peut pas contenir « + » : "
+            "l’envoi y ajoute +<jeton> pour reconnaître l’abonné de chaque rebond",
+        )
     return address
 
 
@@ -234,9 +268,9 @@ def _domains(table: Mapping[str, Any], path: Path) -> dict[str, float]:
     """`[sending.domains."orange.fr"] rate = "30/min"` → {"orange.fr": 0.5}; `"*"` is every other domain."""
     rates = {}
     for domain, entry in table.items():
-        where = f"sending.domains.\"{domain}\""
+        where = f'sending.domains."{domain}"'
         if not isinstance(entry, dict) or set(entry) != {"rate"}:
-            raise _error(path, "domains", f"[{where}] attend une seule clé : rate = \"30/min\"")
+            raise _error(path, "domains", f'[{where}] attend une seule clé : rate = "30/min"')
         try:
             rates[domain.lower().strip()] = parse_rate(entry["rate"])
         except ValueError as error:
@@ -278,7 +312,9 @@ def _dkim(table: Mapping[str, Any] | None, path: Path, root: Path, sender: str) 
             raise _dkim_error(path, key if key in table else DKIM_TABLE, f"« {key} » manque dans [sending.dkim]")
     selector = table["selector"].strip().lower()
     if not _SELECTOR.fullmatch(selector):
-        raise _dkim_error(path, "selector", f"sélecteur DKIM invalide « {table['selector']} » (lettres, chiffres, - et .)")
+        raise _dkim_error(
+            path, "selector", f"sélecteur DKIM invalide « {table['selector']} » (lettres, chiffres, - et .)"
+        )
     domain = _dkim_domain(table["domain"], sender, path)
     headers = _dkim_headers(table.get("headers", list(DKIM_HEADERS)), path)
     key_line = _line_of(path, "private_key", DKIM_TABLE)
@@ -296,8 +332,12 @@ def _dkim_domain(value: str, sender: str, path: Path) -> str:
     except AddressError:
         return domain  # the sender's address is refused with its own message when a message is built
     if domain != own and not own.endswith("." + domain) and not domain.endswith("." + own):
-        raise _dkim_error(path, "domain", f"le domaine DKIM « {domain} » n’est pas celui de l’expéditeur ({own}) "
-                          "ni un domaine parent : les destinataires (DMARC) ignoreraient la signature")
+        raise _dkim_error(
+            path,
+            "domain",
+            f"le domaine DKIM « {domain} » n’est pas celui de l’expéditeur ({own}) "
+            "ni un domaine parent : les destinataires (DMARC) ignoreraient la signature",
+        )
     return domain
 
 
@@ -309,16 +349,24 @@ def _dkim_headers(names: list[Any], path: Path) -> tuple[str, ...]:
         raise _dkim_error(path, "headers", "« headers » dans [sending.dkim] doit contenir « From » (RFC 6376)")
     if lower & _UNSIGNABLE:
         refused = ", ".join(sorted(lower & _UNSIGNABLE))
-        raise _dkim_error(path, "headers", f"en-têtes à ne pas signer dans [sending.dkim] : {refused} (un relais les modifie)")
+        raise _dkim_error(
+            path, "headers", f"en-têtes à ne pas signer dans [sending.dkim] : {refused} (un relais les modifie)"
+        )
     return tuple(names)
 
 
 def _checked(table: Mapping[str, Any], keys: dict[str, Any], name: str, path: Path) -> Mapping[str, Any]:
     for key, value in table.items():
         if key == "password" and name in ("smtp", "bounces"):
-            kind, variable = ("SMTP", SmtpConfig.password_env) if name == "smtp" else ("IMAP", BouncesConfig.password_env)
-            raise _error(path, key, f"le mot de passe {kind} ne s’écrit pas dans les réglages : mettez-le dans "
-                         f"la variable d’environnement nommée par « password_env » ({variable})")
+            kind, variable = (
+                ("SMTP", SmtpConfig.password_env) if name == "smtp" else ("IMAP", BouncesConfig.password_env)
+            )
+            raise _error(
+                path,
+                key,
+                f"le mot de passe {kind} ne s’écrit pas dans les réglages : mettez-le dans "
+                f"la variable d’environnement nommée par « password_env » ({variable})",
+            )
         if key not in keys:
             raise _error(path, key, f"réglage inconnu « {key} » dans [{name}] (connus : {', '.join(sorted(keys))})")
         expected = keys[key]

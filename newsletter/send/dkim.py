@@ -68,8 +68,9 @@ class Signer:
     def sign(self, data: bytes) -> bytes:
         """`data` with its `DKIM-Signature:` header first."""
         try:
-            signature = dkim.sign(data, self.selector, self.domain, self.key,
-                                  canonicalize=CANONICALIZATION, include_headers=self.headers)
+            signature = dkim.sign(
+                data, self.selector, self.domain, self.key, canonicalize=CANONICALIZATION, include_headers=self.headers
+            )
         except dkim.DKIMException as error:
             raise MessageError(f"signature DKIM impossible : {error}") from None
         return signature + data

@@ -26,26 +26,41 @@ import hashlib
 import itertools
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
-from typing import Iterable, Iterator
 
 from newsletter.send.config import SendingConfig
 from newsletter.send.mailboxes import Item
-from newsletter.send.tokens import message_digest, token_id, verify_token, verify_verp_token, verp_token_ids, verp_token_in
+from newsletter.send.tokens import (
+    message_digest,
+    token_id,
+    verify_token,
+    verify_verp_token,
+    verp_token_ids,
+    verp_token_in,
+)
 from newsletter.subscribers.addresses import AddressError
 from newsletter.subscribers.store import (
-    COMPLAINT, HARD, SOFT, UNSUBSCRIBE, Change, Subscriber, SubscriberStore, bounce_kind,
+    COMPLAINT,
+    HARD,
+    SOFT,
+    UNSUBSCRIBE,
+    Change,
+    Subscriber,
+    SubscriberStore,
+    bounce_kind,
 )
 
 BOUNCE, IGNORED = "bounce", "ignored"
 BATCH = 200
 ENVELOPE_HEADERS = ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "to", "cc")
-_UNSUBSCRIBE_SUBJECT = re.compile(r"^\s*(?:re\s*:\s*)*(?:unsubscribe|d[ée]sinscri|d[ée]sabonn|se\s+d[ée]sabonner)",
-                                  re.IGNORECASE)
+_UNSUBSCRIBE_SUBJECT = re.compile(
+    r"^\s*(?:re\s*:\s*)*(?:unsubscribe|d[ée]sinscri|d[ée]sabonn|se\s+d[ée]sabonner)", re.IGNORECASE
+)
 _SUBJECT_TOKEN = re.compile(r"unsubscribe\s+(\d{1,18}\.[A-Za-z0-9_-]{8,})", re.IGNORECASE)
 _URL_TOKEN = re.compile(rb"[?&]token=(\d{1,18}\.[A-Za-z0-9_-]{8,})")
 _NOTICE = re.compile(
@@ -158,8 +173,11 @@ def _complaint(msg: Message, reading: Reading, bounce_address: str) -> Reading:
         return reading
     reading.kind, reading.detail = COMPLAINT, f"plainte ({feedback_type})"
     original = _returned_headers(msg) or Message()
-    reading.verp = reading.verp or _verp(fields, bounce_address, ("original-mail-from",)) or _verp(
-        original, bounce_address, ("return-path",))
+    reading.verp = (
+        reading.verp
+        or _verp(fields, bounce_address, ("original-mail-from",))
+        or _verp(original, bounce_address, ("return-path",))
+    )
     reading.addresses = _header_addresses(fields, ("original-rcpt-to", "removal-recipient"))
     reading.addresses += _header_addresses(original, ("to",))
     return reading
@@ -234,8 +252,13 @@ def _bounce(msg: Message, subject: str, reading: Reading) -> Reading:
     elif reading.verp and (_is_report(msg) or _NOTICE.search(subject) or _DAEMON.search(str(msg.get("from", "")))):
         reading.kind = BOUNCE
         diagnostic = _diagnostic(text)
-        reading.failures.append(Failure("", bounce_kind(diagnostic, default=SOFT), diagnostic or
-                                        f"avis de non-remise sans adresse reconnue : {subject[:100]}"))
+        reading.failures.append(
+            Failure(
+                "",
+                bounce_kind(diagnostic, default=SOFT),
+                diagnostic or f"avis de non-remise sans adresse reconnue : {subject[:100]}",
+            )
+        )
     else:
         reading.why = "ni un rebond, ni une plainte, ni une demande de désinscription"
     return reading
@@ -329,8 +352,9 @@ class FeedbackReader:
             return
         for event in events:
             report.counts[event.kind] += 1
-            change = self.store.record_feedback(reading.key, event.kind, event.subscriber, event.issue,
-                                                event.detail, self.config.bounces.soft_limit)
+            change = self.store.record_feedback(
+                reading.key, event.kind, event.subscriber, event.issue, event.detail, self.config.bounces.soft_limit
+            )
             if change:
                 report.changes.append(change)
 
@@ -345,8 +369,14 @@ class FeedbackReader:
             subscriber = next(filter(None, map(self._by_address, reading.addresses)), None)
         if subscriber is None:
             return [], f"{reading.detail} : aucun abonné reconnu"
-        return [Event(reading.kind, subscriber, issue if issue is not None else self._issue(reading, subscriber),
-                      reading.detail)], ""
+        return [
+            Event(
+                reading.kind,
+                subscriber,
+                issue if issue is not None else self._issue(reading, subscriber),
+                reading.detail,
+            )
+        ], ""
 
     def _bounce_events(self, reading: Reading) -> tuple[list[Event], str]:
         kind = HARD if any(f.kind == HARD for f in reading.failures) else SOFT
@@ -400,4 +430,3 @@ class FeedbackReader:
 def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
     while batch := list(itertools.islice(items, size)):
         yield batch
-

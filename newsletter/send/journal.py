@@ -66,7 +66,7 @@ class Row:
 
 
 def _now() -> str:
-    return _iso(dt.datetime.now(dt.timezone.utc))
+    return _iso(dt.datetime.now(dt.UTC))
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -147,7 +147,7 @@ class Journal:
         ).fetchone()[0]
         if value is None:
             return None
-        return dt.datetime.fromisoformat(value) if value else dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.fromisoformat(value) if value else dt.datetime.now(dt.UTC)
 
     def claim(self, item: Pending, message_id: str) -> bool:
         """Mark the row `sending` just before the message goes out; False if it must not go out.
@@ -171,7 +171,7 @@ class Journal:
             self.outcomes.append((subscriber_id, outcome, attempts))
 
     def _write_outcomes(self) -> None:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         for subscriber_id, outcome, attempts in self.outcomes:
             self.db.execute(
                 "UPDATE deliveries SET status = ?, reply = ?, next_attempt = ?, updated_at = ? "

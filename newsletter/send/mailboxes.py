@@ -14,9 +14,9 @@ import imaplib
 import mailbox
 import re
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
 from newsletter.errors import NewsletterError
@@ -46,7 +46,7 @@ class Mailbox:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "Mailbox":
+    def __enter__(self) -> Mailbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -74,8 +74,9 @@ class MboxMailbox(Mailbox):
         except OSError as error:
             raise MailboxError(f"{path}: lecture impossible ({error.strerror})") from None
         if start and start != b"From ":
-            raise MailboxError(f"{path}: ce n’est ni une boîte mbox (elle commencerait par une ligne « From »), "
-                               "ni un dossier Maildir")
+            raise MailboxError(
+                f"{path}: ce n’est ni une boîte mbox (elle commencerait par une ligne « From »), ni un dossier Maildir"
+            )
         self.box = mailbox.mbox(path, factory=None, create=False)
 
     def __iter__(self) -> Iterator[Item]:
@@ -124,7 +125,9 @@ class ImapMailbox(Mailbox):
             raise MailboxError(f"{source}: adresse IMAP incomplète (attendu imaps://utilisateur@serveur/INBOX)")
         password = config.password()
         if not password:
-            raise MailboxError(f"mot de passe IMAP absent : définissez la variable d’environnement {config.password_env}")
+            raise MailboxError(
+                f"mot de passe IMAP absent : définissez la variable d’environnement {config.password_env}"
+            )
         self.imap = self._connect(config)
         self._login(password)
 
@@ -138,34 +141,41 @@ class ImapMailbox(Mailbox):
                 imap.starttls(ssl_context=context)
             except imaplib.IMAP4.error as error:
                 imap.shutdown()
-                raise MailboxError(f"le serveur IMAP {self.host}:{self.port} ne propose pas STARTTLS ({_text(error)}) : "
-                                   "utilisez imaps://") from None
+                raise MailboxError(
+                    f"le serveur IMAP {self.host}:{self.port} ne propose pas STARTTLS ({_text(error)}) : "
+                    "utilisez imaps://"
+                ) from None
             return imap
         except (ssl.SSLError, ssl.CertificateError) as error:
             raise MailboxError(f"échec TLS avec le serveur IMAP {self.host}:{self.port} : {error}") from None
         except (OSError, imaplib.IMAP4.error) as error:
-            raise MailboxError(f"impossible de joindre le serveur IMAP {self.host}:{self.port} : {why(error)}") from None
+            raise MailboxError(
+                f"impossible de joindre le serveur IMAP {self.host}:{self.port} : {why(error)}"
+            ) from None
 
     def _login(self, password: str) -> None:
         try:
             self.imap.login(self.user, password)
         except imaplib.IMAP4.error as error:
             self.close()
-            raise MailboxError(f"le serveur IMAP {self.host}:{self.port} a refusé l’identification de "
-                               f"« {self.user} » : {_text(error)}") from None
+            raise MailboxError(
+                f"le serveur IMAP {self.host}:{self.port} a refusé l’identification de « {self.user} » : {_text(error)}"
+            ) from None
         except OSError as error:
             self.close()
             raise MailboxError(f"connexion au serveur IMAP {self.host}:{self.port} perdue : {why(error)}") from None
         status, reply = self._call(self.imap.select, _quoted(self.folder), readonly=True)
         if status != "OK":
             self.close()
-            raise MailboxError(f"dossier IMAP « {self.folder} » introuvable sur {self.host}:{self.port} : {_text(reply)}")
+            raise MailboxError(
+                f"dossier IMAP « {self.folder} » introuvable sur {self.host}:{self.port} : {_text(reply)}"
+            )
 
     def __iter__(self) -> Iterator[Item]:
         status, reply = self._call(self.imap.uid, "SEARCH", "ALL")
         uids = reply[0].split() if status == "OK" and reply and reply[0] else []
         for start in range(0, len(uids), FETCH_BATCH):
-            batch = uids[start:start + FETCH_BATCH]
+            batch = uids[start : start + FETCH_BATCH]
             status, reply = self._call(self.imap.uid, "FETCH", b",".join(batch).decode(), "(UID BODY.PEEK[])")
             if status != "OK":
                 raise MailboxError(f"{self.where}: le serveur refuse de donner les messages : {_text(reply)}")

@@ -22,16 +22,22 @@ import binascii
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import format_datetime, formataddr, make_msgid
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from newsletter.errors import NewsletterError
 from newsletter.render.personalize import (
-    ACTION_MARK, FALLBACK_GREETING, GREETING_MARK, PROFILE_MARK, UNSUBSCRIBE_MARK, personalize,
+    ACTION_MARK,
+    FALLBACK_GREETING,
+    GREETING_MARK,
+    PROFILE_MARK,
+    UNSUBSCRIBE_MARK,
+    personalize,
 )
 from newsletter.send.config import SendingConfig
 from newsletter.send.tokens import PROFILE, TEST_ID, make_token, make_verp_token, message_digest, verp_address
@@ -186,10 +192,20 @@ class MessageFactory:
         head = b"".join(
             (
                 self.head,
-                b"Date: ", format_datetime(self.clock()).encode("ascii"), b"\r\n",
-                b"To: ", mailbox_header(name, address), b"\r\n",
-                b"Message-ID: ", message_id.encode("ascii"), b"\r\n",
-                b"List-Unsubscribe: <", url.encode("ascii"), b">,\r\n <", mailto.encode("ascii"), b">\r\n",
+                b"Date: ",
+                format_datetime(self.clock()).encode("ascii"),
+                b"\r\n",
+                b"To: ",
+                mailbox_header(name, address),
+                b"\r\n",
+                b"Message-ID: ",
+                message_id.encode("ascii"),
+                b"\r\n",
+                b"List-Unsubscribe: <",
+                url.encode("ascii"),
+                b">,\r\n <",
+                mailto.encode("ascii"),
+                b">\r\n",
             )
         )
         body = self.text_part.fill(values["text"]) + self.html_part.fill(values["html"]) + self.closing
@@ -253,8 +269,7 @@ class _EncodedPart:
 
     def __init__(self, subtype: str, content: str, opening: bytes):
         header = (
-            f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
-            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+            f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
         ).encode("ascii")
         crlf = content.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
         pieces = _SPLIT.split(crlf)

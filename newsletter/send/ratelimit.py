@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 class RateLimiter:
@@ -31,7 +31,17 @@ class RateLimiter:
             self.sleep(slot - now)
 
 
-_PERIODS = {"s": 1, "sec": 1, "seconde": 1, "min": 60, "minute": 60, "h": 3600, "heure": 3600, "j": 86400, "jour": 86400}
+_PERIODS = {
+    "s": 1,
+    "sec": 1,
+    "seconde": 1,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "heure": 3600,
+    "j": 86400,
+    "jour": 86400,
+}
 
 
 def parse_rate(value: str | int | float) -> float:
@@ -50,7 +60,7 @@ def parse_rate(value: str | int | float) -> float:
         number = -1.0
     seconds = _PERIODS.get(period.lower().rstrip("s") or "s", _PERIODS.get(period.lower()))
     if not slash or number < 0 or seconds is None:
-        raise ValueError(f"débit illisible « {value} » : écrivez par exemple \"30/min\", \"2/s\" ou \"500/h\"")
+        raise ValueError(f'débit illisible « {value} » : écrivez par exemple "30/min", "2/s" ou "500/h"')
     return number / seconds
 
 

@@ -22,8 +22,8 @@ import queue
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from newsletter.send.journal import QUEUED, Journal, Pending
 from newsletter.send.message import MessageError, MessageFactory, Recipient
@@ -117,7 +117,7 @@ class Sender:
         due = self.journal.next_due()
         if due is None:
             return False
-        delay = (due - dt.datetime.now(dt.timezone.utc)).total_seconds()
+        delay = (due - dt.datetime.now(dt.UTC)).total_seconds()
         if delay > self.wait:
             return False
         self.sleep(max(delay, 0.0))
@@ -253,7 +253,9 @@ class Sender:
             return SKIPPED
         try:
             outcome = transport.send(
-                message.envelope, message.recipient, message.data,
+                message.envelope,
+                message.recipient,
+                message.data,
                 f"{item.subscriber_id:06d}-{message.recipient}",
             )
         except TransportError as error:  # nothing was handed over (an outbox that cannot be written)
@@ -292,9 +294,7 @@ def send_test(factory: MessageFactory, transport: Transport, recipients: list[Re
     try:
         for recipient in recipients:
             message = factory.build(recipient)
-            outcomes.append(
-                transport.send(message.envelope, message.recipient, message.data, message.recipient)
-            )
+            outcomes.append(transport.send(message.envelope, message.recipient, message.data, message.recipient))
             if transport_needs_reconnect(transport):
                 transport.connect()
     finally:

@@ -30,7 +30,12 @@ VERP_DELIMITER = "+"
 
 
 def make_token(
-    secret: str, subscriber_id: int, address: str, purpose: str = UNSUBSCRIBE, *, expires: int | None = None,
+    secret: str,
+    subscriber_id: int,
+    address: str,
+    purpose: str = UNSUBSCRIBE,
+    *,
+    expires: int | None = None,
     bound: str = "",
 ) -> str:
     """A token for `purpose`; `expires` is a Unix time after which it is refused."""
@@ -48,7 +53,13 @@ def token_id(token: str) -> int | None:
 
 
 def check_token(
-    secret: str, token: str, address: str, purpose: str = UNSUBSCRIBE, *, now: float | None = None, bound: str = "",
+    secret: str,
+    token: str,
+    address: str,
+    purpose: str = UNSUBSCRIBE,
+    *,
+    now: float | None = None,
+    bound: str = "",
 ) -> str:
     """VALID, EXPIRED (well signed but too old: only said once the MAC is right) or INVALID."""
     subscriber_id = token_id(token)

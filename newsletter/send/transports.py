@@ -150,7 +150,7 @@ class SmtpTransport:
             smtp.ehlo()
             if config.security == "starttls":
                 if not smtp.has_extn("starttls"):
-                    raise smtplib.SMTPNotSupportedError("pas de STARTTLS (réglez security = \"none\" ou \"tls\")")
+                    raise smtplib.SMTPNotSupportedError('pas de STARTTLS (réglez security = "none" ou "tls")')
                 smtp.starttls(context=context)
                 smtp.ehlo()
         except BaseException:
@@ -179,7 +179,9 @@ class SmtpTransport:
             code, reply = smtp.getreply()
         except (OSError, smtplib.SMTPException) as error:
             self.drop()
-            return Outcome(UNKNOWN, f"connexion perdue après la remise du message, sans réponse du serveur : {_why(error)}")
+            return Outcome(
+                UNKNOWN, f"connexion perdue après la remise du message, sans réponse du serveur : {_why(error)}"
+            )
         if code == 250:
             return Outcome(SENT, _text(code, reply))
         return self._refused(code, reply)

@@ -15,21 +15,30 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 from urllib.parse import parse_qs, quote
 
 from newsletter.errors import NewsletterError
+from newsletter.render.typography import Typography
 from newsletter.send import signing_secret
 from newsletter.send.config import SendingConfig
 from newsletter.send.message import Recipient
 from newsletter.send.tokens import CONFIRM, EXPIRED, PROFILE, TEST_ID, VALID, check_token, make_token, token_id
-from newsletter.render.typography import Typography
 from newsletter.serve import pages
 from newsletter.serve.config import ServeConfig
 from newsletter.serve.limits import DAY, HOUR, Limits
-from newsletter.serve.security import client_of, cookie_of, csrf_ok, csrf_value, new_cookie, origin_of, same_origin, security_headers
+from newsletter.serve.security import (
+    client_of,
+    cookie_of,
+    csrf_ok,
+    csrf_value,
+    new_cookie,
+    origin_of,
+    same_origin,
+    security_headers,
+)
 from newsletter.settings import Settings
 from newsletter.subscribers import open_database
 from newsletter.subscribers.store import STATUS_LABELS, SUBSCRIBED, UNSUBSCRIBED, USED, Subscriber, SubscriberStore
@@ -74,8 +83,17 @@ class Request:
 class Service:
     """The application's state: settings, the database (one connection per thread), the mailer."""
 
-    def __init__(self, settings: Settings, root: Path | None, sending: SendingConfig, serve: ServeConfig, *,
-                 mailer=None, clock: Callable[[], float] = time.time, log=None):
+    def __init__(
+        self,
+        settings: Settings,
+        root: Path | None,
+        sending: SendingConfig,
+        serve: ServeConfig,
+        *,
+        mailer=None,
+        clock: Callable[[], float] = time.time,
+        log=None,
+    ):
         self.settings, self.sending, self.serve, self.clock = settings, sending, serve, clock
         self.local = threading.local()
         store = SubscriberStore(open_database(sending.database, durable=False))
@@ -95,11 +113,17 @@ class Service:
         return pages.p(self.fr(text))
 
     def forbidden(self) -> Answer:
-        return Answer("403 Forbidden", "Formulaire expiré", self.say(
-            "Ce formulaire a expiré ou ne vient pas de notre site : rechargez la page et recommencez."))
+        return Answer(
+            "403 Forbidden",
+            "Formulaire expiré",
+            self.say("Ce formulaire a expiré ou ne vient pas de notre site : rechargez la page et recommencez."),
+        )
 
-    def invalid(self, text: str = "Ce lien n’est pas valide : il a pu être coupé ou modifié. "
-                "Utilisez le lien complet reçu par email.") -> Answer:
+    def invalid(
+        self,
+        text: str = "Ce lien n’est pas valide : il a pu être coupé ou modifié. "
+        "Utilisez le lien complet reçu par email.",
+    ) -> Answer:
         return Answer("400 Bad Request", "Lien invalide", self.say(text))
 
     def store(self) -> SubscriberStore:
@@ -123,22 +147,40 @@ class Service:
             answer = given
         except Exception as error:  # never a traceback for the visitor, nothing personal in the log
             print(f"erreur interne sur /{route} : {type(error).__name__}", file=self.log)
-            answer = Answer("500 Internal Server Error", "Erreur", self.say(
-                "Une erreur est survenue de notre côté ; votre demande n’a pas été enregistrée. Réessayez dans quelques minutes."))
+            answer = Answer(
+                "500 Internal Server Error",
+                "Erreur",
+                self.say(
+                    "Une erreur est survenue de notre côté ; votre demande n’a pas été enregistrée. Réessayez dans quelques minutes."
+                ),
+            )
         print(f"{method} /{route if route in ROUTES else '…'} {answer.status[:3]}", file=self.log)
-        content = answer.content if answer.content is not None else pages.layout(
-            self.fr(answer.title), answer.body, self.fr(self.settings.name), self.style)
-        headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(content))),
-                   *security_headers(self.https), *answer.headers]
+        content = (
+            answer.content
+            if answer.content is not None
+            else pages.layout(self.fr(answer.title), answer.body, self.fr(self.settings.name), self.style)
+        )
+        headers = [
+            ("Content-Type", answer.content_type),
+            ("Content-Length", str(len(content))),
+            *security_headers(self.https),
+            *answer.headers,
+        ]
         start_response(answer.status, headers)
         return [b"" if method == "HEAD" else content]
 
     def respond(self, environ: dict, method: str, route: str) -> Answer:
         if route not in ROUTES:
-            raise Answer("404 Not Found", "Page introuvable", self.say("Cette adresse ne correspond à aucune page du service."))
+            raise Answer(
+                "404 Not Found", "Page introuvable", self.say("Cette adresse ne correspond à aucune page du service.")
+            )
         if method not in ROUTES[route]:
-            raise Answer("405 Method Not Allowed", "Méthode non permise", self.say("Cette page ne s’utilise pas ainsi."),
-                         [("Allow", ", ".join(ROUTES[route]))])
+            raise Answer(
+                "405 Method Not Allowed",
+                "Méthode non permise",
+                self.say("Cette page ne s’utilise pas ainsi."),
+                [("Allow", ", ".join(ROUTES[route]))],
+            )
         request = Request(environ, method, route, _query(environ), _form(environ) if method == "POST" else {})
         handler = getattr(self, "route_" + route.replace("-", "_").replace(".", "_"))
         return handler(request)
@@ -161,8 +203,12 @@ class Service:
         store = self.store()
         client = client_of(request.environ, self.serve.trusted_proxy)
         if not self.limits.allow(store.db, "c", client, self.serve.per_client, HOUR):
-            raise Answer("429 Too Many Requests", "Trop de demandes", self.say(
-                "Trop de demandes d’inscription depuis votre connexion. Réessayez dans une heure."), [("Retry-After", "3600")])
+            raise Answer(
+                "429 Too Many Requests",
+                "Trop de demandes",
+                self.say("Trop de demandes d’inscription depuis votre connexion. Réessayez dans une heure."),
+                [("Retry-After", "3600")],
+            )
         address, name = request.value("adresse").strip(), request.value("nom").strip()
         error = _signup_error(address, name, request.value("consentement"))
         if error:
@@ -177,19 +223,31 @@ class Service:
 
     def signup_page(self, status: str = "200 OK", error: str = "", address: str = "", name: str = "") -> Answer:
         value, header = new_cookie(self.https)
-        form = pages.signup_form(self.url("inscription"), csrf_value(self.secret, value), self.fr(self.serve.form_text),
-                                 address, name, self.fr(error))
+        form = pages.signup_form(
+            self.url("inscription"),
+            csrf_value(self.secret, value),
+            self.fr(self.serve.form_text),
+            address,
+            name,
+            self.fr(error),
+        )
         return Answer(status, "S’inscrire à la lettre", form, [("Set-Cookie", header)])
 
     def signup_sent(self) -> Answer:
-        return Answer("200 OK", "Vérifiez votre boîte mail", self.say(
-            "Merci ! Si cette adresse peut recevoir la lettre, un message vient de lui être envoyé : "
-            "ouvrez le lien qu’il contient pour confirmer votre inscription. Sans confirmation, vous ne recevrez rien."))
+        return Answer(
+            "200 OK",
+            "Vérifiez votre boîte mail",
+            self.say(
+                "Merci ! Si cette adresse peut recevoir la lettre, un message vient de lui être envoyé : "
+                "ouvrez le lien qu’il contient pour confirmer votre inscription. Sans confirmation, vous ne recevrez rien."
+            ),
+        )
 
     def send_confirmation(self, subscriber: Subscriber) -> None:
         expires = int(self.clock() + self.serve.confirm_days * DAY)
-        token = make_token(self.secret, subscriber.id, subscriber.address, CONFIRM, expires=expires,
-                           bound=subscriber.pending_nonce)
+        token = make_token(
+            self.secret, subscriber.id, subscriber.address, CONFIRM, expires=expires, bound=subscriber.pending_nonce
+        )
         self.deliver("confirm", subscriber, self.url("confirmation", token))
 
     def deliver(self, kind: str, subscriber: Subscriber, link: str = "") -> None:
@@ -205,20 +263,39 @@ class Service:
         subscriber = self.holder(token)
         nonce = subscriber.pending_nonce
         used = nonce.startswith(USED)
-        state = check_token(self.secret, token, subscriber.address, CONFIRM, now=self.clock(),
-                            bound=nonce[len(USED):] if used else nonce)
+        state = check_token(
+            self.secret,
+            token,
+            subscriber.address,
+            CONFIRM,
+            now=self.clock(),
+            bound=nonce[len(USED) :] if used else nonce,
+        )
         if state == EXPIRED:
-            raise Answer("410 Gone", "Lien expiré", self.say("Ce lien de confirmation a expiré : inscrivez-vous de nouveau."))
+            raise Answer(
+                "410 Gone", "Lien expiré", self.say("Ce lien de confirmation a expiré : inscrivez-vous de nouveau.")
+            )
         if state != VALID or not nonce:
             raise self.invalid()
         if used:
-            raise Answer("410 Gone", "Lien déjà utilisé", self.say(
-                "Ce lien de confirmation a déjà servi. Vos données et vos choix : le lien « mes données » de vos emails."))
+            raise Answer(
+                "410 Gone",
+                "Lien déjà utilisé",
+                self.say(
+                    "Ce lien de confirmation a déjà servi. Vos données et vos choix : le lien « mes données » de vos emails."
+                ),
+            )
         if request.method != "POST":
-            return Answer("200 OK", "Confirmer mon inscription", self.say(
-                f"Confirmez-vous vouloir recevoir {self.settings.name} à l’adresse {subscriber.address} ?")
-                + pages.button_form(self.url("confirmation", token), "Confirmer mon inscription",
-                                    (("csrf", csrf_value(self.secret, token)),)))
+            return Answer(
+                "200 OK",
+                "Confirmer mon inscription",
+                self.say(f"Confirmez-vous vouloir recevoir {self.settings.name} à l’adresse {subscriber.address} ?")
+                + pages.button_form(
+                    self.url("confirmation", token),
+                    "Confirmer mon inscription",
+                    (("csrf", csrf_value(self.secret, token)),),
+                ),
+            )
         if not csrf_ok(self.secret, token, request.value("csrf")):
             raise self.forbidden()
         today = dt.datetime.fromtimestamp(self.clock(), self.settings.tz).date().isoformat()
@@ -226,9 +303,12 @@ class Service:
             raise Answer("410 Gone", "Lien déjà utilisé", self.say("Ce lien de confirmation a déjà servi."))
         profile = self.url("mes-donnees", make_token(self.secret, subscriber.id, subscriber.address, PROFILE))
         self.deliver("welcome", subscriber)
-        return Answer("200 OK", "Inscription confirmée", self.say(
-            f"Bienvenue ! Vous recevrez les prochains numéros de {self.settings.name}.")
-            + f'<p><a href="{pages.escape(profile)}">Voir ou modifier mes données</a></p>')
+        return Answer(
+            "200 OK",
+            "Inscription confirmée",
+            self.say(f"Bienvenue ! Vous recevrez les prochains numéros de {self.settings.name}.")
+            + f'<p><a href="{pages.escape(profile)}">Voir ou modifier mes données</a></p>',
+        )
 
     def holder(self, token: str) -> Subscriber:
         """The subscriber a token claims (410 when erased, 400 when there is none); not yet verified."""
@@ -260,9 +340,14 @@ class Service:
             action = request.value("action")
             if action == "effacer":
                 store.erase(subscriber)
-                return Answer("200 OK", "Données effacées", self.say(
-                    "Tout ce que nous gardions de vous est effacé. Seule une empreinte chiffrée de l’adresse reste, "
-                    "pour qu’un ancien fichier ne vous réinscrive pas."))
+                return Answer(
+                    "200 OK",
+                    "Données effacées",
+                    self.say(
+                        "Tout ce que nous gardions de vous est effacé. Seule une empreinte chiffrée de l’adresse reste, "
+                        "pour qu’un ancien fichier ne vous réinscrive pas."
+                    ),
+                )
             if action == "desinscrire":
                 store.set_status(subscriber.id, UNSUBSCRIBED)
                 notice = "Désinscription enregistrée : vous ne recevrez plus la lettre."
@@ -270,64 +355,113 @@ class Service:
                 try:
                     store.set_name(subscriber.id, request.value("nom"))
                 except NewsletterError:
-                    raise Answer("400 Bad Request", "Nom refusé", self.say(
-                        "Ce nom n’est pas accepté (200 caractères au plus, sur une ligne).")) from None
+                    raise Answer(
+                        "400 Bad Request",
+                        "Nom refusé",
+                        self.say("Ce nom n’est pas accepté (200 caractères au plus, sur une ligne)."),
+                    ) from None
                 notice = "Nom enregistré."
             else:
                 raise Answer("400 Bad Request", "Demande inconnue", self.say("Cette action n’existe pas."))
             subscriber = self.holder(token)  # read again after the change (410 if erased meanwhile)
-        body = pages.profile(self.rows(subscriber), store.deliveries(subscriber.id), self.url("mes-donnees", token),
-                             csrf_value(self.secret, token), subscriber.name, self.url("mes-donnees.json", token),
-                             subscriber.status == SUBSCRIBED, self.fr)
+        body = pages.profile(
+            self.rows(subscriber),
+            store.deliveries(subscriber.id),
+            self.url("mes-donnees", token),
+            csrf_value(self.secret, token),
+            subscriber.name,
+            self.url("mes-donnees.json", token),
+            subscriber.status == SUBSCRIBED,
+            self.fr,
+        )
         return Answer("200 OK", "Mes données", (self.say(notice) if notice else "") + body)
 
     def rows(self, s: Subscriber) -> list[tuple[str, str]]:
-        return [("Adresse", s.address), ("Nom", s.name), ("Territoire", s.territory), ("Rôle", s.role),
-                ("État", STATUS_LABELS[s.status]), ("Consentement", s.consent_date or "—"),
-                ("Source", s.consent_source or "—"), ("Version du formulaire", s.consent_version or "—")]
+        return [
+            ("Adresse", s.address),
+            ("Nom", s.name),
+            ("Territoire", s.territory),
+            ("Rôle", s.role),
+            ("État", STATUS_LABELS[s.status]),
+            ("Consentement", s.consent_date or "—"),
+            ("Source", s.consent_source or "—"),
+            ("Version du formulaire", s.consent_version or "—"),
+        ]
 
     def route_mes_donnees_json(self, request: Request) -> Answer:
         subscriber = self.verified(request.value("jeton"), PROFILE)
         store = self.store()
         data = {
-            "adresse": subscriber.address, "nom": subscriber.name, "territoire": subscriber.territory,
-            "role": subscriber.role, "etat": subscriber.status, "cree_le": subscriber.created_at,
-            "consentement": {"date": subscriber.consent_date, "source": subscriber.consent_source,
-                             "version_formulaire": subscriber.consent_version,
-                             "texte_formulaire": store.form_text(subscriber.consent_version) if subscriber.consent_version else None},
+            "adresse": subscriber.address,
+            "nom": subscriber.name,
+            "territoire": subscriber.territory,
+            "role": subscriber.role,
+            "etat": subscriber.status,
+            "cree_le": subscriber.created_at,
+            "consentement": {
+                "date": subscriber.consent_date,
+                "source": subscriber.consent_source,
+                "version_formulaire": subscriber.consent_version,
+                "texte_formulaire": store.form_text(subscriber.consent_version) if subscriber.consent_version else None,
+            },
             "envois": store.deliveries(subscriber.id),
         }
         content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
-        return Answer("200 OK", content=content, content_type="application/json; charset=utf-8",
-                      headers=[("Content-Disposition", "attachment; filename=\"mes-donnees.json\"")])
+        return Answer(
+            "200 OK",
+            content=content,
+            content_type="application/json; charset=utf-8",
+            headers=[("Content-Disposition", 'attachment; filename="mes-donnees.json"')],
+        )
 
     def route_desinscription(self, request: Request) -> Answer:
         """RFC 8058: a POST with the token unsubscribes at once (mail clients send no CSRF value: the
         token is the authority); a GET shows a button, so that link scanners unsubscribe no one."""
-        token = (request.query.get("token") or request.form.get("token") or request.query.get("jeton") or [""])[0].strip()
+        token = (request.query.get("token") or request.form.get("token") or request.query.get("jeton") or [""])[
+            0
+        ].strip()
         claimed = token_id(token) if token else None
         if claimed == TEST_ID and check_token(self.secret, token, "") == VALID:
-            return Answer("200 OK", "Envoi de test", self.say(
-                "Ce lien vient d’un envoi de test : il ne désinscrit personne. Dans la lettre envoyée aux abonnés, "
-                "ce lien désinscrit son destinataire."))
+            return Answer(
+                "200 OK",
+                "Envoi de test",
+                self.say(
+                    "Ce lien vient d’un envoi de test : il ne désinscrit personne. Dans la lettre envoyée aux abonnés, "
+                    "ce lien désinscrit son destinataire."
+                ),
+            )
         try:
             subscriber = self.verified(token, "unsubscribe")
         except Answer as answer:
             if answer.status.startswith("400"):
-                raise self.invalid("Ce lien de désinscription n’est pas valide : il a pu être coupé ou modifié. Utilisez le "
-                               "lien complet reçu dans l’email, ou répondez à l’email pour demander votre désinscription.") from None
+                raise self.invalid(
+                    "Ce lien de désinscription n’est pas valide : il a pu être coupé ou modifié. Utilisez le "
+                    "lien complet reçu dans l’email, ou répondez à l’email pour demander votre désinscription."
+                ) from None
             raise
         if request.method == "POST":
             if subscriber.status != UNSUBSCRIBED:
                 self.store().set_status(subscriber.id, UNSUBSCRIBED)
-            return Answer("200 OK", "Désinscription enregistrée", self.say(
-                f"L’adresse {subscriber.address} ne recevra plus {self.settings.name}. "
-                "Si c’est une erreur, inscrivez-vous de nouveau depuis le site."))
+            return Answer(
+                "200 OK",
+                "Désinscription enregistrée",
+                self.say(
+                    f"L’adresse {subscriber.address} ne recevra plus {self.settings.name}. "
+                    "Si c’est une erreur, inscrivez-vous de nouveau depuis le site."
+                ),
+            )
         if subscriber.status != SUBSCRIBED:
-            return Answer("200 OK", "Déjà désinscrit", self.say(f"L’adresse {subscriber.address} ne reçoit plus {self.settings.name}."))
-        return Answer("200 OK", "Se désinscrire", self.say(
-            f"Voulez-vous que l’adresse {subscriber.address} ne reçoive plus {self.settings.name} ?")
-            + pages.button_form(f"?token={quote(token, safe='.')}", "Me désinscrire", ()))
+            return Answer(
+                "200 OK",
+                "Déjà désinscrit",
+                self.say(f"L’adresse {subscriber.address} ne reçoit plus {self.settings.name}."),
+            )
+        return Answer(
+            "200 OK",
+            "Se désinscrire",
+            self.say(f"Voulez-vous que l’adresse {subscriber.address} ne reçoive plus {self.settings.name} ?")
+            + pages.button_form(f"?token={quote(token, safe='.')}", "Me désinscrire", ()),
+        )
 
 
 def _signup_error(address: str, name: str, consent: str) -> str:

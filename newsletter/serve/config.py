@@ -27,8 +27,15 @@ from newsletter.send.config import _checked, _error
 from newsletter.settings import DEFAULT_FORM_TEXT, SETTINGS_FILE, Settings
 
 _KEYS = {
-    "host": str, "port": int, "public_url": str, "trusted_proxy": str, "threads": int, "form_text": str,
-    "confirm_days": (int, float), "per_address": int, "per_client": int,
+    "host": str,
+    "port": int,
+    "public_url": str,
+    "trusted_proxy": str,
+    "threads": int,
+    "form_text": str,
+    "confirm_days": (int, float),
+    "per_address": int,
+    "per_client": int,
 }
 
 

@@ -31,17 +31,31 @@ OUTBOX_FOLDER = "service"
 
 
 class Mailer:
-    def __init__(self, settings: Settings, root: Path | None, config: SendingConfig, secret: str, confirm_days: float,
-                 kind: str | None = None, latest: str = ""):
+    def __init__(
+        self,
+        settings: Settings,
+        root: Path | None,
+        config: SendingConfig,
+        secret: str,
+        confirm_days: float,
+        kind: str | None = None,
+        latest: str = "",
+    ):
         self.config = config
         self.make_transport = transports(config, kind or config.transport, config.outbox / OUTBOX_FOLDER)
         settings = typeset_settings(settings)  # the letter's name as readers see it
         base = settings.base_url
         agenda = f"{base}/calendars/agenda.ics"
         context = {
-            "settings": settings, "greeting": GREETING_MARK, "link": ACTION_MARK, "profile": PROFILE_MARK,
-            "days": f"{confirm_days:g}", "latest": latest or base + "/", "feed": f"{base}/feed.xml",
-            "agenda": agenda, "webcal": re.sub(r"^https?://", "webcal://", agenda),
+            "settings": settings,
+            "greeting": GREETING_MARK,
+            "link": ACTION_MARK,
+            "profile": PROFILE_MARK,
+            "days": f"{confirm_days:g}",
+            "latest": latest or base + "/",
+            "feed": f"{base}/feed.xml",
+            "agenda": agenda,
+            "webcal": re.sub(r"^https?://", "webcal://", agenda),
         }
         env = environment(root)
         now = dt.datetime.now(settings.tz)  # only the zone of each message's Date is taken from it
@@ -50,7 +64,9 @@ class Mailer:
             subject = SUBJECTS[name].format(name=settings.name)
             mjml = env.get_template(f"serve/{name}.mjml").render(context, subject=subject)
             text = env.get_template(f"serve/{name}.txt").render(context, subject=subject)
-            letter = Letter(number=0, date=now, subject=subject, html=mjml_to_html(mjml), text=text, greeting="Bonjour,")
+            letter = Letter(
+                number=0, date=now, subject=subject, html=mjml_to_html(mjml), text=text, greeting="Bonjour,"
+            )
             self.factories[name] = MessageFactory(config, letter, secret, transactional=True)
 
     def send(self, name: str, recipient: Recipient, link: str = "") -> None:
@@ -59,8 +75,9 @@ class Mailer:
         transport = self.make_transport()
         try:
             transport.connect()
-            outcome = transport.send(message.envelope, message.recipient, message.data,
-                                     f"{name}-{recipient.id}-{time.time_ns()}")
+            outcome = transport.send(
+                message.envelope, message.recipient, message.data, f"{name}-{recipient.id}-{time.time_ns()}"
+            )
         finally:
             transport.close()
         if outcome.status != SENT:

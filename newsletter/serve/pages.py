@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from html import escape
-from typing import Callable, Iterable
 
 STYLE = """body{font:1.0625rem/1.6 system-ui,sans-serif;max-width:36em;margin:2em auto;padding:0 1em;color:#1d2a33}
 @media (prefers-color-scheme:dark){body{background:#151c21;color:#e3e8eb}a{color:#6fd1a8}}
@@ -55,27 +55,46 @@ def signup_form(action: str, csrf: str, form_text: str, address: str = "", name:
 
 
 def table(rows: Iterable[tuple[str, str]]) -> str:
-    cells = "".join(f"<tr><th scope=\"row\">{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    cells = "".join(f'<tr><th scope="row">{escape(k)}</th><td>{escape(v)}</td></tr>' for k, v in rows)
     return f"<table>{cells}</table>"
 
 
-def profile(rows: list[tuple[str, str]], sent: list[dict], action: str, csrf: str, name: str, download: str,
-            subscribed: bool, fr: Callable[[str], str] = str) -> str:
+def profile(
+    rows: list[tuple[str, str]],
+    sent: list[dict],
+    action: str,
+    csrf: str,
+    name: str,
+    download: str,
+    subscribed: bool,
+    fr: Callable[[str], str] = str,
+) -> str:
     """The personal page's body; `fr` typesets our French prose."""
     issues = ", ".join(f"n°{row['numero']} ({row['etat']})" for row in sent) or "aucun pour l’instant"
     parts = [
-        "<h2>Ce que nous gardons</h2>", table(rows), p(fr(f"Numéros envoyés : {issues}")),
+        "<h2>Ce que nous gardons</h2>",
+        table(rows),
+        p(fr(f"Numéros envoyés : {issues}")),
         f'<p><a href="{escape(download)}" download>Télécharger mes données (JSON)</a></p>',
         "<h2>Modifier mon nom</h2>",
         f'<form method="post" action="{escape(action)}">{hidden("csrf", csrf)}{hidden("action", "nom")}'
         f'<p><label for="nom">Nom</label><input id="nom" name="nom" type="text" maxlength="200" value="{escape(name)}"></p>'
-        "<p><button type=\"submit\">Enregistrer</button></p></form>",
+        '<p><button type="submit">Enregistrer</button></p></form>',
     ]
     if subscribed:
-        parts += ["<h2>Me désinscrire</h2>", p(fr("Vous ne recevrez plus la lettre ; vos données restent visibles ici.")),
-                  button_form(action, "Me désinscrire", (("csrf", csrf), ("action", "desinscrire")))]
-    parts += ["<h2>Tout effacer</h2>",
-              p(fr("Votre adresse, votre nom, votre consentement et l’historique des envois sont effacés. "
-                   "Seule une empreinte chiffrée de l’adresse est gardée, pour qu’un ancien fichier ne vous réinscrive pas.")),
-              button_form(action, "Effacer toutes mes données", (("csrf", csrf), ("action", "effacer")), "danger")]
+        parts += [
+            "<h2>Me désinscrire</h2>",
+            p(fr("Vous ne recevrez plus la lettre ; vos données restent visibles ici.")),
+            button_form(action, "Me désinscrire", (("csrf", csrf), ("action", "desinscrire"))),
+        ]
+    parts += [
+        "<h2>Tout effacer</h2>",
+        p(
+            fr(
+                "Votre adresse, votre nom, votre consentement et l’historique des envois sont effacés. "
+                "Seule une empreinte chiffrée de l’adresse est gardée, pour qu’un ancien fichier ne vous réinscrive pas."
+            )
+        ),
+        button_form(action, "Effacer toutes mes données", (("csrf", csrf), ("action", "effacer")), "danger"),
+    ]
     return "\n".join(parts)

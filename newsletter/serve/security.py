@@ -20,8 +20,7 @@ from newsletter.send.tokens import CSRF, keyed_digest
 
 CSRF_COOKIE = "nl_csrf"
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HEADERS = (
     ("Content-Security-Policy", CSP),

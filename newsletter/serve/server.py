@@ -9,7 +9,7 @@ application's limit get its French 413 without being read; waitress itself only 
 from __future__ import annotations
 
 import socket
-from typing import Callable
+from collections.abc import Callable
 
 BODY_CEILING = 64 * 1024 * 1024
 
@@ -18,8 +18,13 @@ def create(app: Callable, host: str, port: int, threads: int = 4, sock: socket.s
     """A waitress server for `app` (call `.run()`; `.close()` stops it); `sock` an already bound socket."""
     from waitress.server import create_server
 
-    options = dict(threads=threads, max_request_body_size=BODY_CEILING, ident="newsletter", channel_timeout=30,
-                   expose_tracebacks=False)
+    options = dict(
+        threads=threads,
+        max_request_body_size=BODY_CEILING,
+        ident="newsletter",
+        channel_timeout=30,
+        expose_tracebacks=False,
+    )
     if sock is not None:
         return create_server(app, sockets=[sock], **options)
     return create_server(app, host=host, port=port, **options)

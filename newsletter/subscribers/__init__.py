@@ -5,9 +5,9 @@ from newsletter.subscribers.database import DatabaseError, open_database
 from newsletter.subscribers.store import STATUSES, Subscriber, SubscriberError, SubscriberStore
 
 __all__ = [
+    "STATUSES",
     "AddressError",
     "DatabaseError",
-    "STATUSES",
     "Subscriber",
     "SubscriberError",
     "SubscriberStore",

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import TextIO
 
 from newsletter.errors import NewsletterError, SourceError
 from newsletter.subscribers.store import STATUS_LABELS, Entry, SubscriberStore
@@ -53,7 +54,9 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def import_csv(store: SubscriberStore, path: Path, *, encoding: str = "utf-8", source: str | None = None) -> ImportReport:
+def import_csv(
+    store: SubscriberStore, path: Path, *, encoding: str = "utf-8", source: str | None = None
+) -> ImportReport:
     """Import the subscribers of the CSV file at `path` into `store`, in one transaction."""
     path = Path(path)
     report = ImportReport()
@@ -125,13 +128,15 @@ class _Lines:
     def new_row(self) -> None:
         self.given = False
 
-    def __iter__(self) -> "_Lines":
+    def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
         if self.given:
-            raise _LineError(self.first, "guillemet ouvert jamais refermé sur la ligne (une valeur ne peut pas "
-                             "contenir de retour à la ligne)")
+            raise _LineError(
+                self.first,
+                "guillemet ouvert jamais refermé sur la ligne (une valeur ne peut pas contenir de retour à la ligne)",
+            )
         line = self.ahead if self.ahead is not None else self._read()
         self.ahead = None
         if not line:
@@ -151,7 +156,9 @@ class _Lines:
             while line and not line.endswith(("\n", "\r")):
                 line = self.stream.readline(MAX_LINE)
                 length += len(line.rstrip("\r\n"))
-            raise _LineError(self.number, f"ligne trop longue ({_count(length)} caractères, {_count(MAX_LINE)} au plus)")
+            raise _LineError(
+                self.number, f"ligne trop longue ({_count(length)} caractères, {_count(MAX_LINE)} au plus)"
+            )
         return line
 
 
@@ -207,15 +214,21 @@ def _columns(header: list[str], path: Path, report: ImportReport) -> dict[str, i
     if "email" not in columns:
         found = ", ".join(f"« {cell.strip()} »" for cell in header)
         raise SourceError(
-            path, 1, f"colonne d’adresse absente : l’en-tête ({found}) doit avoir une colonne « email » "
-            "(ou « adresse », « courriel »)"
+            path,
+            1,
+            f"colonne d’adresse absente : l’en-tête ({found}) doit avoir une colonne « email » "
+            "(ou « adresse », « courriel »)",
         )
     return columns
 
 
 def _entry(
-    cells: list[str] | NewsletterError, columns: dict[str, int], header: list[str], source: str,
-    seen: dict[str, int], line: int,
+    cells: list[str] | NewsletterError,
+    columns: dict[str, int],
+    header: list[str],
+    source: str,
+    seen: dict[str, int],
+    line: int,
 ) -> Entry:
     if isinstance(cells, NewsletterError):
         raise cells
@@ -232,8 +245,10 @@ def _entry(
     values = {column: cells[index] for column, index in columns.items()}
     for column, value in values.items():
         if len(value) > MAX_VALUE:
-            raise NewsletterError(f"valeur trop longue dans la colonne « {header[columns[column]].strip()} » "
-                                  f"({_count(len(value))} caractères, {_count(MAX_VALUE)} au plus)")
+            raise NewsletterError(
+                f"valeur trop longue dans la colonne « {header[columns[column]].strip()} » "
+                f"({_count(len(value))} caractères, {_count(MAX_VALUE)} au plus)"
+            )
     status = _STATUS_WORDS.get(_key(values.get("status", "")) or "subscribed")
     if status is None:
         raise NewsletterError(f"statut inconnu « {values['status'].strip()} » (abonné, désabonné ou en erreur)")

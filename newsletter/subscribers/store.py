@@ -16,8 +16,8 @@ import hmac
 import re
 import secrets
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from typing import Iterator
 
 from newsletter.errors import NewsletterError
 from newsletter.subscribers.addresses import normalize_address
@@ -57,7 +57,7 @@ class Subscriber:
     created_at: str = ""
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Subscriber":
+    def from_row(cls, row: sqlite3.Row) -> Subscriber:
         return cls(**{f.name: row[f.name] for f in fields(cls)})
 
 
@@ -111,7 +111,7 @@ def parse_day(value: str) -> str | None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -233,8 +233,17 @@ class SubscriberStore:
         cursor = self.db.execute(
             "INSERT INTO subscribers (address, name, territory, role, status, consent_date, consent_source,"
             " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (entry.address, entry.name, entry.territory, entry.role, entry.status, entry.consent_date,
-             entry.consent_source, now, now),
+            (
+                entry.address,
+                entry.name,
+                entry.territory,
+                entry.role,
+                entry.status,
+                entry.consent_date,
+                entry.consent_source,
+                now,
+                now,
+            ),
         )
         return self._reread(cursor.lastrowid)
 
@@ -328,14 +337,26 @@ class SubscriberStore:
         way, and bounces may be read in any order. With no issue in the journal, every soft bounce
         counts.
         """
-        bounced = {row[0] for row in self.db.execute(
-            "SELECT DISTINCT issue FROM feedback WHERE subscriber_id = ? AND kind = 'soft'", (subscriber_id,))}
-        sent = {row[0] for row in self.db.execute(
-            "SELECT issue FROM deliveries WHERE subscriber_id = ? AND status = 'sent'", (subscriber_id,))}
+        bounced = {
+            row[0]
+            for row in self.db.execute(
+                "SELECT DISTINCT issue FROM feedback WHERE subscriber_id = ? AND kind = 'soft'", (subscriber_id,)
+            )
+        }
+        sent = {
+            row[0]
+            for row in self.db.execute(
+                "SELECT issue FROM deliveries WHERE subscriber_id = ? AND status = 'sent'", (subscriber_id,)
+            )
+        }
         if not sent:
-            return self.db.execute(
-                "SELECT count(DISTINCT issue) + sum(issue IS NULL) FROM feedback WHERE subscriber_id = ? AND kind = 'soft'",
-                (subscriber_id,)).fetchone()[0] or 0
+            return (
+                self.db.execute(
+                    "SELECT count(DISTINCT issue) + sum(issue IS NULL) FROM feedback WHERE subscriber_id = ? AND kind = 'soft'",
+                    (subscriber_id,),
+                ).fetchone()[0]
+                or 0
+            )
         bounced.discard(None)
         last = max(bounced, default=0)
         run = 0
@@ -356,7 +377,8 @@ class SubscriberStore:
         """Who received our message `message_id` of `issue` (the journal keeps each Message-ID)."""
         row = self.db.execute(
             "SELECT s.* FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
-            "WHERE d.issue = ? AND d.message_id = ?", (issue, message_id),
+            "WHERE d.issue = ? AND d.message_id = ?",
+            (issue, message_id),
         ).fetchone()
         return Subscriber.from_row(row) if row else None
 
@@ -399,8 +421,7 @@ class SubscriberStore:
             self.db.execute(
                 "UPDATE subscribers SET pending_nonce = ?, requested_at = ?, name = CASE WHEN ? != '' THEN ? ELSE name END,"
                 " updated_at = ? WHERE id = ?",
-                (nonce, subscriber.requested_at if waiting else _now(), entry.name, entry.name, _now(),
-                 subscriber.id),
+                (nonce, subscriber.requested_at if waiting else _now(), entry.name, entry.name, _now(), subscriber.id),
             )
         return self._reread(subscriber.id), True
 
@@ -410,8 +431,10 @@ class SubscriberStore:
         marked used (USED prefix), so that a replayed link is told apart from a forged one."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            row = self.db.execute("SELECT address FROM subscribers WHERE id = ? AND pending_nonce = ? AND pending_nonce != ''",
-                                  (subscriber_id, nonce)).fetchone()
+            row = self.db.execute(
+                "SELECT address FROM subscribers WHERE id = ? AND pending_nonce = ? AND pending_nonce != ''",
+                (subscriber_id, nonce),
+            ).fetchone()
             if row is None:
                 return False
             self.db.execute(
@@ -423,16 +446,19 @@ class SubscriberStore:
         return True
 
     def set_name(self, subscriber_id: int, name: str) -> None:
-        self.db.execute("UPDATE subscribers SET name = ?, updated_at = ? WHERE id = ?",
-                        (clean_text(name), _now(), subscriber_id))
+        self.db.execute(
+            "UPDATE subscribers SET name = ?, updated_at = ? WHERE id = ?", (clean_text(name), _now(), subscriber_id)
+        )
 
     def erase(self, subscriber: Subscriber) -> None:
         """Delete the subscriber and their journal rows; keep a tombstone so a stale CSV cannot
         bring the address back (`merge` refuses it)."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("INSERT OR REPLACE INTO tombstones (digest, subscriber_id, erased_at) VALUES (?, ?, ?)",
-                            (self.tombstone(subscriber.address), subscriber.id, _now()))
+            self.db.execute(
+                "INSERT OR REPLACE INTO tombstones (digest, subscriber_id, erased_at) VALUES (?, ?, ?)",
+                (self.tombstone(subscriber.address), subscriber.id, _now()),
+            )
             self.db.execute("DELETE FROM deliveries WHERE subscriber_id = ?", (subscriber.id,))
             self.db.execute("DELETE FROM subscribers WHERE id = ?", (subscriber.id,))
 
@@ -442,22 +468,28 @@ class SubscriberStore:
         return hmac.new(key, f"tombstone:{normalize_address(address)}".encode(), hashlib.sha256).hexdigest()
 
     def was_erased(self, address: str) -> bool:
-        return self.db.execute("SELECT 1 FROM tombstones WHERE digest = ?", (self.tombstone(address),)).fetchone() is not None
+        return (
+            self.db.execute("SELECT 1 FROM tombstones WHERE digest = ?", (self.tombstone(address),)).fetchone()
+            is not None
+        )
 
     def erased_id(self, subscriber_id: int) -> bool:
         """Whether this id belonged to a subscriber who was erased (and none holds it now)."""
-        return self.db.execute("SELECT 1 FROM tombstones WHERE subscriber_id = ?", (subscriber_id,)).fetchone() is not None
+        return (
+            self.db.execute("SELECT 1 FROM tombstones WHERE subscriber_id = ?", (subscriber_id,)).fetchone() is not None
+        )
 
     def purge_pending(self, before: dt.datetime) -> int:
         """Remove sign-ups never confirmed, requested before `before`; clear stale requests of others."""
-        cutoff = before.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        cutoff = before.astimezone(dt.UTC).isoformat(timespec="seconds")
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             removed = self.db.execute(
                 "DELETE FROM subscribers WHERE status = 'pending' AND coalesce(requested_at, created_at) < ?", (cutoff,)
             ).rowcount
-            self.db.execute("UPDATE subscribers SET pending_nonce = '', requested_at = NULL WHERE requested_at < ?",
-                            (cutoff,))
+            self.db.execute(
+                "UPDATE subscribers SET pending_nonce = '', requested_at = NULL WHERE requested_at < ?", (cutoff,)
+            )
         return removed
 
     def deliveries(self, subscriber_id: int) -> list[dict[str, str]]:
@@ -469,8 +501,9 @@ class SubscriberStore:
 
     def record_form(self, version: str, text: str) -> None:
         """Keep the wording of a consent form by its version, the first time it is used."""
-        self.db.execute("INSERT OR IGNORE INTO consent_forms (version, text, first_used) VALUES (?, ?, ?)",
-                        (version, text, _now()))
+        self.db.execute(
+            "INSERT OR IGNORE INTO consent_forms (version, text, first_used) VALUES (?, ?, ?)", (version, text, _now())
+        )
 
     def form_text(self, version: str) -> str | None:
         row = self.db.execute("SELECT text FROM consent_forms WHERE version = ?", (version,)).fetchone()

@@ -11,8 +11,15 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "bounces"
 _serial = itertools.count(1)
 
 
-def sample(name: str, sent: bytes = b"", *, rcpt: str = "", token: str = "",
-           mailto: str = "bounces@example.org", ident: str = "") -> bytes:
+def sample(
+    name: str,
+    sent: bytes = b"",
+    *,
+    rcpt: str = "",
+    token: str = "",
+    mailto: str = "bounces@example.org",
+    ident: str = "",
+) -> bytes:
     """The sample `name` about our message `sent` (its envelope sender, headers, Message-ID)."""
     head = sent.split(b"\r\n\r\n", 1)[0].replace(b"\r\n", b"\n") if sent else b""
     parsed = email.message_from_bytes(head + b"\n\n") if sent else None

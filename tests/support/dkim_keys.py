@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import base64
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def rsa_key(folder: Path, bits: int = 2048, name: str = "dkim.pem") -> tuple[Path, str]:
     """A private key file in `folder`, and its public key as the `p=` of a DKIM record."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}", "-out", str(path)],
-                   check=True, capture_output=True)
-    der = subprocess.run(["openssl", "pkey", "-in", str(path), "-pubout", "-outform", "DER"],
-                         check=True, capture_output=True).stdout
+    subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}", "-out", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    der = subprocess.run(
+        ["openssl", "pkey", "-in", str(path), "-pubout", "-outform", "DER"], check=True, capture_output=True
+    ).stdout
     return path, base64.b64encode(der).decode("ascii")
 
 

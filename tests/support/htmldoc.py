@@ -12,7 +12,7 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 class Element:
     tag: str
     attrs: dict[str, str]
-    children: list["Element | str"] = field(default_factory=list)
+    children: list[Element | str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -25,7 +25,7 @@ class Element:
             if isinstance(child, Element):
                 yield from child.iter(tag)
 
-    def find_all(self, tag: str) -> list["Element"]:
+    def find_all(self, tag: str) -> list[Element]:
         return list(self.iter(tag))
 
 

@@ -26,7 +26,9 @@ class NodeMissing(RuntimeError):
 def install() -> None:
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
-        raise NodeMissing("Node.js et npm sont nécessaires pour relire les agendas avec ical.js (paquets Debian nodejs et npm)")
+        raise NodeMissing(
+            "Node.js et npm sont nécessaires pour relire les agendas avec ical.js (paquets Debian nodejs et npm)"
+        )
     if (FOLDER / "node_modules" / "ical.js" / "package.json").exists():
         return
     command = "ci" if (FOLDER / "package-lock.json").exists() else "install"

@@ -65,7 +65,9 @@ class Dovecot:
     def __init__(self, cert: Path, key: Path, users: dict[str, str]):
         binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
         if not Path(binary).exists():
-            raise RuntimeError("Dovecot manque : installez le paquet Debian « dovecot-imapd » (scripts/test.sh le fait)")
+            raise RuntimeError(
+                "Dovecot manque : installez le paquet Debian « dovecot-imapd » (scripts/test.sh le fait)"
+            )
         self.binary, self.cert, self.users = binary, cert, users
         self.root = Path(tempfile.mkdtemp(prefix="newsletter-imap-"))
         self.root.chmod(0o755)
@@ -77,16 +79,29 @@ class Dovecot:
             users_line = f"default_login_user = {owner.pw_name}\ndefault_internal_user = {owner.pw_name}"
         (self.root / "mail").mkdir()
         os.chown(self.root / "mail", owner.pw_uid, owner.pw_gid)
-        (self.root / "passwd").write_text("".join(
-            f"{name}:{{PLAIN}}{password}:{owner.pw_uid}:{owner.pw_gid}::{self.root}/mail/{name}\n"
-            for name, password in users.items()))
-        (self.root / "dovecot.conf").write_text(CONFIG.format(
-            root=self.root, cert=cert, key=key, users_line=users_line, imap_port=self.starttls_port,
-            imaps_port=self.port))
+        (self.root / "passwd").write_text(
+            "".join(
+                f"{name}:{{PLAIN}}{password}:{owner.pw_uid}:{owner.pw_gid}::{self.root}/mail/{name}\n"
+                for name, password in users.items()
+            )
+        )
+        (self.root / "dovecot.conf").write_text(
+            CONFIG.format(
+                root=self.root,
+                cert=cert,
+                key=key,
+                users_line=users_line,
+                imap_port=self.starttls_port,
+                imaps_port=self.port,
+            )
+        )
 
-    def __enter__(self) -> "Dovecot":
-        self.process = subprocess.Popen([self.binary, "-F", "-c", str(self.root / "dovecot.conf")],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    def __enter__(self) -> Dovecot:
+        self.process = subprocess.Popen(
+            [self.binary, "-F", "-c", str(self.root / "dovecot.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         for _ in range(200):
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()

@@ -42,8 +42,15 @@ def bound_socket() -> tuple[socket.socket, str]:
     return sock, f"http://127.0.0.1:{sock.getsockname()[1]}/service"
 
 
-def start(root: Path, serve: dict | None = None, sending: dict | None = None, smtp: dict | None = None,
-          base_url: str = "https://example.org/lettre", clock=None, bound: tuple | None = None) -> Running:
+def start(
+    root: Path,
+    serve: dict | None = None,
+    sending: dict | None = None,
+    smtp: dict | None = None,
+    base_url: str = "https://example.org/lettre",
+    clock=None,
+    bound: tuple | None = None,
+) -> Running:
     """Bind a loopback port first, so that `public_url` names it, then serve."""
     sock, public = bound or bound_socket()
     tables = {
@@ -72,8 +79,14 @@ class Client:
         self.cookies = urllib.request.HTTPCookieProcessor()
         self.opener = urllib.request.build_opener(self.cookies, _NoRedirect)
 
-    def request(self, url: str, method: str = "GET", form: dict | None = None, body: bytes | None = None,
-                headers: dict | None = None) -> tuple[int, str, dict]:
+    def request(
+        self,
+        url: str,
+        method: str = "GET",
+        form: dict | None = None,
+        body: bytes | None = None,
+        headers: dict | None = None,
+    ) -> tuple[int, str, dict]:
         if form is not None:
             body = urllib.parse.urlencode(form).encode()
         req = urllib.request.Request(url, data=body, method=method, headers=headers or {})

@@ -21,8 +21,8 @@ import ssl
 import subprocess
 import threading
 import time
-from pathlib import Path
 from email import message_from_bytes, policy
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -108,8 +108,11 @@ class SMTPServer:
         self.handler, self.port = handler, port or free_port()
         kwargs: dict = {}
         if users is not None:
-            kwargs.update(authenticator=self._authenticator(users), auth_required=True,
-                          auth_require_tls=starttls is not None or implicit_tls is not None)
+            kwargs.update(
+                authenticator=self._authenticator(users),
+                auth_required=True,
+                auth_require_tls=starttls is not None or implicit_tls is not None,
+            )
         if starttls is not None:
             kwargs.update(tls_context=starttls, require_starttls=True)
         if implicit_tls is not None:
@@ -119,12 +122,15 @@ class SMTPServer:
     @staticmethod
     def _authenticator(users):
         def check(server, session, envelope, mechanism, auth_data):
-            ok = isinstance(auth_data, LoginPassword) and users.get(auth_data.login.decode()) == auth_data.password.decode()
+            ok = (
+                isinstance(auth_data, LoginPassword)
+                and users.get(auth_data.login.decode()) == auth_data.password.decode()
+            )
             return AuthResult(success=bool(ok), handled=False)
 
         return check
 
-    def __enter__(self) -> "SMTPServer":
+    def __enter__(self) -> SMTPServer:
         self.controller.start()
         return self
 
@@ -152,7 +158,7 @@ class RefusingThenServing:
         self.listener.close()
         self.server = SMTPServer(self.handler, port=self.port).__enter__()
 
-    def __enter__(self) -> "RefusingThenServing":
+    def __enter__(self) -> RefusingThenServing:
         self.thread.start()
         return self
 
@@ -168,9 +174,26 @@ def self_signed(folder: Path) -> tuple[Path, ssl.SSLContext]:
     """A certificate for 127.0.0.1 made by the `openssl` command, and a server context using it."""
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)

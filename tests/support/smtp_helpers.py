@@ -36,7 +36,11 @@ def make_letter(number: int = 3, size: int = 200) -> Letter:
         + "<p>Les territoires pilotes avancent : écoles, énergie, mobilités.</p>\n" * size
         + f'<p><a href="{UNSUBSCRIBE_MARK}">Se désinscrire</a></p></body></html>\n'
     )
-    text = f"{GREETING_MARK}\n\n" + "Les territoires pilotes avancent.\n" * size + f"\nSe désinscrire : {UNSUBSCRIBE_MARK}\n"
+    text = (
+        f"{GREETING_MARK}\n\n"
+        + "Les territoires pilotes avancent.\n" * size
+        + f"\nSe désinscrire : {UNSUBSCRIBE_MARK}\n"
+    )
     return Letter(
         number=number,
         date=dt.datetime(2024, 3, 1, 8, 0, tzinfo=ZoneInfo("Europe/Paris")),

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "snapshot": ("newsletter.cli.desk:snapshot", "Enregistre des images PNG de l’email, prises avec Chromium."),
     "inspiration": ("newsletter.cli.archive:inspiration", "Propose en Markdown les derniers articles d’un flux RSS ou Atom."),
     "send": ("newsletter.cli.send:send", "Envoie un numéro aux abonnés (ou un test avec --to)."),
+    "rectificatif": ("newsletter.cli.rectificatif:rectificatif", "Dit aux abonnés d’un numéro ce qui a changé dans ses séances."),
     "status": ("newsletter.cli.send:status", "Affiche le journal d’envoi d’un numéro."),
     "bounces": ("newsletter.cli.bounces:bounces", "Lit les rebonds, plaintes et désinscriptions d’une boîte mail."),
     "serve": ("newsletter.cli.serve:serve", "Sert l’inscription, la page « mes données » et la désinscription (waitress)."),

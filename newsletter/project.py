@@ -7,6 +7,7 @@ from pathlib import Path
 
 from newsletter.errors import ERROR, Problem, SourceError
 from newsletter.model.issue import Issue
+from newsletter.parse.corrections import CORRECTIONS_FILE, read_records, with_corrections
 from newsletter.parse.issue import ParsedIssue, parse_issue
 from newsletter.settings import Settings, load_settings
 
@@ -37,6 +38,14 @@ class Project:
         """Every issue file parsed, with duplicate numbers reported on the later files."""
         parsed = [parse_issue(path, self.settings) for path in self.issue_paths()]
         flag_duplicate_numbers([(p.path, p.issue.number) for p in parsed if p.issue], parsed)
+        return self.with_corrections(parsed)
+
+    def with_corrections(self, parsed: list[ParsedIssue]) -> list[ParsedIssue]:
+        """Each issue's sessions with the corrections sent about them (`calendars/rectificatifs.json`)."""
+        records = read_records(self.calendars_dir / CORRECTIONS_FILE)
+        for item in parsed:
+            if item.issue is not None and records:
+                item.issue = with_corrections(item.issue, records)
         return parsed
 
     def issues(self) -> list[Issue]:

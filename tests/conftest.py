@@ -69,3 +69,17 @@ def repo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = build(load_project(ROOT), dist)
     assert not report.failed, [str(p) for p in report.problems]
     return dist
+
+
+@pytest.fixture(scope="module")
+def axe_browser():
+    """Headless Chromium with axe-core installed, for the accessibility checks of any test module."""
+    from support import axe
+    from test_browser import require_chromium
+
+    from newsletter.desk.browser import Browser
+
+    require_chromium()
+    axe.install()
+    with Browser(block_remote=True) as opened:
+        yield opened

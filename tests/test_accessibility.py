@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from conftest import DATA, ROOT
 from support import axe
-from test_browser import require_chromium
 
 from newsletter.desk.browser import Browser
 from newsletter.pipeline import build
@@ -40,11 +39,8 @@ EMAIL_EXCEPTIONS = {
 
 
 @pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    axe.install()
-    with Browser(block_remote=True) as opened:
-        yield opened
+def browser(axe_browser):
+    return axe_browser
 
 
 def ax_nodes(browser: Browser, role: str) -> list[dict]:

@@ -19,7 +19,7 @@ from newsletter.errors import SourceError
 from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_MARK, personalize
 from newsletter.send import Journal, MessageFactory, Recipient, new_sender, send_test
 from newsletter.send.config import sending_config
-from newsletter.send.message import MessageError
+from newsletter.send.message import Attachment, MessageError
 from newsletter.send.ratelimit import RateLimiter
 from newsletter.send.tokens import make_token, verify_token
 from newsletter.send.transports import OutboxTransport
@@ -98,6 +98,45 @@ def test_each_part_decodes_to_exactly_what_personalize_gives(tmp_path, name):
     assert message.get_body(("plain",)).get_payload(decode=True) == text.replace("\n", "\r\n").encode()
     wire_html = html.replace("\r\n", "\n").replace("\n", "\r\n").encode()
     assert message.get_body(("html",)).get_payload(decode=True) == wire_html
+
+
+def test_attachments_go_after_the_two_parts_which_still_decode_to_exactly_what_personalize_gives(tmp_path):
+    letter = make_letter()
+    calendar = ("BEGIN:VCALENDAR\r\nSUMMARY:Agora – « ANNULÉ »\r\n" + "X" * 300 + "\r\nEND:VCALENDAR\r\n").encode()
+    letter = dataclasses.replace(
+        letter,
+        correction=2,
+        attachments=(
+            Attachment("agora.ics", 'text/calendar; charset="utf-8"; method=CANCEL', calendar),
+            Attachment("b.ics", 'text/calendar; charset="utf-8"; method=PUBLISH', b"\x00\xff"),
+        ),
+    )
+    factory = MessageFactory(make_config(tmp_path), letter, SECRET)
+    built = factory.build(Recipient(5, "lea@example.org", "Léa"))
+    assert all(len(line) <= 78 for line in built.data.split(b"\r\n\r\n", 1)[1].split(b"\r\n"))
+    message = parse(built.data)
+    assert not message.defects and not any(part.defects for part in message.walk())
+    assert [part.get_content_type() for part in message.walk()] == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "text/calendar",
+        "text/calendar",
+    ]
+    html, text = personalize(letter, "Bonjour Léa,", factory.unsubscribe_url(make_token(SECRET, 5, "lea@example.org")))
+    assert message.get_body(("plain",)).get_payload(decode=True) == text.replace("\n", "\r\n").encode()
+    assert message.get_body(("html",)).get_payload(decode=True) == html.replace("\n", "\r\n").encode()
+    ics, raw = message.iter_attachments()
+    assert (ics.get_filename(), ics.get_param("method"), ics.get_payload(decode=True)) == (
+        "agora.ics",
+        "CANCEL",
+        calendar,
+    )
+    assert raw.get_payload(decode=True) == b"\x00\xff"
+    # its own Message-ID, in reply to the issue's message to the same subscriber
+    issue_id = MessageFactory(make_config(tmp_path), make_letter(), SECRET).message_id(Recipient(5, "lea@example.org"))
+    assert message["Message-ID"] != issue_id and message["In-Reply-To"] == message["References"] == issue_id
 
 
 def test_a_name_of_200_emoji_is_folded_into_short_encoded_words_that_a_strict_server_accepts(tmp_path, db_path):

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import os
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 from email import policy
 from pathlib import Path
 
 from click.testing import CliRunner
+from support.kill import KillAtMessage
 from support.smtp import FaultyHandler, SMTPServer, free_port
 
 from newsletter.cli import cli
@@ -143,27 +142,14 @@ SENDER_SCRIPT = "import sys; from newsletter.cli.send import send; send.main(sys
 def test_a_send_killed_mid_way_resumes_without_sending_twice(tmp_path):
     """Killed inside a group (its outcomes committed, the group not yet synced): nothing is lost."""
     count, kill_at = 40, 17
-    child: dict[str, subprocess.Popen] = {}
-    killed = threading.Event()
-    seen = []
-
-    def kill_on_data(address: str) -> str | None:
-        seen.append(address)
-        if len(seen) == kill_at and not killed.is_set():
-            os.kill(child["process"].pid, signal.SIGKILL)  # before the server answers 250
-            child["process"].wait()
-            killed.set()
-            return "drop"
-        return None
-
-    handler = FaultyHandler(on_data=kill_on_data)
+    killer = KillAtMessage(kill_at)
+    handler = FaultyHandler(on_data=killer)
     with SMTPServer(handler) as server:
         root = make_sending_project(tmp_path, smtp=f"port = {server.port}")
         addresses = subscribe(root, count)
         args = [sys.executable, "-c", SENDER_SCRIPT, "-C", str(root), "1", "--transport", "smtp", "--yes"]
-        child["process"] = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        child["process"].communicate(timeout=180)
-        assert killed.is_set() and child["process"].returncode == -signal.SIGKILL
+        killer.start(args, ROOT).communicate(timeout=180)
+        assert killer.killed.is_set() and killer.process.returncode == -signal.SIGKILL
         accepted_before = handler.counts()
         assert len(accepted_before) == kill_at - 1
 
@@ -173,8 +159,7 @@ def test_a_send_killed_mid_way_resumes_without_sending_twice(tmp_path):
         assert "Traceback" not in rerun.stderr + rerun.stdout
         received = handler.counts()
         assert set(received.values()) == {1}  # nobody got the issue twice
-        uncertain = seen[kill_at - 1]
-        assert set(received) == set(addresses) - {uncertain}
+        assert set(received) == set(addresses) - {killer.uncertain}
 
         last = subprocess.run([*args, "--resend-unknown"], cwd=ROOT, capture_output=True, text=True, timeout=180)
         assert last.returncode == 0, last.stderr

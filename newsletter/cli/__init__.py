@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Propose en Markdown les derniers articles d’un flux RSS ou Atom.",
     ),
     "send": ("newsletter.cli.send:send", "Envoie un numéro aux abonnés (ou un test avec --to)."),
+    "rectificatif": (
+        "newsletter.cli.rectificatif:rectificatif",
+        "Dit aux abonnés d’un numéro ce qui a changé dans ses séances.",
+    ),
     "status": ("newsletter.cli.send:status", "Affiche le journal d’envoi d’un numéro."),
     "bounces": ("newsletter.cli.bounces:bounces", "Lit les rebonds, plaintes et désinscriptions d’une boîte mail."),
     "serve": (

@@ -14,27 +14,39 @@ PROBLEM_STATUSES = ("failed", "unknown", "deferred")
 SHOWN_PER_STATUS = 20
 
 
+def sending_options(function):
+    """What every command that sends to the list takes: a test (`--to`), the transport, the
+    uncertain messages, and the confirmation (shared by `send` and `rectificatif`)."""
+    for option in reversed(
+        (
+            click.option(
+                "--to",
+                "test_to",
+                multiple=True,
+                metavar="ADRESSE",
+                help="Envoyer un test à cette adresse (répétable) : sujet marqué [TEST], rien n’est journalisé.",
+            ),
+            click.option(
+                "--transport",
+                type=click.Choice(["outbox", "smtp"]),
+                help="outbox (fichiers .eml) ou smtp ; par défaut le réglage [sending] transport, sinon outbox.",
+            ),
+            click.option(
+                "--resend-unknown",
+                is_flag=True,
+                help="Renvoyer aussi les messages incertains (connexion coupée après leur remise au serveur).",
+            ),
+            click.option("-y", "--yes", is_flag=True, help="Envoyer par SMTP sans demander de confirmation."),
+        )
+    ):
+        function = option(function)
+    return function
+
+
 @click.command()
 @project_option
 @click.argument("issue", type=int)
-@click.option(
-    "--to",
-    "test_to",
-    multiple=True,
-    metavar="ADRESSE",
-    help="Envoyer un test à cette adresse (répétable) : sujet marqué [TEST], rien n’est journalisé.",
-)
-@click.option(
-    "--transport",
-    type=click.Choice(["outbox", "smtp"]),
-    help="outbox (fichiers .eml) ou smtp ; par défaut le réglage [sending] transport, sinon outbox.",
-)
-@click.option(
-    "--resend-unknown",
-    is_flag=True,
-    help="Renvoyer aussi les messages incertains (connexion coupée après leur remise au serveur).",
-)
-@click.option("-y", "--yes", is_flag=True, help="Envoyer par SMTP sans demander de confirmation.")
+@sending_options
 @reports_errors
 def send(
     project_dir: Path, issue: int, test_to: tuple[str, ...], transport: str | None, resend_unknown: bool, yes: bool
@@ -61,6 +73,7 @@ def send(
                 f"le numéro {issue} est un brouillon (draft: true) : envoyez-vous un test avec --to, "
                 "ou retirez « draft » pour l’envoyer aux abonnés"
             )
+        _record_sessions(project, store, the_issue)
         sender = new_sender(config, store, letter, kind, resend_unknown=resend_unknown)
         total = sender.prepare()
         if sender.summary.recovered:
@@ -70,13 +83,34 @@ def send(
                 err=True,
             )
         if total:
-            _describe(config, parts, sender, total, kind, len(warnings))
+            _describe(config, sender, total, kind, len(warnings), parts.preheader)
         if total and kind == "smtp" and not yes:
             _confirm(f"Envoyer le numéro {issue} à {total} adresse(s) ?")
         summary = _run_with_progress(sender, total, kind)
         _report(store, issue, summary, config.unknown, project.settings.tz)
+        if not summary.total and not sum(summary.counts.values()):
+            click.echo("Aucun abonné : importez-les avec « newsletter subscribers import FICHIER.csv ».")
+        elif not summary.total:
+            click.echo(
+                "Rien à envoyer maintenant : chaque abonné a reçu ce numéro ou attend son tour (voir newsletter status)."
+            )
     finally:
         store.db.close()
+
+
+def _record_sessions(project, store, issue) -> None:
+    """What subscribers are about to read of each session, kept for `check` and `rectificatif`."""
+    from newsletter.corrections import snapshot_of
+    from newsletter.pipeline.calendars import STATE_FILE, PublishedState
+    from newsletter.pipeline.corrections import announced
+    from newsletter.send.corrections import record_snapshots
+
+    state = PublishedState.read(project.calendars_dir / STATE_FILE)
+    sessions, _ = announced(project, issue)  # an unknown programme is an error of the gate
+    sequences = {session.id: state.entries.get(session.id, (0, ""))[0] for session in sessions}
+    record_snapshots(
+        store.db, issue.number, {s.id: (snapshot_of(s, sequences[s.id]), sequences[s.id]) for s in sessions}
+    )
 
 
 def _gate(project, number: int) -> list:
@@ -95,16 +129,17 @@ def _gate(project, number: int) -> list:
     return problems
 
 
-def _describe(config, parts, sender, total: int, kind: str, warnings: int) -> None:
+def _describe(config, sender, total: int, kind: str, warnings: int, preheader: str) -> None:
     """What the subscribers will see, before they see it."""
+    html = sender.factory.letter.html
     size = len(sender.factory.build(sender.factory.sample_recipient()).data)
     where = f"SMTP {config.smtp.host}:{config.smtp.port}" if kind == "smtp" else f"boîte d’envoi {config.outbox}"
     shown = {
         "Sujet": sender.factory.subject,
-        "Accroche": parts.preheader,
+        "Accroche": preheader,
         "Expéditeur": f"{config.sender_name} <{config.sender_address}>",
         "Destinataires": str(total),
-        "Taille": f"{size / 1024:.0f} Ko par message ({len(parts.html.encode()) / 1024:.0f} Ko de HTML)",
+        "Taille": f"{size / 1024:.0f} Ko par message ({len(html.encode()) / 1024:.0f} Ko de HTML)",
         "Transport": where,
         "Avertissements": str(warnings),
     }
@@ -173,7 +208,7 @@ def _run_with_progress(sender, total: int, kind: str):
 TEMPFAIL = 75  # EX_TEMPFAIL (sysexits.h): messages wait for a later attempt; a scheduled rerun settles them
 
 
-def _report(store, issue: int, summary, unknown_policy: str, tz) -> None:
+def _report(store, issue: int, summary, unknown_policy: str, tz, journal=None, what: str = "") -> None:
     """The summary line, the problem rows, and the exit status a scheduler reads (docs/redaction.md)."""
     from newsletter.send import Journal
     from newsletter.send.journal import LABELS
@@ -182,8 +217,8 @@ def _report(store, issue: int, summary, unknown_policy: str, tz) -> None:
     rate = outcomes["sent"] / summary.elapsed if summary.elapsed > 0 else 0
     parts = [f"{outcomes[status]} {LABELS[status]}" for status in ("sent", "failed")]
     parts += [f"{counts.get(status, 0)} {LABELS[status]}" for status in ("deferred", "unknown")]
-    click.echo(f"Numéro {issue} : {', '.join(parts)} en {summary.elapsed:.0f} s ({rate:.0f} messages/s).")
-    _print_problems(Journal(store.db, issue))
+    click.echo(f"{what or f'Numéro {issue}'} : {', '.join(parts)} en {summary.elapsed:.0f} s ({rate:.0f} messages/s).")
+    _print_problems(journal or Journal(store.db, issue))
     if summary.error and not summary.temporary:
         raise Failure(f"envoi arrêté : {summary.error}. Relancez la même commande pour reprendre.")
     if summary.interrupted:
@@ -206,12 +241,6 @@ def _report(store, issue: int, summary, unknown_policy: str, tz) -> None:
             f"{counts['unknown']} message(s) incertains, gardés de côté : le serveur les a peut-être reçus. "
             'Pour les renvoyer : --resend-unknown (ou [sending] unknown = "resend").',
             err=True,
-        )
-    if not summary.total and not sum(counts.values()):
-        click.echo("Aucun abonné : importez-les avec « newsletter subscribers import FICHIER.csv ».")
-    elif not summary.total:
-        click.echo(
-            "Rien à envoyer maintenant : chaque abonné a reçu ce numéro ou attend son tour (voir newsletter status)."
         )
 
 
@@ -256,6 +285,7 @@ def status(project_dir: Path, issue: int, show_all: bool) -> None:
             if counts[name] or name in ("sent", "queued"):
                 click.echo(f"  {LABELS[name]:<11}{counts[name]:>8}")
         _print_feedback(store, issue)
+        _print_corrections(store, issue)
         if show_all:
             for row in journal.rows(PROBLEM_STATUSES):
                 click.echo(f"  {LABELS[row.status]:<10} {row.address}  ({row.attempts} essai(s)) {row.reply}")
@@ -263,6 +293,18 @@ def status(project_dir: Path, issue: int, show_all: bool) -> None:
             _print_problems(journal)
     finally:
         store.db.close()
+
+
+def _print_corrections(store, issue: int) -> None:
+    """One line per rectificatif of this issue: its journal's counts, and whether it is settled."""
+    from newsletter.send.corrections import CorrectionJournal, rounds
+    from newsletter.send.journal import LABELS
+
+    for found in rounds(store.db, issue):
+        counts = CorrectionJournal(store.db, issue, found.round).counts()
+        shown = ", ".join(f"{counts[name]} {LABELS[name]}" for name in counts if counts[name])
+        state = "terminé" if found.settled_at else "en cours"
+        click.echo(f"Rectificatif {found.round} ({state}) : {shown or 'aucun destinataire'}")
 
 
 def _print_feedback(store, issue: int) -> None:

@@ -54,6 +54,8 @@ class Issue:
     draft: bool = False
     greeting: str = ""
     sessions: tuple[Session, ...] = ()  # the ```session blocks, in the order of the file
+    programmes: tuple[str, ...] = ()  # ids of the programmes of calendars/ it announces (front matter `programme`)
+    programme_line: int = 0  # where the front matter names them
     source_hash: str = field(default="", compare=False)
 
     @property

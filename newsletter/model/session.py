@@ -24,6 +24,14 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True)
+class Correction:
+    """A correction (« rectificatif ») sent about a session: the day, and each change as before → after."""
+
+    day: dt.date
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Session:
     """One event of the agenda.
 
@@ -48,6 +56,7 @@ class Session:
     published: dt.date | None = None  # when it was published (issue or programme date): DTSTAMP
     issue: int | None = None  # the number of the issue that announces it
     programme: str = ""  # the id of the programme it belongs to
+    corrections: tuple[Correction, ...] = ()  # sent since its issue was (calendars/rectificatifs.json), oldest first
     path: Path | None = None
     line: int = 0
 

@@ -13,7 +13,7 @@ from newsletter.errors import SourceError
 from newsletter.parse.yamltext import FAST_LOADER, yaml_reason
 
 FENCE = "---"
-KNOWN_FIELDS = ("number", "date", "title", "subject", "preheader", "draft")
+KNOWN_FIELDS = ("number", "date", "title", "subject", "preheader", "draft", "programme")
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class FrontMatter:
     subject: str
     preheader: str
     draft: bool
+    programmes: tuple[str, ...]  # the ids of the programmes of calendars/ the issue announces
+    programme_line: int
     unknown: tuple[tuple[str, int], ...]
     body_line: int  # line of the file where the body starts
 
@@ -54,6 +56,8 @@ def parse_front_matter(path: Path, text: str) -> tuple[FrontMatter, str]:
         subject=_text(path, data, "subject", lines),
         preheader=_text(path, data, "preheader", lines),
         draft=_flag(path, data, "draft", lines),
+        programmes=_ids(path, data, "programme", lines),
+        programme_line=lines.get("programme", 0),
         unknown=tuple((key, lines[key]) for key in data if key not in KNOWN_FIELDS),
         body_line=body_line,
     )
@@ -124,6 +128,17 @@ def _text(path: Path, data: dict[str, Any], key: str, lines: dict[str, int], req
     if "\n" in value or "\r" in value:
         raise SourceError(path, lines.get(key, 2), f"« {key} » doit tenir sur une ligne")
     return value
+
+
+def _ids(path: Path, data: dict[str, Any], key: str, lines: dict[str, int]) -> tuple[str, ...]:
+    """One id, or a list of them (« programme: journees-2018 », « programme: [a, b] »)."""
+    value = data.get(key) or []
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() and "\n" not in v for v in values):
+        raise SourceError(
+            path, lines.get(key, 2), f"« {key} » doit être l’id d’un programme de calendars/, ou une liste d’ids"
+        )
+    return tuple(v.strip() for v in values)
 
 
 def _flag(path: Path, data: dict[str, Any], key: str, lines: dict[str, int]) -> bool:

@@ -110,6 +110,8 @@ class _IssueParser:
             draft=front.draft,
             greeting=greeting,
             sessions=sessions,
+            programmes=front.programmes,
+            programme_line=front.programme_line,
             source_hash=hashlib.sha256(text.encode()).hexdigest(),
         )
         return ParsedIssue(self.path, issue, self.problems)

@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from newsletter.corrections import unknown_programmes
 from newsletter.datecheck import date_problems
 from newsletter.errors import ERROR, Problem, SourceError
 from newsletter.fsutil import write_atomic
@@ -95,7 +96,7 @@ def process(
         text = read_source(path)
     except SourceError as error:
         return Outcome(path, problems=[Problem.from_error(error)], unreadable=True)
-    parsed = parse_issue(path, project.settings, text)
+    parsed = project.with_corrections([parse_issue(path, project.settings, text)])[0]
     outcome = Outcome(path, parsed.issue.number if parsed.issue else None, problems=list(parsed.problems))
     issue = parsed.issue
     if issue is None or parsed.errors:
@@ -109,7 +110,8 @@ def process(
     if record and (needs.entry or record.entry_key != keys.entry):
         record = _entry(project, dist, issue, blocks, keys, record, outcome)
     if record and needs.notes:
-        notes = [*stub_problems(issue, text), *date_problems(issue, others)]
+        programmes = {session.programme for session in others if session.programme}
+        notes = [*stub_problems(issue, text), *date_problems(issue, others), *unknown_programmes(issue, programmes)]
         record = dataclasses.replace(record, notes_key=keys.notes, notes=tuple(notes))
     outcome.record = record
     return outcome

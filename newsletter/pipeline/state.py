@@ -19,6 +19,7 @@ from newsletter import code_version
 from newsletter.errors import Problem
 from newsletter.fsutil import write_atomic
 from newsletter.model.session import Session
+from newsletter.parse.corrections import CORRECTIONS_FILE
 from newsletter.project import Project
 from newsletter.render.templates import fingerprint
 from newsletter.render.web import EntryCard
@@ -46,7 +47,8 @@ class Context:
     def of(cls, project: Project) -> Context:
         settings_file = project.root / "newsletter.toml"
         settings = settings_file.read_bytes() if settings_file.exists() else b""
-        parse = digest(code_version(), settings)
+        corrections = project.calendars_dir / CORRECTIONS_FILE  # the cards' notes « Modifié le … »
+        parse = digest(code_version(), settings, corrections.read_bytes() if corrections.is_file() else b"")
         return cls(
             parse,
             digest(parse, fingerprint(project.root, web=False)),

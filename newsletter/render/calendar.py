@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
-from icalendar.prop import vRecur, vUri
+from icalendar.prop import vCalAddress, vRecur, vUri
 
 from newsletter.model.session import Session
 from newsletter.render.dates import french_date, publication_time
@@ -97,13 +97,20 @@ def stamp(settings: Settings, session: Session) -> dt.datetime:
     return publication_time(day, settings.tz).astimezone(dt.UTC)
 
 
-def event_ical(settings: Settings, session: Session, sequence: int = 0) -> bytes:
-    """One VEVENT, serialised (folded at 75 octets, escaped) by `icalendar`; its texts typeset."""
+def event_ical(
+    settings: Settings, session: Session, sequence: int = 0, organizer: tuple[str, str] | None = None
+) -> bytes:
+    """One VEVENT, serialised (folded at 75 octets, escaped) by `icalendar`; its texts typeset.
+    `organizer` (name, address) only for a scheduling message (iTIP METHOD:CANCEL requires one)."""
     session = typeset_session(settings, session)
     event = Event()
     event.add("uid", uid(settings, session))
     event.add("dtstamp", stamp(settings, session))
     event.add("sequence", sequence)
+    if organizer is not None:
+        event.add(
+            "organizer", vCalAddress(f"mailto:{organizer[1]}"), parameters={"CN": organizer[0]} if organizer[0] else {}
+        )
     if session.all_day:
         event.add("dtstart", session.start)
         event.add("dtend", session.end + dt.timedelta(days=1))  # DTEND of a day is exclusive
@@ -137,16 +144,22 @@ def event_ical(settings: Settings, session: Session, sequence: int = 0) -> bytes
 
 
 def calendar_ical(
-    settings: Settings, *, name: str, description: str = "", source: str = "", events: list[tuple[Session, bytes]]
+    settings: Settings,
+    *,
+    name: str,
+    description: str = "",
+    source: str = "",
+    events: list[tuple[Session, bytes]],
+    method: str = "PUBLISH",
 ) -> bytes:
-    """A VCALENDAR (METHOD:PUBLISH) of events serialised by `event_ical`, with their VTIMEZONEs."""
+    """A VCALENDAR (METHOD:PUBLISH unless told) of events serialised by `event_ical`, with their VTIMEZONEs."""
     typography = Typography.of(settings)
     name, description = typography.text(name), typography.text(description)
     names = Calendar()
     names.add("name", name)
     names.add("x-wr-calname", name)
     parts = [
-        _calendar_head(settings, description, source),
+        _calendar_head(settings, description, source, method),
         names.to_ical()[len(b"BEGIN:VCALENDAR\r\n") : -len(b"END:VCALENDAR\r\n")],
     ]
     timed_years = sorted({session.start.year for session, _ in events if not session.all_day})
@@ -158,13 +171,13 @@ def calendar_ical(
 
 
 @lru_cache(maxsize=64)
-def _calendar_head(settings: Settings, description: str, source: str) -> bytes:
+def _calendar_head(settings: Settings, description: str, source: str, method: str = "PUBLISH") -> bytes:
     """The calendar's properties but its name, which changes with every session's file."""
     cal = Calendar()
     cal.add("prodid", f"-//{settings.name}//newsletter//FR")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
+    cal.add("method", method)
     if description:
         cal.add("description", description)
         cal.add("x-wr-caldesc", description)
@@ -184,6 +197,23 @@ def session_calendar(settings: Settings, session: Session, sequence: int = 0) ->
         name=summary(session),
         description=settings.name,
         events=[(session, event_ical(settings, session, sequence))],
+    )
+
+
+def correction_calendar(
+    settings: Settings, session: Session, sequence: int, organizer: tuple[str, str]
+) -> tuple[str, bytes]:
+    """(method, bytes) of the .ics a correction carries: the same UID at a higher SEQUENCE.
+
+    A cancelled session goes as METHOD:CANCEL with its ORGANIZER (RFC 5546), which Apple Calendar,
+    Outlook and Thunderbird take as « remove this event »; any other change as METHOD:PUBLISH, the
+    method of every calendar of the build: REQUEST would make it a meeting invitation asking each
+    reader to accept or decline, with replies to the letter's address.
+    """
+    method = "CANCEL" if session.cancelled else "PUBLISH"
+    event = event_ical(settings, session, sequence, organizer if session.cancelled else None)
+    return method, calendar_ical(
+        settings, name=summary(session), description=settings.name, events=[(session, event)], method=method
     )
 
 

@@ -34,6 +34,11 @@ class FeedItem:
     summary: str  # plain text
     content_html: str  # absolute URLs only
     categories: tuple[str, ...] = ()
+    updated: dt.datetime | None = None  # when a correction changed it (atom:updated); the guid stays
+
+    @property
+    def last_change(self) -> dt.datetime:
+        return max(self.published, self.updated or self.published)
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def rfc822(moment: dt.datetime) -> str:
 def render_feed(channel: Channel, items: list[FeedItem]) -> bytes:
     """The feed's XML document (UTF-8); `items` in the order given (newest first is the caller's job).
 
-    `lastBuildDate` is the newest item's date, never the clock, so that the same issues give
+    `lastBuildDate` is the newest item's date (or the day a correction changed it), never the clock, so that the same issues give
     the same bytes; an empty feed has none. The document is made of small pieces encoded one by
     one: tens of megabytes of text holding emoji are never copied into one string.
     """
@@ -90,7 +95,7 @@ def render_feed(channel: Channel, items: list[FeedItem]) -> bytes:
         *_element("language", channel.language),
     ]
     if items:
-        parts += _element("lastBuildDate", rfc822(max(item.published for item in items)))
+        parts += _element("lastBuildDate", rfc822(max(item.last_change for item in items)))
     parts.append(f'<atom:link href={quoteattr(channel.self_url)} rel="self" type="application/rss+xml"/>\n')
     for rel, href in channel.links:
         parts.append(f'<atom:link href={quoteattr(href)} rel="{rel}" type="application/rss+xml"/>\n')
@@ -109,6 +114,7 @@ def _item(item: FeedItem) -> list[str]:
         *_element("link", item.link),
         *_element("guid", item.link, ' isPermaLink="true"'),
         *_element("pubDate", rfc822(item.published)),
+        *(_element("atom:updated", item.updated.isoformat()) if item.updated else ()),
         *_element("description", item.summary),
         *_html("content:encoded", item.content_html),
     ]

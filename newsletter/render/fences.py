@@ -34,6 +34,7 @@ _KIND = (
 _TITLE = "margin:0 0 4px 0;font-size:17px;line-height:1.35;font-weight:bold;color:#12355b;"
 _LINE = "margin:0 0 2px 0;"
 _LINKS = "margin:8px 0 0 0;font-size:14px;"
+_NOTE = "margin:0 0 8px 0;padding:4px 8px;background-color:#fff4d6;border-radius:3px;font-size:14px;line-height:1.4;color:#5c4400;"
 _LINK = f"color:{ACCENT};text-decoration:underline;word-break:break-word;"
 
 
@@ -102,11 +103,18 @@ def _kind(session: Session) -> str:
     return "Rendez-vous à confirmer" if session.status is Status.TENTATIVE else "Rendez-vous"
 
 
+def correction_notes(session: Session, locale: str = "fr_FR") -> list[str]:
+    """« Modifié le 12 avril 2022 : jeudi 28 avril 2022 → vendredi 29 avril 2022 ; lieu : Paris → Lyon »,
+    one per correction sent about the session (`calendars/rectificatifs.json`), oldest first."""
+    return [f"Modifié le {french_date(c.day, locale=locale)} : {' ; '.join(c.lines)}" for c in session.corrections]
+
+
 def _card_html(settings: Settings, session: Session) -> str:
     accent = CANCELLED if session.cancelled else ACCENT
     esc = html.escape
     when = esc(when_text(session, settings.locale))
-    rows = [
+    notes = [Typography.of(settings).text(note) for note in correction_notes(session, settings.locale)]
+    rows = [f'<div class="tp-card-note" style="{_NOTE}">✏️ {esc(note)}</div>' for note in notes] + [
         f'<div class="tp-card-kind" style="{_KIND.format(accent=accent)}">{esc(_kind(session))}</div>',
         f'<div class="tp-card-title" style="{_TITLE}">{esc(ical.summary(session))}</div>',
         f'<div style="{_LINE}">{_icon("📅")}{f"<s>{when}</s>" if session.cancelled else when}</div>',
@@ -138,7 +146,8 @@ def _icon(emoji: str) -> str:
 
 
 def _card_text(settings: Settings, session: Session) -> list[str]:
-    lines = [f"📅 {_kind(session).upper()} : {ical.summary(session)}", when_text(session, settings.locale)]
+    lines = [f"✏️ {note}" for note in correction_notes(session, settings.locale)]
+    lines += [f"📅 {_kind(session).upper()} : {ical.summary(session)}", when_text(session, settings.locale)]
     if session.rrule:
         lines.append(f"Puis {repetition_text(session, settings.locale, settings.tz)}")
     if session.location:

@@ -61,6 +61,7 @@ class ArchiveEntry:
     sessions: tuple[dict[str, Any], ...] = ()
     content: str = ""  # the whole issue as HTML (template web/content.html): page body and feed item
     source_hash: str = ""
+    updated: str = ""  # ISO 8601: the day of the last correction sent about its sessions, else its date
 
     @property
     def day(self) -> dt.date:
@@ -152,6 +153,7 @@ def archive_entry(
         signoff=html(issue.signoff),
         sessions=tuple(session_links(settings, issue)),
         source_hash=issue.source_hash,
+        updated=max((c.day for s in issue.sessions for c in s.corrections), default=issue.date).isoformat(),
     )
     env = environment(root)
     section_template = env.get_template("web/section.html")
@@ -272,6 +274,13 @@ def entry_time(entry: ArchiveEntry | EntryCard, settings: Settings) -> dt.dateti
     return publication_time(entry.day, settings.tz)
 
 
+def entry_updated(entry: ArchiveEntry, settings: Settings) -> dt.datetime | None:
+    """When a correction last changed the issue (its day at the publication hour), if one did."""
+    if not entry.updated or entry.updated == entry.date:
+        return None
+    return publication_time(dt.date.fromisoformat(entry.updated), settings.tz)
+
+
 def page_path(slug: str) -> str:
     return f"{ISSUES_DIR}/{slug}/{INDEX_FILE}"
 
@@ -352,6 +361,7 @@ def _issue_item(settings: Settings, entry: ArchiveEntry) -> FeedItem:
         title=entry.heading,
         link=entry.url,
         published=entry_time(entry, settings),
+        updated=entry_updated(entry, settings),
         summary=entry.summary,
         content_html=entry.content,
         categories=tuple(titles.get(section["key"], section["title"]) for section in entry.sections),
@@ -364,6 +374,7 @@ def _section_item(settings: Settings, entry: ArchiveEntry, section: dict) -> Fee
         title=f"n°{entry.number} – {heading}",
         link=f"{entry.url}#{section['key']}",
         published=entry_time(entry, settings),
+        updated=entry_updated(entry, settings),
         summary=section["summary"] or entry.summary,
         content_html=section["html"],
         categories=(section["title"],),

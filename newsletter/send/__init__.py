@@ -67,12 +67,21 @@ def transports(config: SendingConfig, kind: str, folder: Path) -> Callable[[], T
 def new_sender(
     config: SendingConfig, store: SubscriberStore, letter: Letter, kind: str, *, resend_unknown: bool = False
 ) -> Sender:
-    """A sender of `letter` to every subscriber, through `kind` ("outbox" or "smtp")."""
+    """A sender of `letter` to every subscriber (a correction: to those who were sent its issue),
+    through `kind` ("outbox" or "smtp")."""
     factory = MessageFactory(config, letter, signing_secret(config, store), signer=new_signer(config))
     folder = config.outbox / f"{letter.number:03d}"
+    journal = Journal(store.db, letter.number, retries=config.retries, backoff=config.backoff)
+    if letter.correction:
+        from newsletter.send.corrections import CorrectionJournal
+
+        folder = config.outbox / f"{letter.number:03d}-rectificatif-{letter.correction}"
+        journal = CorrectionJournal(
+            store.db, letter.number, letter.correction, retries=config.retries, backoff=config.backoff
+        )
     smtp = kind == "smtp"
     return Sender(
-        Journal(store.db, letter.number, retries=config.retries, backoff=config.backoff),
+        journal,
         factory,
         transports(config, kind, folder),
         connections=config.smtp.connections if smtp else 1,

@@ -74,10 +74,18 @@ def _iso(moment: dt.datetime) -> str:
 
 
 class Journal:
-    """The rows of one issue. Safe to share between threads (writes are serialised)."""
+    """The rows of one issue. Safe to share between threads (writes are serialised).
+
+    A journal is one table and a key within it: `deliveries` keyed by issue here; a correction's
+    journal (`newsletter.send.corrections`) reuses every step with its own table, key and audience.
+    """
+
+    table = "deliveries"
+    key_columns: tuple[str, ...] = ("issue",)
 
     def __init__(self, connection: sqlite3.Connection, issue: int, *, retries: int = 5, backoff: float = 300.0):
         self.db, self.issue = connection, issue
+        self.key: tuple = (issue,)
         self.retries, self.backoff = retries, backoff
         self.lock = threading.Lock()
         self.outcomes: list[tuple[int, Outcome, int]] = []  # recorded, written with the next claim
@@ -92,38 +100,49 @@ class Journal:
         """
         with self.lock, self._transaction():
             recovered = self.db.execute(
-                "UPDATE deliveries SET status = 'unknown', reply = ?, updated_at = ? "
-                "WHERE issue = ? AND status = 'sending'",
-                (INTERRUPTED, _now(), self.issue),
+                f"UPDATE {self.table} SET status = 'unknown', reply = ?, updated_at = ? "
+                f"WHERE {self._where()} AND status = 'sending'",
+                (INTERRUPTED, _now(), *self.key),
             ).rowcount
             # Waiting rows of people who left since: never sent, so nothing to remember.
             self.db.execute(
-                "DELETE FROM deliveries WHERE issue = ? AND status IN ('queued', 'deferred') AND "
+                f"DELETE FROM {self.table} WHERE {self._where()} AND status IN ('queued', 'deferred') AND "
                 "subscriber_id IN (SELECT id FROM subscribers WHERE status != 'subscribed')",
-                (self.issue,),
+                self.key,
             )
+            query, values = self.audience()
+            columns = ", ".join(self.key_columns)
+            marks = ", ".join("?" * len(self.key_columns))
             self.db.execute(
-                "INSERT OR IGNORE INTO deliveries (issue, subscriber_id, address, status, updated_at) "
-                "SELECT ?, id, address, 'queued', ? FROM subscribers WHERE status = 'subscribed'",
-                (self.issue, _now()),
+                f"INSERT OR IGNORE INTO {self.table} ({columns}, subscriber_id, address, status, updated_at) "
+                f"SELECT {marks}, id, address, 'queued', ? FROM ({query})",
+                (*self.key, _now(), *values),
             )
         return recovered
 
     def _transaction(self):
         return _Transaction(self.db)
 
-    def _due(self, statuses: tuple[str, ...]) -> tuple[str, list[int | str]]:
+    def _where(self, alias: str = "") -> str:
+        """The condition on this journal's key (`issue = ?`), its columns prefixed by `alias`."""
+        return " AND ".join(f"{alias}{column} = ?" for column in self.key_columns)
+
+    def audience(self) -> tuple[str, tuple]:
+        """The query of (id, address) of everyone to queue, and its values: every subscribed address."""
+        return "SELECT id, address FROM subscribers WHERE status = 'subscribed'", ()
+
+    def _due(self, statuses: tuple[str, ...]) -> tuple[str, list[str]]:
         """The WHERE clause of rows waiting in `statuses` that may go now (a deferred row once due)."""
         marks = ", ".join("?" * len(statuses))
-        clause = f"d.issue = ? AND d.status IN ({marks}) AND (d.next_attempt IS NULL OR d.next_attempt <= ?)"
-        return clause, [self.issue, *statuses, _now()]
+        clause = f"{self._where('d.')} AND d.status IN ({marks}) AND (d.next_attempt IS NULL OR d.next_attempt <= ?)"
+        return clause, [*self.key, *statuses, _now()]
 
     def pending(self, statuses: tuple[str, ...], after: int = 0, limit: int = 500) -> list[Pending]:
         """Rows waiting in `statuses`, due now, whose subscriber is subscribed, by id after `after`."""
         clause, values = self._due(statuses)
         with self.lock:
             rows = self.db.execute(
-                f"SELECT d.subscriber_id, s.address, s.name, d.status, d.attempts FROM deliveries d "
+                f"SELECT d.subscriber_id, s.address, s.name, d.status, d.attempts FROM {self.table} d "
                 f"JOIN subscribers s ON s.id = d.subscriber_id "
                 f"WHERE {clause} AND s.status = 'subscribed' AND d.subscriber_id > ? "
                 f"ORDER BY d.subscriber_id LIMIT ?",
@@ -134,7 +153,7 @@ class Journal:
     def count_pending(self, statuses: tuple[str, ...]) -> int:
         clause, values = self._due(statuses)
         return self.db.execute(
-            f"SELECT count(*) FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
+            f"SELECT count(*) FROM {self.table} d JOIN subscribers s ON s.id = d.subscriber_id "
             f"WHERE {clause} AND s.status = 'subscribed'",
             values,
         ).fetchone()[0]
@@ -142,8 +161,8 @@ class Journal:
     def next_due(self) -> dt.datetime | None:
         """When the earliest deferred row may be tried again (None when none is deferred)."""
         value = self.db.execute(
-            "SELECT min(coalesce(next_attempt, '')) FROM deliveries WHERE issue = ? AND status = 'deferred'",
-            (self.issue,),
+            f"SELECT min(coalesce(next_attempt, '')) FROM {self.table} WHERE {self._where()} AND status = 'deferred'",
+            self.key,
         ).fetchone()[0]
         if value is None:
             return None
@@ -158,10 +177,10 @@ class Journal:
         with self.lock, _Transaction(self.db):
             self._write_outcomes()
             cursor = self.db.execute(
-                "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, address = ?, message_id = ?,"
-                " updated_at = ? WHERE issue = ? AND subscriber_id = ? AND status = ? AND EXISTS"
+                f"UPDATE {self.table} SET status = 'sending', attempts = attempts + 1, address = ?, message_id = ?,"
+                f" updated_at = ? WHERE {self._where()} AND subscriber_id = ? AND status = ? AND EXISTS"
                 " (SELECT 1 FROM subscribers WHERE id = ? AND status = 'subscribed')",
-                (item.address, message_id, _now(), self.issue, item.subscriber_id, item.status, item.subscriber_id),
+                (item.address, message_id, _now(), *self.key, item.subscriber_id, item.status, item.subscriber_id),
             )
         return cursor.rowcount == 1
 
@@ -174,8 +193,8 @@ class Journal:
         now = dt.datetime.now(dt.UTC)
         for subscriber_id, outcome, attempts in self.outcomes:
             self.db.execute(
-                "UPDATE deliveries SET status = ?, reply = ?, next_attempt = ?, updated_at = ? "
-                "WHERE issue = ? AND subscriber_id = ?",
+                f"UPDATE {self.table} SET status = ?, reply = ?, next_attempt = ?, updated_at = ? "
+                f"WHERE {self._where()} AND subscriber_id = ?",
                 self._row(subscriber_id, outcome, attempts, now),
             )
             if outcome.status == FAILED:  # a 5xx saying the address is dead: bounced, as by a bounce
@@ -229,12 +248,12 @@ class Journal:
                 status, reply = FAILED, f"abandonné après {attempts} essais : {reply}"[:500]
             else:
                 retry_at = _iso(now + dt.timedelta(seconds=self.backoff * 2 ** (attempts - 1)))
-        return (status, reply, retry_at, _iso(now), self.issue, subscriber_id)
+        return (status, reply, retry_at, _iso(now), *self.key, subscriber_id)
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
         for status, count in self.db.execute(
-            "SELECT status, count(*) FROM deliveries WHERE issue = ? GROUP BY status", (self.issue,)
+            f"SELECT status, count(*) FROM {self.table} WHERE {self._where()} GROUP BY status", self.key
         ):
             counts[status] = count
         return counts
@@ -244,9 +263,9 @@ class Journal:
         return [
             Row(*row)
             for row in self.db.execute(
-                f"SELECT address, status, attempts, reply FROM deliveries WHERE issue = ? AND status IN ({marks}) "
+                f"SELECT address, status, attempts, reply FROM {self.table} WHERE {self._where()} AND status IN ({marks}) "
                 f"ORDER BY status, address LIMIT ?",
-                (self.issue, *statuses, -1 if limit is None else limit),
+                (*self.key, *statuses, -1 if limit is None else limit),
             )
         ]
 

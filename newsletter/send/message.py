@@ -18,6 +18,7 @@ filters. Only the preview, which must be the same bytes at every build, passes a
 
 from __future__ import annotations
 
+import base64
 import binascii
 import datetime as dt
 import hashlib
@@ -54,6 +55,15 @@ class MessageError(NewsletterError):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file carried after the text and HTML (a correction's updated `.ics`)."""
+
+    filename: str
+    content_type: str  # with its parameters, e.g. 'text/calendar; charset="utf-8"; method=PUBLISH'
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Letter:
     """What `send/` needs of an issue, rendered once: `html` and `text` still hold the personal marks."""
 
@@ -63,6 +73,8 @@ class Letter:
     html: str
     text: str
     greeting: str = ""  # the issue's own generic greeting, for subscribers without a name
+    attachments: tuple[Attachment, ...] = ()
+    correction: int = 0  # the round of a correction of the issue (« rectificatif »); 0: the issue itself
 
 
 @dataclass(frozen=True)
@@ -113,11 +125,14 @@ class MessageFactory:
         self.subject = subject = (TEST_PREFIX if test else "") + header_safe(letter.subject, "le sujet")
         self.domain = normalize_address(config.sender_address).rpartition("@")[2]
         self.boundary = "=_" + hashlib.sha256(f"{letter.number}:{letter.html}".encode()).hexdigest()[:32]
+        self.mixed = (
+            "=_" + hashlib.sha256(f"mixed:{self.boundary}".encode()).hexdigest()[:32] if letter.attachments else ""
+        )
         self.head = self._common_headers(subject)
         boundary = self.boundary.encode("ascii")
-        self.text_part = _EncodedPart("plain", letter.text, b"\r\n--" + boundary + b"\r\n")
+        self.text_part = _EncodedPart("plain", letter.text, self._opening() + b"\r\n--" + boundary + b"\r\n")
         self.html_part = _EncodedPart("html", letter.html, b"\r\n--" + boundary + b"\r\n")
-        self.closing = b"\r\n--" + boundary + b"--\r\n"
+        self.closing = b"\r\n--" + boundary + b"--\r\n" + self._attachments()
         self.generic_greeting = letter.greeting or FALLBACK_GREETING
         self.mailto = _address(config.unsubscribe_mailto, "l’adresse de désinscription")
         if not header_safe(config.unsubscribe_url, "le lien de désinscription").isascii():
@@ -136,10 +151,41 @@ class MessageFactory:
             b"List-Id: " + mailbox_header(list_name, header_safe(config.list_id, "List-Id"), "List-Id"),
             b"List-Unsubscribe-Post: List-Unsubscribe=One-Click",
             b"MIME-Version: 1.0",
-            f'Content-Type: multipart/alternative;\r\n boundary="{self.boundary}"'.encode("ascii"),
+            f"Content-Type: multipart/{'mixed' if self.mixed else 'alternative'};\r\n"
+            f' boundary="{self.mixed or self.boundary}"'.encode("ascii"),
         ]
         head = b"".join(line + b"\r\n" for line in lines)
         return head + b"Subject: " + text_header("Subject", subject) + b"\r\n"
+
+    def _opening(self) -> bytes:
+        """With attachments, the text and HTML sit in a multipart/alternative, first of a multipart/mixed."""
+        if not self.mixed:
+            return b""
+        return f'\r\n--{self.mixed}\r\nContent-Type: multipart/alternative;\r\n boundary="{self.boundary}"\r\n'.encode(
+            "ascii"
+        )
+
+    def _attachments(self) -> bytes:
+        """Each attachment base64 encoded once, then the end of the multipart/mixed."""
+        if not self.mixed:
+            return b""
+        pieces = []
+        for attachment in self.letter.attachments:
+            name = header_safe(attachment.filename, "le nom d’une pièce jointe")
+            if (
+                not name.isascii()
+                or '"' in name
+                or not header_safe(attachment.content_type, "une pièce jointe").isascii()
+            ):
+                raise MessageError(f"nom de pièce jointe à écrire en ASCII, sans guillemets : {name}")
+            pieces.append(
+                f'\r\n--{self.mixed}\r\nContent-Type: {attachment.content_type}; name="{name}"\r\n'
+                f'Content-Disposition: attachment; filename="{name}"\r\nContent-Transfer-Encoding: base64\r\n\r\n'.encode(
+                    "ascii"
+                )
+                + base64.encodebytes(attachment.data).replace(b"\n", b"\r\n").rstrip(b"\r\n")
+            )
+        return b"".join(pieces) + f"\r\n--{self.mixed}--\r\n".encode("ascii")
 
     def sample_recipient(self) -> Recipient:
         """A typical subscriber, to show the editor the size of a message before sending."""
@@ -166,6 +212,17 @@ class MessageFactory:
             return f"<{self.letter.number:03d}.preview@{self.domain}>"
         if self.test or self.transactional:  # not to be hidden by mail clients as a copy of the previous one
             return make_msgid("test" if self.test else "service", domain=self.domain)
+        number, correction = self.letter.number, self.letter.correction
+        if correction:  # not the issue's own form, which `newsletter bounces` reads as the issue's
+            digest = message_digest(
+                self.secret, self.config.list_id, number, f"rectificatif-{correction}", recipient.address
+            )
+            return f"<{number}.r{correction}.{digest}@{self.domain}>"
+        return self.original_id(recipient)
+
+    def original_id(self, recipient: Recipient) -> str:
+        """The issue's own Message-ID for this subscriber; a correction replies to it: mail clients
+        thread them together, and a bounce that quotes it names the issue and the subscriber."""
         digest = message_digest(self.secret, self.config.list_id, self.letter.number, recipient.address)
         return f"<{self.letter.number}.{digest}@{self.domain}>"
 
@@ -201,6 +258,7 @@ class MessageFactory:
                 b"Message-ID: ",
                 message_id.encode("ascii"),
                 b"\r\n",
+                self._thread(recipient),
                 b"List-Unsubscribe: <",
                 url.encode("ascii"),
                 b">,\r\n <",
@@ -212,6 +270,12 @@ class MessageFactory:
         data = head + body
         envelope = self.envelope(recipient, address)
         return Message(address, message_id, self.signer.sign(data) if self.signer else data, envelope)
+
+    def _thread(self, recipient: Recipient) -> bytes:
+        if not self.letter.correction or self.preview or self.test:
+            return b""
+        original = self.original_id(recipient).encode("ascii")
+        return b"In-Reply-To: " + original + b"\r\nReferences: " + original + b"\r\n"
 
 
 PREVIEW_SECRET = "aperçu"  # signs nothing real: the preview's links must stay the same at every build

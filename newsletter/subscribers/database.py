@@ -120,6 +120,44 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (key, window)
     ) WITHOUT ROWID;
     """,
+    # 5 -> 6: corrections (« rectificatifs »). What each session of a sent issue looked like when it
+    # was sent (`original`) and when subscribers were last told (`told`); each correction of an issue
+    # (`round`), its message composed once and the state it tells; its own delivery journal.
+    """
+    CREATE TABLE session_snapshots (
+        issue INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        original TEXT NOT NULL,
+        told TEXT NOT NULL,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (issue, session_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE corrections (
+        issue INTEGER NOT NULL,
+        round INTEGER NOT NULL,
+        letter TEXT NOT NULL,
+        target TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        settled_at TEXT,
+        PRIMARY KEY (issue, round)
+    );
+    CREATE TABLE correction_deliveries (
+        issue INTEGER NOT NULL,
+        round INTEGER NOT NULL,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        address TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('queued', 'sending', 'sent', 'deferred', 'failed', 'unknown')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        reply TEXT NOT NULL DEFAULT '',
+        message_id TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        next_attempt TEXT,
+        PRIMARY KEY (issue, round, subscriber_id)
+    );
+    CREATE INDEX correction_deliveries_status ON correction_deliveries (issue, round, status, subscriber_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,82 @@
+"""`calendars/rectificatifs.json`: the corrections sent, as the archive tells them.
+
+`newsletter rectificatif` appends one entry per correction sent (its day, the issue, the round, and
+each session's change lines); the project commits it with the issues. The build reads it, never the
+subscribers' database nor the clock, so that the same sources give the same pages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.errors import SourceError
+from newsletter.model.issue import Issue
+from newsletter.model.session import Correction
+
+CORRECTIONS_FILE = "rectificatifs.json"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One correction sent: the day, the issue, its round, and per session id its change lines."""
+
+    day: dt.date
+    issue: int
+    round: int
+    sessions: dict[str, tuple[str, ...]]
+
+    def as_json(self) -> dict:
+        return {
+            "date": self.day.isoformat(),
+            "issue": self.issue,
+            "round": self.round,
+            "sessions": {key: list(lines) for key, lines in sorted(self.sessions.items())},
+        }
+
+
+def read_records(path: Path) -> list[Record]:
+    """The corrections listed in `path` (none when it is missing); a damaged file is a SourceError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as error:
+        raise SourceError(path, None, f"liste des rectificatifs illisible ({error})") from error
+    try:
+        data = json.loads(text)
+        return [
+            Record(
+                dt.date.fromisoformat(entry["date"]),
+                int(entry["issue"]),
+                int(entry["round"]),
+                {str(key): tuple(str(line) for line in lines) for key, lines in entry["sessions"].items()},
+            )
+            for entry in data["rectificatifs"]
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise SourceError(
+            path,
+            getattr(error, "lineno", None),
+            "liste des rectificatifs illisible : reprenez la version du dépôt (git checkout)",
+        ) from error
+
+
+def with_corrections(issue: Issue, records: list[Record]) -> Issue:
+    """`issue` whose sessions carry the corrections sent about them, oldest first."""
+    found: dict[str, tuple[Correction, ...]] = {}
+    for record in sorted(records, key=lambda record: (record.day, record.round)):
+        if record.issue == issue.number:
+            for key, lines in record.sessions.items():
+                found[key] = (*found.get(key, ()), Correction(record.day, lines))
+    if not found:
+        return issue
+    sessions = tuple(dataclasses.replace(s, corrections=found.get(s.id, ())) for s in issue.sessions)
+    told = repr(sorted((key, [(c.day.isoformat(), c.lines) for c in value]) for key, value in found.items()))
+    # what the issue is made of: an archive entry of the issue without its notes is not current
+    source_hash = hashlib.sha256(f"{issue.source_hash}\0{told}".encode()).hexdigest()
+    return dataclasses.replace(issue, sessions=sessions, source_hash=source_hash)

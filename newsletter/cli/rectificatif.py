@@ -8,7 +8,16 @@ from pathlib import Path
 import click
 
 from newsletter.cli.common import Failure, open_project, project_option, reports_errors
-from newsletter.cli.send import _confirm, _describe, _gate, _report, _run_with_progress, _send_test, sending_options
+from newsletter.cli.send import (
+    _confirm,
+    _describe,
+    _gate,
+    _report,
+    _run_with_progress,
+    _send_test,
+    prepare,
+    sending_options,
+)
 
 
 @click.command()
@@ -124,13 +133,7 @@ def _send(project, config, store, found, kind: str, resend_unknown: bool, yes: b
     from newsletter.send import new_sender
 
     sender = new_sender(config, store, found.letter, kind, resend_unknown=resend_unknown)
-    total = sender.prepare()
-    if sender.summary.recovered:
-        click.echo(
-            f"{sender.summary.recovered} message(s) étaient en cours d’envoi quand l’envoi précédent "
-            "s’est arrêté : marqués incertains.",
-            err=True,
-        )
+    total = prepare(sender)
     if total:
         titles = ", ".join(
             snapshot["title"] if snapshot else f"{key} (annulée)" for key, snapshot in found.target.items()

@@ -75,13 +75,7 @@ def send(
             )
         _record_sessions(project, store, the_issue)
         sender = new_sender(config, store, letter, kind, resend_unknown=resend_unknown)
-        total = sender.prepare()
-        if sender.summary.recovered:
-            click.echo(
-                f"{sender.summary.recovered} message(s) étaient en cours d’envoi quand l’envoi précédent "
-                "s’est arrêté : marqués incertains.",
-                err=True,
-            )
+        total = prepare(sender)
         if total:
             _describe(config, sender, total, kind, len(warnings), parts.preheader)
         if total and kind == "smtp" and not yes:
@@ -111,6 +105,18 @@ def _record_sessions(project, store, issue) -> None:
     record_snapshots(
         store.db, issue.number, {s.id: (snapshot_of(s, sequences[s.id]), sequences[s.id]) for s in sessions}
     )
+
+
+def prepare(sender) -> int:
+    """Queue the run, say what a previous run left uncertain; how many messages go now."""
+    total = sender.prepare()
+    if sender.summary.recovered:
+        click.echo(
+            f"{sender.summary.recovered} message(s) étaient en cours d’envoi quand l’envoi précédent "
+            "s’est arrêté : marqués incertains.",
+            err=True,
+        )
+    return total
 
 
 def _gate(project, number: int) -> list:

@@ -22,9 +22,9 @@ from newsletter.model.session import Session
 from newsletter.parse.french_dates import WEEKDAYS, DateMention, find_dates
 from newsletter.parse.session import occurrence_on, occurrences
 from newsletter.render.dates import french_date
+from newsletter.text import closes_fence, fence_opening
 
 A_SUIVRE = "a-suivre"
-_FENCED = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?^ {0,3}\1[ \t]*$", re.M | re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
@@ -57,7 +57,7 @@ def date_problems(issue: Issue, others: Iterable[Session] = ()) -> list[Problem]
 
 def mentions(block: Block) -> list[tuple[int, DateMention]]:
     """(line in the file, date) of every date of a block's prose, fenced blocks and comments left out."""
-    text = _COMMENT.sub(_blank, _FENCED.sub(_blank, block.markdown))
+    text = _COMMENT.sub(_blank, _without_fences(block.markdown))
     return [(block.line + text[: mention.start].count("\n"), mention) for mention in find_dates(text)]
 
 
@@ -145,6 +145,19 @@ def _over(session: Session, day: dt.date) -> bool:
             is None
         )
     return True
+
+
+def _without_fences(markdown: str) -> str:
+    """Each line of a closed fenced block blanked, fences read as the parser reads them."""
+    lines = markdown.split("\n")
+    start, marker = 0, ""
+    for index, line in enumerate(lines):
+        if marker and closes_fence(line, marker):
+            lines[start : index + 1] = [" " * len(held) for held in lines[start : index + 1]]
+            marker = ""
+        elif not marker and (opened := fence_opening(line)):
+            start, marker = index, opened.marker
+    return "\n".join(lines)
 
 
 def _blank(match: re.Match[str]) -> str:

@@ -14,13 +14,13 @@ import re
 
 from newsletter.errors import ERROR, WARNING, Problem
 from newsletter.model.issue import Block, Issue
+from newsletter.text import FenceOpening, closes_fence, fence_opening
 
 STUB_MARK = "À COMPLÉTER"
 HINT_OPEN = "<!-- À écrire :"
 HINT_CLOSE = "-->"
 
 _HINT = re.compile(r"<!--\s*À écrire\s*:.*?-->", re.S)
-_SESSION_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*session\s*$")
 _STUB_TITLE = re.compile(r"^\s*title\s*:\s*[\"']?\s*" + re.escape(STUB_MARK))
 _FRONT_TITLE = re.compile(r"^title\s*:\s*[\"']?\s*" + re.escape(STUB_MARK))
 
@@ -62,13 +62,19 @@ def stub_sessions(source: str) -> list[tuple[int, str]]:
     fence = ""
     for number, line in enumerate(source.split("\n"), start=1):
         if fence:
-            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+            if closes_fence(line, fence):
                 fence = ""
             elif _STUB_TITLE.match(line):
                 found.append((number, line.split(":", 1)[1].strip().strip("\"'")))
-        elif opened := _SESSION_OPEN.match(line):
-            fence = opened.group(1)
+        elif opened := _session_opening(line):
+            fence = opened.marker
     return found
+
+
+def _session_opening(line: str) -> FenceOpening | None:
+    """Only « ```session » is looked at: `new` and `import` write stubs with that word alone."""
+    opened = fence_opening(line)
+    return opened if opened and opened.alone and opened.info == "session" else None
 
 
 def _front_title_is_stub(source: str) -> bool:
@@ -97,13 +103,13 @@ def _without_stub_sessions(block: Block) -> Block:
     for line in block.markdown.split("\n"):
         if fence:
             buffer.append(line)
-            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+            if closes_fence(line, fence):
                 if not any(_STUB_TITLE.match(held) for held in buffer):
                     kept.extend(buffer)
                 fence, buffer = "", []
             continue
-        if opened := _SESSION_OPEN.match(line):
-            fence, buffer = opened.group(1), [line]
+        if opened := _session_opening(line):
+            fence, buffer = opened.marker, [line]
             continue
         kept.append(line)
     return Block("\n".join(kept + buffer), block.line)

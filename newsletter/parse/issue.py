@@ -21,8 +21,8 @@ from newsletter.parse.rubrics import RubricMatcher, UnknownRubric
 from newsletter.parse.session import SESSION_FENCES, astray_session, parse_session
 from newsletter.parse.source import read_source
 from newsletter.settings import Settings
+from newsletter.text import closes_fence, fence_opening
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w-]*)")
 _H2 = re.compile(r"^ {0,3}##(?!#)\s*(.*?)\s*#*\s*$")
 _H1 = re.compile(r"^ {0,3}#(?!#)\s+\S")
 _BREAK = re.compile(r"^ {0,3}([-*_])(?:\s*\1){2,}\s*$")
@@ -123,12 +123,12 @@ class _IssueParser:
         fence, fence_line, fence_info = "", 0, ""
         for index, line in enumerate(lines):
             if fence:
-                if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                if closes_fence(line, fence):
                     fence = ""
                     self._fenced_block(fence_line, fence_info, "\n".join(lines[fence_line - base + 1 : index]))
                 continue
-            if opened := _FENCE.match(line):
-                fence, fence_line, fence_info = opened.group(1), base + index, opened.group(2)
+            if opened := fence_opening(line):
+                fence, fence_line, fence_info = opened.marker, base + index, opened.info
                 continue
             if heading := _H2.match(line):
                 headings.append((index, heading.group(1)))

@@ -41,13 +41,13 @@ from newsletter.parse.session import (
     slug,
 )
 from newsletter.parse.source import read_source
+from newsletter.text import closes_fence, fence_opening
 
 FRONT_FIELDS = ("id", "title", "location", "online", "description", "url", "status", "year", "date", "reminder")
 RESERVED_IDS = ("agenda", "sessions")
 LAST_SLOT = dt.timedelta(hours=1)  # the length of a day's last slot when nothing says when it ends
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w-]*)")
 _OWN_ID = re.compile(r"\s*\{#([^}\s]+)\}\s*$")
 _SEPARATOR = re.compile(r"^[\s:–—-]+")
 _END_MARK = re.compile(r"^fin\b", re.IGNORECASE)
@@ -193,14 +193,14 @@ class _ProgrammeParser:
         for index, line in enumerate(lines):
             number = base + index
             if fence:
-                if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                if closes_fence(line, fence):
                     fence = ""
                     blocks.append((fence_line, "\n".join(lines[fence_line - base + 1 : index])))
                 continue
-            if opened := _FENCE.match(line):
-                if opened.group(2) not in SESSION_FENCES:
+            if opened := fence_opening(line):
+                if opened.info not in SESSION_FENCES:
                     raise self.fail(number, "seuls les blocs « ```session » (ou « ```séance ») sont permis ici")
-                fence, fence_line = opened.group(1), number
+                fence, fence_line = opened.marker, number
                 continue
             heading = _HEADING.match(line)
             if heading is None:

@@ -19,6 +19,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from newsletter.render.typography import NBSP, NNBSP, NO_BREAK, Typography, glue, squeeze, unglue
+from newsletter.text import closes_fence, fence_opening
 
 FenceHandler = Callable[[str], tuple[str, str]]
 """Renders the content of a fenced block with a given info string (e.g. « session ») as (html, text)."""
@@ -78,17 +79,15 @@ class _FencePreprocessor(Preprocessor):
 
     md: _Converter
 
-    _OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w-]+)\s*$")
-
     handlers: Mapping[str, FenceHandler] = {}
 
     def run(self, lines: list[str]) -> list[str]:
         output: list[str] = []
         index = 0
         while index < len(lines):
-            opened = self._OPEN.match(lines[index])
-            handler = self.handlers.get(opened.group(2)) if opened else None
-            close = self._closing(lines, index, opened.group(1)) if opened and handler else None
+            opened = fence_opening(lines[index])
+            handler = self.handlers.get(opened.info) if opened and opened.alone else None
+            close = self._closing(lines, index, opened.marker) if opened and handler else None
             if handler is None or close is None:
                 output.append(lines[index])
                 index += 1
@@ -102,11 +101,7 @@ class _FencePreprocessor(Preprocessor):
 
     @staticmethod
     def _closing(lines: list[str], start: int, fence: str) -> int | None:
-        for index in range(start + 1, len(lines)):
-            stripped = lines[index].strip()
-            if stripped.startswith(fence) and not stripped.strip(fence[0]):
-                return index
-        return None
+        return next((index for index in range(start + 1, len(lines)) if closes_fence(lines[index], fence)), None)
 
 
 class _ListIndentPreprocessor(Preprocessor):

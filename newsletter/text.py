@@ -1,0 +1,34 @@
+"""Shapes of the editors' text that several layers recognise: the lines that open and close a fenced
+block. Standard library only, so that parse/, render/ and the desk share one reading without
+importing each other."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w-]*)(.*)$")
+
+
+@dataclass(frozen=True)
+class FenceOpening:
+    marker: str  # « ``` » or « ~~~~ »: a closing line starts with it
+    info: str  # the info string's first word (« session »), "" when there is none
+    rest: str  # what follows that word on the line
+
+    @property
+    def alone(self) -> bool:
+        """True when the info word stands alone on the line (« ```session »), as a named block needs."""
+        return bool(self.info) and not self.rest.strip()
+
+
+def fence_opening(line: str) -> FenceOpening | None:
+    """The opening of a fenced block (up to 3 spaces, 3 or more backticks or tildes), or None."""
+    opened = _FENCE_OPEN.match(line)
+    return FenceOpening(opened.group(1), opened.group(2), opened.group(3)) if opened else None
+
+
+def closes_fence(line: str, marker: str) -> bool:
+    """True when `line` closes the block `marker` opened: the same character, at least as many."""
+    stripped = line.strip()
+    return stripped.startswith(marker) and not stripped.strip(marker[0])

@@ -22,7 +22,7 @@ from newsletter.model.session import Session
 from newsletter.parse.french_dates import WEEKDAYS, DateMention, find_dates
 from newsletter.parse.session import occurrence_on, occurrences
 from newsletter.render.dates import french_date
-from newsletter.text import closes_fence, fence_opening
+from newsletter.text import closes_fence, fence_opening, french_hour
 
 A_SUIVRE = "a-suivre"
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -121,7 +121,7 @@ def _time_problems(issue: Issue, line: int, written: str, mention: DateMention, 
             )
         ]
     if session.start.time() != mention.times.start:
-        hour = f"{session.start.hour}h{session.start.minute:02d}"
+        hour = french_hour(session.start, minutes=True)
         return [Problem(issue.path, line, WARNING, f"« {written} » : la séance « {session.title} » commence à {hour}")]
     return []
 

@@ -1,9 +1,10 @@
 """Shapes of the editors' text that several layers recognise: the lines that open and close a fenced
-block. Standard library only, so that parse/, render/ and the desk share one reading without
+block, an hour as French prose writes it. Standard library only, so that parse/, render/ and the desk share one reading without
 importing each other."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -32,3 +33,11 @@ def closes_fence(line: str, marker: str) -> bool:
     """True when `line` closes the block `marker` opened: the same character, at least as many."""
     stripped = line.strip()
     return stripped.startswith(marker) and not stripped.strip(marker[0])
+
+
+def french_hour(moment: dt.datetime | dt.time, minutes: bool = False) -> str:
+    """« 14h », « 14h30 »: how the letter writes an hour; with `minutes`, « 14h00 » too, for messages
+    that quote a time exactly as the editor must find it."""
+    if moment.minute or minutes:
+        return f"{moment.hour}h{moment.minute:02d}"
+    return f"{moment.hour}h"

@@ -41,7 +41,7 @@ from newsletter.parse.session import (
     slug,
 )
 from newsletter.parse.source import read_source
-from newsletter.text import closes_fence, fence_opening
+from newsletter.text import closes_fence, fence_opening, french_hour
 
 FRONT_FIELDS = ("id", "title", "location", "online", "description", "url", "status", "year", "date", "reminder")
 RESERVED_IDS = ("agenda", "sessions")
@@ -253,7 +253,10 @@ class _ProgrammeParser:
             raise self.fail(line, "créneau sans titre : écrivez-le après l’heure, « ### 10h00 – Ouverture »")
         previous = day.slots[-1] if day.slots else None
         if day.latest is not None and times.start < day.latest:
-            raise self.fail(line, f"créneau de {_hm(times.start)} avant le précédent : mettez-les dans l’ordre")
+            raise self.fail(
+                line,
+                f"créneau de {french_hour(times.start, minutes=True)} avant le précédent : mettez-les dans l’ordre",
+            )
         if _END_MARK.match(title) and times.end is None:
             if previous is None or previous.closed:
                 raise self.fail(line, f"« {title} » sans créneau à terminer avant lui")
@@ -264,7 +267,7 @@ class _ProgrammeParser:
         if previous and times.start == previous.start:
             raise self.fail(
                 line,
-                f"deux créneaux à {_hm(times.start)} : des ateliers en parallèle s’écrivent « #### » sous un même créneau",
+                f"deux créneaux à {french_hour(times.start, minutes=True)} : des ateliers en parallèle s’écrivent « #### » sous un même créneau",
             )
         day.latest = times.start
         day.slots.append(_Slot(title, own_id, times.start, times.end, line))
@@ -290,7 +293,9 @@ class _ProgrammeParser:
             else:
                 end = start + LAST_SLOT
             if end <= start:
-                raise self.fail(slot.line, f"le créneau de {_hm(slot.start)} finit avant de commencer")
+                raise self.fail(
+                    slot.line, f"le créneau de {french_hour(slot.start, minutes=True)} finit avant de commencer"
+                )
             slot_id = slug(slot.own_id) if slot.own_id else f"{self.id}-{day.date.isoformat()}-{slug(slot.title, 40)}"
             if slot_id in seen:
                 raise self.fail(
@@ -305,7 +310,9 @@ class _ProgrammeParser:
     def local(self, date: dt.date, time: dt.time, line: int) -> dt.datetime:
         moment = local_datetime(date, time, self.tz)
         if moment is None:
-            raise self.fail(line, f"{_hm(time)} n’existe pas le {date.isoformat()} (changement d’heure)")
+            raise self.fail(
+                line, f"{french_hour(time, minutes=True)} n’existe pas le {date.isoformat()} (changement d’heure)"
+            )
         return moment
 
     def sessions(self, blocks: list[tuple[int, str]], published: dt.date | None) -> tuple[Session, ...]:
@@ -319,10 +326,6 @@ class _ProgrammeParser:
             self.problems.extend(problems)
             sessions.append(session)
         return tuple(sessions)
-
-
-def _hm(time: dt.time) -> str:
-    return f"{time.hour}h{time.minute:02d}"
 
 
 def _text(lines: list[str]) -> str:

@@ -21,6 +21,7 @@ from newsletter.render.dates import french_date
 from newsletter.render.markdown import _HARD_BREAK as LINE_BREAK  # a line break the text wrapper keeps
 from newsletter.render.typography import Typography, typeset_session
 from newsletter.settings import Settings
+from newsletter.text import french_hour
 
 ACCENT = "#0b6e4f"
 CANCELLED = "#a32020"
@@ -73,12 +74,8 @@ def when_text(session: Session, locale: str = "fr_FR") -> str:
     start, end = session.start, session.end
     assert isinstance(start, dt.datetime) and isinstance(end, dt.datetime)
     if first == last:
-        return f"{french_date(first, weekday=True, locale=locale)}, {_hour(start)}–{_hour(end)}"
-    return f"du {french_date(first, weekday=True, locale=locale)}, {_hour(start)} au {french_date(last, weekday=True, locale=locale)}, {_hour(end)}"
-
-
-def _hour(moment: dt.datetime) -> str:
-    return f"{moment.hour}h{moment.minute:02d}" if moment.minute else f"{moment.hour}h"
+        return f"{french_date(first, weekday=True, locale=locale)}, {french_hour(start)}–{french_hour(end)}"
+    return f"du {french_date(first, weekday=True, locale=locale)}, {french_hour(start)} au {french_date(last, weekday=True, locale=locale)}, {french_hour(end)}"
 
 
 def repetition_text(session: Session, locale: str = "fr_FR", tz: dt.tzinfo | None = None) -> str:
@@ -91,7 +88,7 @@ def repetition_text(session: Session, locale: str = "fr_FR", tz: dt.tzinfo | Non
         and isinstance(session.end, dt.datetime)
         and session.first_day == session.last_day
     ):
-        hours = f", de {_hour(session.start)} à {_hour(session.end)}"
+        hours = f", de {french_hour(session.start)} à {french_hour(session.end)}"
     days = [moment.date() if isinstance(moment, dt.datetime) else moment for moment in session.exdates]
     exceptions = ", sauf " + ical.join_words([f"le {french_date(day, locale=locale)}" for day in days]) if days else ""
     return frequency + hours + end + exceptions

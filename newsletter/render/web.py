@@ -31,6 +31,7 @@ from newsletter.render.sanitize import clean_html, shorten, text_of
 from newsletter.render.templates import environment
 from newsletter.render.typography import Typography, typeset_issue, typeset_settings
 from newsletter.settings import Settings
+from newsletter.text import french_hour
 
 ISSUES_DIR = "numeros"
 FEEDS_DIR = "feeds"
@@ -212,18 +213,14 @@ def _when(settings: Settings, session: Any) -> str:
     day = french_date(first, weekday=True, locale=settings.locale)
     if isinstance(start, dt.datetime):
         if isinstance(end, dt.datetime) and end.date() != first and end > start:
-            return f"du {day}, {_hour(start)} au {french_date(end.date(), weekday=True, locale=settings.locale)}, {_hour(end)}"
-        hours = _hour(start)
+            return f"du {day}, {french_hour(start)} au {french_date(end.date(), weekday=True, locale=settings.locale)}, {french_hour(end)}"
+        hours = french_hour(start)
         if isinstance(end, dt.datetime) and end > start:
-            hours += f"–{_hour(end)}"
+            hours += f"–{french_hour(end)}"
         return f"{day}, {hours}"
     if isinstance(end, dt.date) and not isinstance(end, dt.datetime) and end > start:
         return f"du {day} au {french_date(end, weekday=True, locale=settings.locale)}"
     return day
-
-
-def _hour(moment: dt.datetime) -> str:
-    return f"{moment.hour}h{moment.minute:02d}" if moment.minute else f"{moment.hour}h"
 
 
 def _summary(fragment: str) -> str:

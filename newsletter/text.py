@@ -1,11 +1,12 @@
 """Shapes of the editors' text that several layers recognise: the lines that open and close a fenced
-block, an hour as French prose writes it. Standard library only, so that parse/, render/ and the desk share one reading without
+block, an hour as French prose writes it, a slug. Standard library only, so that parse/, render/ and the desk share one reading without
 importing each other."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w-]*)(.*)$")
@@ -41,3 +42,25 @@ def french_hour(moment: dt.datetime | dt.time, minutes: bool = False) -> str:
     if moment.minute or minutes:
         return f"{moment.hour}h{moment.minute:02d}"
     return f"{moment.hour}h"
+
+
+def slug(text: str, length: int | None = None, whole_words: bool = False) -> str:
+    """« Permanence de l’Alliance (visio) » → « permanence-de-l-alliance-visio »: ids, file names,
+    List-Id. Cut at `length` characters, or with `whole_words` after the last word that fits."""
+    plain = "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
+    words = re.findall(r"[a-z0-9]+", plain.lower())
+    if not whole_words:
+        return "-".join(words)[:length].rstrip("-")
+    made = ""
+    for word in words:
+        candidate = f"{made}-{word}" if made else word
+        if length is not None and len(candidate) > length:
+            break
+        made = candidate
+    return made
+
+
+def ascii_only(text: str) -> str:
+    """Accents taken off and every other letter outside ASCII dropped (« cœur » → « cur »): what file
+    names and the List-Id were made from before `slug`, kept so that they do not change."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

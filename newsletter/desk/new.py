@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import tempfile
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from newsletter.errors import NewsletterError, SourceError
 from newsletter.model.rubric import Rubric
 from newsletter.project import ISSUES_DIR, Project
 from newsletter.stubs import STUB_MARK, hint
+from newsletter.text import ascii_only, slug
 
 GREETING = "Bonjour à toutes et à tous,"
 SIGNOFF = (
@@ -93,20 +92,12 @@ def check_number_free(project: Project, number: int) -> None:
 
 
 def file_name(number: int, title: str) -> str:
-    slug = slugify(title) if title and not title.startswith(STUB_MARK) else ""
-    return f"{number:03d}-{slug}.md" if slug else f"{number:03d}.md"
-
-
-def slugify(text: str, limit: int = 60) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text.replace("’", "'")).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    slug = ""
-    for word in words:
-        candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > limit:
-            break
-        slug = candidate
-    return slug
+    made = (
+        slug(ascii_only(title.replace("’", "'")), 60, whole_words=True)
+        if title and not title.startswith(STUB_MARK)
+        else ""
+    )
+    return f"{number:03d}-{made}.md" if made else f"{number:03d}.md"
 
 
 def new_issue(project: Project, date: dt.date, title: str | None = None, number: int | None = None) -> NewIssue:

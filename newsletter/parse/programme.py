@@ -31,6 +31,7 @@ from newsletter.model.session import Session, Status
 from newsletter.parse.french_dates import match_time_range, parse_day
 from newsletter.parse.frontmatter import split_front_matter
 from newsletter.parse.session import (
+    ID_LENGTH,
     SESSION_FENCES,
     STATUSES,
     Field,
@@ -38,10 +39,9 @@ from newsletter.parse.session import (
     parse_duration,
     parse_session,
     read_fields,
-    slug,
 )
 from newsletter.parse.source import read_source
-from newsletter.text import closes_fence, fence_opening, french_hour
+from newsletter.text import closes_fence, fence_opening, french_hour, slug
 
 FRONT_FIELDS = ("id", "title", "location", "online", "description", "url", "status", "year", "date", "reminder")
 RESERVED_IDS = ("agenda", "sessions")
@@ -100,7 +100,7 @@ class _ProgrammeParser:
             raise self.fail(problems[0].line if problems else 1, problems[0].message if problems else "en-tête vide")
         self.front = front
         self.check_front()
-        self.id = slug(self.text("id") or self.path.stem)
+        self.id = slug(self.text("id") or self.path.stem, ID_LENGTH)
         if not self.id or self.id in RESERVED_IDS:
             raise self.fail(self.line_of("id"), f"id « {self.id} » réservé ou vide : choisissez-en un autre")
         year_text = self.text("year")
@@ -296,7 +296,11 @@ class _ProgrammeParser:
                 raise self.fail(
                     slot.line, f"le créneau de {french_hour(slot.start, minutes=True)} finit avant de commencer"
                 )
-            slot_id = slug(slot.own_id) if slot.own_id else f"{self.id}-{day.date.isoformat()}-{slug(slot.title, 40)}"
+            slot_id = (
+                slug(slot.own_id, ID_LENGTH)
+                if slot.own_id
+                else f"{self.id}-{day.date.isoformat()}-{slug(slot.title, 40)}"
+            )
             if slot_id in seen:
                 raise self.fail(
                     slot.line,

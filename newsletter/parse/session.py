@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from newsletter.parse.french_dates import MONTHS
 from newsletter.parse.recurrence import Exclusion, RecurrenceError, parse_recurrence
 from newsletter.parse.rubrics import normalise
 from newsletter.parse.yamltext import FAST_LOADER, yaml_reason
+from newsletter.text import slug
 
 FIELDS = (
     "id", "title", "start", "end", "duration", "location", "online", "description", "status", "répétition", "rrule", "reminder", "url",
@@ -235,7 +235,7 @@ class _SessionReader:
     def identifier(self, prefix: str, title: str) -> str:
         written = self.text("id")
         if written:
-            made = slug(written)
+            made = slug(written, ID_LENGTH)
             if not made:
                 raise _Invalid(self._line("id"), f"id « {written} » inutilisable : donnez des lettres ou des chiffres")
             return made
@@ -518,11 +518,3 @@ def _naive(moment: dt.date | dt.datetime) -> dt.datetime:
 
 def _day_text(day: dt.date) -> str:
     return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def slug(text: str, length: int = ID_LENGTH) -> str:
-    """« Permanence de l’Alliance (visio) » → « permanence-de-l-alliance-visio »: ids and file names."""
-    plain = unicodedata.normalize("NFKD", text)
-    plain = "".join(char for char in plain if not unicodedata.combining(char)).lower()
-    made = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
-    return made[:length].rstrip("-")

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +59,7 @@ from newsletter.errors import SourceError
 from newsletter.send.ratelimit import parse_rate
 from newsletter.settings import SETTINGS_FILE, Settings
 from newsletter.subscribers.addresses import AddressError, normalize_address
+from newsletter.text import ascii_only, slug
 
 SECRET_ENV = "NEWSLETTER_SECRET"
 TRANSPORTS = ("outbox", "smtp")
@@ -404,7 +404,6 @@ def profile_page(settings: Settings) -> str:
 
 def default_list_id(settings: Settings) -> str:
     """`territoires-pilotes.example.org`: the letter's name as a slug, under the site's domain."""
-    plain = unicodedata.normalize("NFKD", settings.name.lower())
-    slug = re.sub(r"[^a-z0-9]+", "-", plain.encode("ascii", "ignore").decode()).strip("-") or "lettre"
+    name = slug(ascii_only(settings.name.lower())) or "lettre"
     host = urlsplit(settings.base_url).hostname or settings.sender_address.rpartition("@")[2]
-    return f"{slug}.{host}"
+    return f"{name}.{host}"

@@ -153,7 +153,13 @@ _TYPOGRAPHY_KEYS = {
     "narrow_spaces": ("narrow_spaces", bool),
 }
 _RUBRIC_KEYS = {"key": str, "title": str, "emoji": str, "tagline": str, "aliases": list}
-_TYPE_NAMES = {str: "un texte", list: "une liste", int: "un nombre entier", bool: "vrai ou faux"}
+_TYPE_NAMES: dict[Any, str] = {
+    str: "un texte",
+    list: "une liste",
+    dict: "une table",
+    int: "un nombre entier",
+    bool: "vrai ou faux",
+}
 
 
 def load_settings(root: Path) -> Settings:
@@ -176,15 +182,9 @@ def _settings_from(data: dict[str, Any], path: Path, text: str) -> Settings:
         section = data.get(table, {})
         if not isinstance(section, dict):
             raise SourceError(path, _line_of(text, table), f"« [{table}] » doit être une table")
-        for key, value in section.items():
-            if key not in keys:
-                known = ", ".join(sorted(keys))
-                raise SourceError(
-                    path, _line_of(text, key), f"réglage inconnu « {key} » dans [{table}] (connus : {known})"
-                )
-            attribute, expected = keys[key]
-            _expect(value, expected, key, path, text)
-            values[attribute] = value
+        if problem := table_problem(section, {key: kind for key, (_, kind) in keys.items()}, table, named=False):
+            raise SourceError(path, _line_of(text, problem[0]), problem[1])
+        values.update((keys[key][0], value) for key, value in section.items())
     if "rubrics" in data:
         values["rubrics"] = _rubrics_from(data["rubrics"], path, text)
     if values.get("feed_items", 1) < 1:
@@ -222,9 +222,31 @@ def _rubrics_from(entries: Any, path: Path, text: str) -> tuple[Rubric, ...]:
     return tuple(rubrics)
 
 
+def table_problem(
+    table: Mapping[str, Any], keys: Mapping[str, type | tuple[type, ...]], name: str, named: bool = True
+) -> tuple[str, str] | None:
+    """The first unknown key or mistyped value of a settings table, as (key, French message): the one
+    check of `newsletter.toml`'s tables ([newsletter], [sending], [serve]…). `named` says the table
+    in a type error too."""
+    for key, value in table.items():
+        if key not in keys:
+            return key, f"réglage inconnu « {key} » dans [{name}] (connus : {', '.join(sorted(keys))})"
+        if wanted := type_problem(value, keys[key]):
+            return key, f"« {key} »{f' dans [{name}]' if named else ''} doit être {wanted}"
+    return None
+
+
+def type_problem(value: Any, expected: type | tuple[type, ...]) -> str | None:
+    """What a setting should have been (« un texte »), or None when `value` is of the expected type;
+    TOML's true and false are never numbers."""
+    if isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool):
+        return None
+    return _TYPE_NAMES.get(expected, "un nombre")
+
+
 def _expect(value: Any, expected: type, key: str, path: Path, text: str) -> None:
-    if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
-        raise SourceError(path, _line_of(text, key), f"« {key} » doit être {_TYPE_NAMES[expected]}")
+    if wanted := type_problem(value, expected):
+        raise SourceError(path, _line_of(text, key), f"« {key} » doit être {wanted}")
 
 
 def _read_text(path: Path) -> str:

@@ -57,7 +57,7 @@ from urllib.parse import urlsplit
 
 from newsletter.errors import SourceError
 from newsletter.send.ratelimit import parse_rate
-from newsletter.settings import SETTINGS_FILE, Settings
+from newsletter.settings import SETTINGS_FILE, Settings, table_problem
 from newsletter.subscribers.addresses import AddressError, normalize_address
 from newsletter.text import ascii_only, slug
 
@@ -356,23 +356,17 @@ def _dkim_headers(names: list[Any], path: Path) -> tuple[str, ...]:
 
 
 def _checked(table: Mapping[str, Any], keys: dict[str, Any], name: str, path: Path) -> Mapping[str, Any]:
-    for key, value in table.items():
-        if key == "password" and name in ("smtp", "bounces"):
-            kind, variable = (
-                ("SMTP", SmtpConfig.password_env) if name == "smtp" else ("IMAP", BouncesConfig.password_env)
-            )
-            raise _error(
-                path,
-                key,
-                f"le mot de passe {kind} ne s’écrit pas dans les réglages : mettez-le dans "
-                f"la variable d’environnement nommée par « password_env » ({variable})",
-            )
-        if key not in keys:
-            raise _error(path, key, f"réglage inconnu « {key} » dans [{name}] (connus : {', '.join(sorted(keys))})")
-        expected = keys[key]
-        if isinstance(value, bool) or not isinstance(value, expected):
-            kind = {str: "un texte", dict: "une table", list: "une liste"}.get(expected, "un nombre")
-            raise _error(path, key, f"« {key} » dans [{name}] doit être {kind}")
+    """`table` once settings.table_problem finds nothing wrong; a password written down is refused first."""
+    if "password" in table and name in ("smtp", "bounces"):
+        kind, variable = ("SMTP", SmtpConfig.password_env) if name == "smtp" else ("IMAP", BouncesConfig.password_env)
+        raise _error(
+            path,
+            "password",
+            f"le mot de passe {kind} ne s’écrit pas dans les réglages : mettez-le dans "
+            f"la variable d’environnement nommée par « password_env » ({variable})",
+        )
+    if problem := table_problem(table, keys, name):
+        raise _error(path, *problem)
     return table
 
 

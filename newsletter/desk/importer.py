@@ -38,6 +38,7 @@ from newsletter.desk.new import (
 )
 from newsletter.errors import SourceError
 from newsletter.model.rubric import Rubric
+from newsletter.parse.french_dates import DateMention, find_dates, find_numeric_dates
 from newsletter.parse.issue import parse_issue
 from newsletter.parse.rubrics import RubricMatcher, UnknownRubric, normalise
 from newsletter.parse.source import read_source
@@ -49,19 +50,6 @@ LIST_ITEM_MAX = 220  # longer lines are paragraphs, not list items
 SHORT_LINE = 100  # sub-headings, captions, bylines and speakers are at most this long
 HEADING_MAX = 150
 
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = {
-    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
-    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
-}  # fmt: skip
-
-_DAY = r"(?:1er|\d{1,2})"
-_WRITTEN_DATE = re.compile(
-    rf"\b(?:(?P<weekday>{'|'.join(WEEKDAYS)})\s+)?(?P<days>{_DAY}(?:\s*(?:,|et|&|au)\s*{_DAY})*)\s+"
-    rf"(?P<month>{'|'.join(MONTHS)})(?:\s+(?P<year>\d{{4}}))?\b",
-    re.I,
-)
-_NUMERIC_DATE = re.compile(r"\b(?P<day>\d{1,2})/(?P<month>\d{1,2})(?:/(?P<year>\d{4}|\d{2}))?\b")
 _LINK = re.compile(
     r"(?P<url>https?://[^\s<>«»“”\"]*[^\s<>«»“”\".,;:!?)\]])|(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})"
 )
@@ -461,28 +449,23 @@ def _escape_start(text: str) -> str:
 
 def mentions_in(text: str) -> list[Mention]:
     """Every date with a day and a month written in `text`, in order."""
-    found: list[tuple[int, Mention]] = []
-    for match in _WRITTEN_DATE.finditer(text):
-        month = MONTHS[match.group("month").lower()]
-        year = int(match.group("year")) if match.group("year") else None
-        days = re.findall(_DAY, match.group("days"))
-        weekday = WEEKDAYS.index(match.group("weekday").lower()) if match.group("weekday") else None
-        for position, day in enumerate(days):
-            number = 1 if day == "1er" else int(day)
-            if position == len(days) - 1:
-                label = (
-                    match.group(0) if len(days) == 1 else f"{day} {match.group('month')}" + (f" {year}" if year else "")
-                )
-            else:
-                label = f"{match.group('weekday') + ' ' if weekday is not None and position == 0 else ''}{day} {match.group('month')}"
-            found.append((match.start(), Mention(label, number, month, year, weekday if position == 0 else None)))
-    for match in _NUMERIC_DATE.finditer(text):
-        written_year = match.group("year")
-        full_year = None if written_year is None else int(written_year) + (2000 if len(written_year) == 2 else 0)
-        day, month = int(match.group("day")), int(match.group("month"))
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            found.append((match.start(), Mention(match.group(0), day, month, full_year, None)))
+    numeric = find_numeric_dates(text)
+    for start, written, *_ in numeric:  # « 12/3 à 1er mai »: the 3 is no day of May
+        text = text[:start] + " " * len(written) + text[start + len(written) :]
+    found = [(date.start, mention) for date in find_dates(text) for mention in _mentions_of(date)]
+    found += [(start, Mention(written, day, month, year, None)) for start, written, day, month, year in numeric]
     return [mention for _, mention in sorted(found, key=lambda pair: pair[0])]
+
+
+def _mentions_of(date: DateMention) -> list[Mention]:
+    """One mention a day, named as the stub's title will say it (« jeudi 07 avril », « 27 novembre 2021 »)."""
+    if len(date.days) == 1:
+        return [Mention(date.date_text, date.days[0].day, date.month, date.year, date.days[0].weekday)]
+    year = f" {date.year}" if date.year else ""
+    return [
+        Mention(f"{item.text} {date.month_text}{year if last else ''}", item.day, date.month, date.year, item.weekday)
+        for last, item in ((position == len(date.days) - 1, item) for position, item in enumerate(date.days))
+    ]
 
 
 def infer_year(mentions: list[Mention], reference: int) -> int | None:

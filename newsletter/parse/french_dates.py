@@ -1,6 +1,7 @@
 """A small grammar of the dates and times the team writes in French.
 
     jeudi 07 avril · le 1er avril 2022 · 26 & 27 novembre · le 10 et 24 mars · du 26 au 28 novembre
+    07/04/2022 · 07/04/22 · 07/04 (`find_numeric_dates`, for the texts `import` reads)
     lundi 4 et mardi 5 avril · 10h00 · 14h · 14h30 · 14h–16h · de 11h à 13h · entre 11h et 13h
 
 General-purpose date parsers are wrong for this job: dateparser ignores a weekday that contradicts
@@ -38,6 +39,7 @@ _DATE = re.compile(
 )
 _ONE_DAY = re.compile(rf"(?:(?P<weekday>{_WEEKDAY})\s+)?(?P<day>1er|[0-3]?\d)", re.IGNORECASE)
 _ONE_TIME = re.compile(r"(?P<hour>\d{1,2})\s?(?:h|:)\s?(?P<minute>\d{2})?", re.IGNORECASE)
+_NUMERIC_DATE = re.compile(r"\b(?P<day>\d{1,2})/(?P<month>\d{1,2})(?:/(?P<year>\d{4}|\d{2}))?\b")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _RECALL_DAYS = 120  # how far back a date without a year is read; the rest of the year is ahead
 
@@ -69,6 +71,8 @@ class DateMention:
     year: int | None = None
     span: bool = False  # « du 26 au 28 novembre »: every day between the first and the last
     times: TimeRange | None = None
+    month_text: str = ""  # the month as written (« Avril »)
+    date_text: str = ""  # `text` without its times (« jeudi 07 avril 2022 »)
 
     def year_near(self, reference: dt.date) -> int:
         """The written year, else the likeliest one around `reference` (see `likely_year`)."""
@@ -112,6 +116,19 @@ class DateMention:
 def find_dates(text: str) -> list[DateMention]:
     """Every date with a day and a month in `text`, in order."""
     return [_mention(match) for match in _DATE.finditer(text)]
+
+
+def find_numeric_dates(text: str) -> list[tuple[int, str, int, int, int | None]]:
+    """(offset, text, day, month, year) of every « 07/04/2022 », « 07/04/22 » or « 07/04 » in `text`
+    that can be a day of a month; a two-digit year is of this century."""
+    found = []
+    for match in _NUMERIC_DATE.finditer(text):
+        written_year = match.group("year")
+        year = None if written_year is None else int(written_year) + (2000 if len(written_year) == 2 else 0)
+        day, month = int(match.group("day")), int(match.group("month"))
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            found.append((match.start(), match.group(0), day, month, year))
+    return found
 
 
 def likely_year(day: int, month: int, reference: dt.date) -> int:
@@ -226,6 +243,8 @@ def _mention(match: re.Match[str]) -> DateMention:
         year=int(match.group("year")) if match.group("year") else None,
         span=span,
         times=times,
+        month_text=match.group("month"),
+        date_text=match.string[match.start() : match.end("year") if match.group("year") else match.end("month")],
     )
 
 

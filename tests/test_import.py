@@ -319,6 +319,13 @@ def test_dated_mentions_are_found_in_french_and_in_figures() -> None:
     assert mentions_in("entre avril et septembre, fin mai, 30h par semaine") == []
 
 
+def test_a_date_in_figures_lends_none_of_its_digits_to_a_date_in_words() -> None:
+    found = mentions_in("le 12/3 à 1er mai, puis du 24 à 31 mai")
+    assert [(m.text, m.day, m.month) for m in found] == [
+        ("12/3", 12, 3), ("1er mai", 1, 5), ("24 mai", 24, 5), ("31 mai", 31, 5),
+    ]  # fmt: skip
+
+
 def test_the_year_comes_from_the_weekdays_when_it_is_not_written() -> None:
     mentions = mentions_in("jeudi 07 avril, lundi 04 avril et jeudi 21 avril")
     assert infer_year(mentions, 2026) == 2022

@@ -1,5 +1,5 @@
 """Shapes of the editors' text that several layers recognise: the lines that open and close a fenced
-block, an hour as French prose writes it, a slug. Standard library only, so that parse/, render/ and the desk share one reading without
+block, the French names of days and months, an hour as French prose writes it, a slug. Standard library only, so that parse/, render/ and the desk share one reading without
 importing each other."""
 
 from __future__ import annotations
@@ -8,6 +8,12 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")  # as `date.weekday()`
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w-]*)(.*)$")
 

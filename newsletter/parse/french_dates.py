@@ -16,15 +16,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
+from newsletter.text import MONTHS, WEEKDAYS
+
 _MONTH_NUMBERS = {name: number for number, name in enumerate(MONTHS, start=1)}
 _MONTH_NUMBERS.update({"fevrier": 2, "aout": 8, "decembre": 12})
 
-_WEEKDAY = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
+_WEEKDAY = rf"(?:{'|'.join(WEEKDAYS)})"
 _MONTH = r"(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[ûu]t|septembre|octobre|novembre|d[ée]cembre)"
 _DAY_ITEM = rf"(?:{_WEEKDAY}\s+)?(?:1er|[0-3]?\d)(?![\d:h])"
 _DAY_SEPARATOR = r"\s*(?:,|&|\bet\b|\bau\b|\bà\b|-|–|—)\s*"

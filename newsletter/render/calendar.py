@@ -25,13 +25,13 @@ from newsletter.model.session import Session
 from newsletter.render.dates import french_date, publication_time
 from newsletter.render.typography import Typography, typeset_session
 from newsletter.settings import Settings
+from newsletter.text import WEEKDAYS
 
 CALENDARS_DIR = "calendars"
 SESSIONS_DIR = f"{CALENDARS_DIR}/sessions"
 AGENDA_PATH = f"{CALENDARS_DIR}/agenda.ics"
 REFRESH = dt.timedelta(hours=12)
 CANCELLED_PREFIX = "ANNULÉ – "
-_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _ORDINALS = {
     1: "premier",
@@ -334,7 +334,7 @@ def _frequency_text(parts: dict[str, str]) -> str:
     freq, interval = parts.get("FREQ", ""), int(parts.get("INTERVAL", "1") or 1)
     days = [d for d in parts.get("BYDAY", "").split(",") if d]
     if freq == "WEEKLY" and days and all(d in _ICAL_DAYS for d in days):
-        names = join_words([_WEEKDAYS[_ICAL_DAYS.index(d)] for d in days])
+        names = join_words([WEEKDAYS[_ICAL_DAYS.index(d)] for d in days])
         return (
             f"chaque {names}"
             if interval == 1
@@ -346,7 +346,7 @@ def _frequency_text(parts: dict[str, str]) -> str:
         ordinals = [_ORDINALS.get(int(d[:-2])) if d[:-2].lstrip("+-").isdigit() else None for d in days]
         weekdays = {d[-2:] for d in days}
         if None not in ordinals and len(weekdays) == 1 and weekdays <= set(_ICAL_DAYS):
-            return f"chaque {join_words(ordinals)} {_WEEKDAYS[_ICAL_DAYS.index(weekdays.pop())]} du mois"  # type: ignore[arg-type]
+            return f"chaque {join_words(ordinals)} {WEEKDAYS[_ICAL_DAYS.index(weekdays.pop())]} du mois"  # type: ignore[arg-type]
         return "régulièrement"
     if freq == "MONTHLY" and parts.get("BYMONTHDAY", "").isdigit() and interval == 1:
         day = int(parts["BYMONTHDAY"])

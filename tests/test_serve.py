@@ -166,6 +166,8 @@ BAD = [
     ("CR/LF", {"adresse": "lea@example.org\r\nBcc: x@example.org"}, 400),
     ("2,000 characters", {"adresse": "a" * 1990 + "@example.org"}, 400),
     ("no consent", {"consentement": ""}, 400),
+    ("a name of 201 characters", {"nom": "L" * 201}, 400),
+    ("a name with a tab", {"nom": "Léa\tMartin"}, 400),
 ]
 
 

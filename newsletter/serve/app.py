@@ -41,7 +41,17 @@ from newsletter.serve.security import (
 )
 from newsletter.settings import Settings
 from newsletter.subscribers import open_database
-from newsletter.subscribers.store import STATUS_LABELS, SUBSCRIBED, UNSUBSCRIBED, USED, Subscriber, SubscriberStore
+from newsletter.subscribers.store import (
+    MAX_TEXT,
+    STATUS_LABELS,
+    SUBSCRIBED,
+    UNSUBSCRIBED,
+    USED,
+    Subscriber,
+    SubscriberError,
+    SubscriberStore,
+    clean_text,
+)
 
 MAX_BODY = 16 * 1024
 MAX_ADDRESS = 254
@@ -469,11 +479,20 @@ def _signup_error(address: str, name: str, consent: str) -> str:
         return "Indiquez votre adresse email."
     if len(address) > MAX_ADDRESS or "\r" in address or "\n" in address or "@" not in address:
         return "Cette adresse email n’est pas valide."
-    if len(name) > 200 or any(not c.isprintable() for c in name):
-        return "Ce nom n’est pas accepté (200 caractères au plus, sur une ligne)."
+    if not _storable(name):
+        return f"Ce nom n’est pas accepté ({MAX_TEXT} caractères au plus, sur une ligne)."
     if consent != "oui":
         return "Cochez la case de consentement pour vous inscrire."
     return ""
+
+
+def _storable(name: str) -> bool:
+    """The store's own rule for a name (one line, MAX_TEXT characters), told here as the form's message."""
+    try:
+        clean_text(name)
+    except SubscriberError:
+        return False
+    return True
 
 
 def _query(environ: dict) -> dict[str, list[str]]:

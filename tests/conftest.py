@@ -72,14 +72,21 @@ def repo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def axe_browser():
-    """Headless Chromium with axe-core installed, for the accessibility checks of any test module."""
-    from support import axe
+def browser():
+    """Headless Chromium for the tests that look at a page as a person would (one per test module)."""
     from test_browser import require_chromium
 
     from newsletter.desk.browser import Browser
 
     require_chromium()
-    axe.install()
     with Browser(block_remote=True) as opened:
         yield opened
+
+
+@pytest.fixture(scope="module")
+def axe_browser(browser):
+    """The same Chromium, with axe-core installed for the accessibility checks."""
+    from support import axe
+
+    axe.install()
+    return browser

@@ -38,9 +38,9 @@ EMAIL_EXCEPTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def browser(axe_browser):
-    return axe_browser
+@pytest.fixture(scope="module", autouse=True)
+def axe_installed():
+    axe.install()
 
 
 def ax_nodes(browser: Browser, role: str) -> list[dict]:

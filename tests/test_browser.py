@@ -34,13 +34,6 @@ def require_chromium() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    with Browser(block_remote=True) as opened:
-        yield opened
-
-
 def png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()[:24]
     assert data[:8] == b"\x89PNG\r\n\x1a\n", path

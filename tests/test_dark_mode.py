@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import DATA, issue_text
 from support.contrast import BODY_TEXT, KINDS, Text, luminance, measure
-from test_browser import SAMPLES, require_chromium
+from test_browser import SAMPLES
 
 from newsletter.cli import cli
 from newsletter.desk.browser import Browser
@@ -24,13 +24,6 @@ from newsletter.project import load_project
 
 AA = 4.5
 WIDTHS = (375, 640)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    with Browser(block_remote=True) as opened:
-        yield opened
 
 
 def lowest_by_kind(texts: list[Text]) -> dict[str, Text]:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from support.typography import NB, NN, SAME_LINE_JS, build_torture
-from test_browser import require_chromium
 
 from newsletter.desk.browser import PHONE_WIDTH, Browser
 
@@ -32,13 +31,6 @@ FONT_WIDTHS_JS = r"""
                          nbsp: width('x\u00a0x') - width('xx'), font: getComputedStyle(paragraph).fontFamily});
 })()
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    with Browser(block_remote=True) as opened:
-        yield opened
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, ROOT
-from test_browser import require_chromium
 
 from newsletter.desk.browser import Browser
 from newsletter.pipeline import build
@@ -18,13 +17,6 @@ from newsletter.project import load_project
 WIDTHS = (320, 375, 640)
 TORTURE = DATA / "torture" / "001-torture.md"
 SAMPLES = sorted(p.name.split("-", 1)[0] for p in (ROOT / "issues").glob("*.md"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    with Browser(block_remote=True) as opened:
-        yield opened
 
 
 @pytest.fixture(scope="module")

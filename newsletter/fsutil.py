@@ -2,40 +2,58 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
 from pathlib import Path
 
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-_FILE_MODE = 0o666 & ~_umask()
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_serial = itertools.count()  # with the pid, a temporary name no other writer is using
 
 
 def write_atomic(path: Path, data: bytes | str) -> bool:
     """Write `data` to `path` through a temporary file and a rename.
 
     Returns False (and touches nothing) when the file already holds exactly these bytes, so a
-    rebuild that changes nothing leaves every file, and its modification time, alone.
+    rebuild that changes nothing leaves every file, and its modification time, alone. A build
+    writes thousands of files, so this costs one `stat` for a new or resized file, and reads the
+    old bytes only when the size is the same.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    if _holds(path, payload):
+        return False
+    fd, tmp = _create(path)
     try:
-        if path.read_bytes() == payload:
-            return False
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; outputs are ordinary files
+        view = memoryview(payload)
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return True
+
+
+def _holds(path: Path, payload: bytes) -> bool:
+    try:
+        if os.stat(path).st_size != len(payload):
+            return False
+        return path.read_bytes() == payload
+    except OSError:
+        return False
+
+
+def _create(path: Path) -> tuple[int, Path]:
+    """A new temporary file beside `path`, mode 0666 less the umask like any other output (its
+    folder made if missing; a name left by a killed writer with the same pid is skipped)."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{next(_serial)}.tmp")
+        try:
+            return os.open(tmp, _FLAGS, 0o666), tmp
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(tmp, _FLAGS, 0o666), tmp

@@ -72,7 +72,7 @@ def load_issue(path: Path, settings: Settings) -> Issue:
 class _IssueParser:
     def __init__(self, path: Path, settings: Settings):
         self.path = path
-        self.matcher = RubricMatcher(settings.rubrics)
+        self.matcher = RubricMatcher.of(settings.rubrics)
         self.order = {rubric.key: index for index, rubric in enumerate(settings.rubrics)}
         self.problems: list[Problem] = []
         self.tz = settings.tz

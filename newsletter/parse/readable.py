@@ -20,12 +20,12 @@ from urllib.parse import unquote, urlsplit
 Line = tuple[int, str]  # (line of the file, its text)
 
 # Words that point at a link: each with the name the warning gives it.
-_POINTERS = (  # the most telling first: a sentence gets one warning
-    (re.compile(r"\bse télécharge(?:nt)?\b", re.I), "se télécharge"),
-    (re.compile(r"\b(?:en|au format) PDF\b", re.I), "en PDF"),
-    (re.compile(r"\bà retrouver sur\b", re.I), "à retrouver sur"),
-    (re.compile(r"\bci-dessous\b", re.I), "ci-dessous"),
-    (re.compile(r"(?<![\w’'-])ici\b(?!-|\s+(?:et maintenant|même|bas)\b)", re.I), "ici"),
+_POINTERS = (  # the most telling first: a sentence gets one warning; with a word each needs, in lower case
+    (re.compile(r"\bse télécharge(?:nt)?\b", re.I), "se télécharge", "télécharge"),
+    (re.compile(r"\b(?:en|au format) PDF\b", re.I), "en PDF", "pdf"),
+    (re.compile(r"\bà retrouver sur\b", re.I), "à retrouver sur", "retrouver sur"),
+    (re.compile(r"\bci-dessous\b", re.I), "ci-dessous", "ci-dessous"),
+    (re.compile(r"(?<![\w’'-])ici\b(?!-|\s+(?:et maintenant|même|bas)\b)", re.I), "ici", "ici"),
 )
 _HAS_LINK = re.compile(r"\]\(|\]\[|<a\s|<(?:https?://|mailto:)|<[^>\s@]+@[^>\s]+>|https?://|\bwww\.", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
@@ -81,15 +81,18 @@ def _units(lines: Iterable[Line]) -> Iterator[list[Line]]:
 
 def _pointers(unit: list[Line], following: list[Line]) -> Iterator[Line]:
     text = "\n".join(line for _, line in unit)
+    if not any(hint in text.lower() for _, _, hint in _POINTERS):  # most paragraphs: no regex at all
+        return
     start = 0
     for sentence in _SENTENCE_END.split(text):
         offset = text.index(sentence, start)
         start = offset + len(sentence)
-        if _HAS_LINK.search(sentence):
+        if _has_link(sentence):
             continue
-        for pattern, name in _POINTERS:
-            found = pattern.search(sentence)
-            if not found or (name == "ci-dessous" and any(_HAS_LINK.search(line) for _, line in following)):
+        lowered = sentence.lower()
+        for pattern, name, hint in _POINTERS:
+            found = pattern.search(sentence) if hint in lowered else None
+            if not found or (name == "ci-dessous" and any(_has_link(line) for _, line in following)):
                 continue
             line = unit[0][0] + text.count("\n", 0, offset + found.start())
             yield (
@@ -99,7 +102,15 @@ def _pointers(unit: list[Line], following: list[Line]) -> Iterator[Line]:
             break
 
 
+def _has_link(text: str) -> bool:
+    """`_HAS_LINK`, after the substring tests that rule out most lines (the regex alone is slow)."""
+    lowered = text.lower()
+    return any(sign in lowered for sign in ("](", "][", "<", "http", "www.")) and bool(_HAS_LINK.search(text))
+
+
 def _link_texts(text: str) -> Iterator[str]:
+    if "](" not in text and "<" not in text:
+        return
     shown = [m.group(1) for m in _LINK.finditer(text)] + [m.group(1) for m in _HTML_LINK.finditer(text)]
     for words in shown:
         plain = re.sub(r"<[^>]+>|[*_`]", "", words).strip()
@@ -110,6 +121,8 @@ def _link_texts(text: str) -> Iterator[str]:
 
 
 def _images(text: str) -> Iterator[str]:
+    if "![" not in text and "<" not in text:
+        return
     found = [
         (m.group(1), m.group(2), bool(m.group(3) and re.search(r"\bwidth\s*=", m.group(3))))
         for m in _IMAGE.finditer(text)

@@ -12,6 +12,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 from newsletter.model.rubric import Rubric
 
@@ -61,6 +62,12 @@ class UnknownRubric(LookupError):
 
 
 class RubricMatcher:
+    @classmethod
+    @cache
+    def of(cls, catalogue: tuple[Rubric, ...]) -> RubricMatcher:
+        """One matcher per catalogue, for every issue of a build (making one normalises every name)."""
+        return cls(catalogue)
+
     def __init__(self, catalogue: tuple[Rubric, ...]):
         self.catalogue = catalogue
         self._names: dict[str, Rubric] = {}

@@ -50,6 +50,13 @@ def french_hour(moment: dt.datetime | dt.time, minutes: bool = False) -> str:
     return f"{moment.hour}h"
 
 
+def french_day(day: dt.date, weekday: bool = False, year: bool = True) -> str:
+    """« 1er avril 2022 », « jeudi 7 avril 2022 », « 7 avril »: a day as the letter and its messages
+    write it (the one French day formatter; `render.dates.french_date` gives other locales to Babel)."""
+    text = f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]}" + (f" {day.year}" if year else "")
+    return f"{WEEKDAYS[day.weekday()]} {text}" if weekday else text
+
+
 def slug(text: str, length: int | None = None, whole_words: bool = False) -> str:
     """« Permanence de l’Alliance (visio) » → « permanence-de-l-alliance-visio »: ids, file names,
     List-Id. Cut at `length` characters, or with `whole_words` after the last word that fits."""

@@ -32,11 +32,10 @@ from dateutil import rrule as dateutil_rrule
 
 from newsletter.errors import ERROR, WARNING, Problem
 from newsletter.model.session import SESSION_FENCES, Session, Status
-from newsletter.parse.french_dates import MONTHS
 from newsletter.parse.recurrence import Exclusion, RecurrenceError, parse_recurrence
 from newsletter.parse.rubrics import normalise
 from newsletter.parse.yamltext import FAST_LOADER, yaml_reason
-from newsletter.text import slug
+from newsletter.text import french_day, slug
 
 FIELDS = (
     "id", "title", "start", "end", "duration", "location", "online", "description", "status", "répétition", "rrule", "reminder", "url",
@@ -381,7 +380,7 @@ class _SessionReader:
             found = {day: occurrence_on(rule, start, day) for day in exclusion.days}
             if exclusion.span and not any(found.values()):
                 self.useless_exception(
-                    line, f"du {_day_text(exclusion.days[0])} au {_day_text(exclusion.days[-1])}", "ces jours-là"
+                    line, f"du {french_day(exclusion.days[0])} au {french_day(exclusion.days[-1])}", "ces jours-là"
                 )
             for day, occurrence in found.items():
                 if occurrence is not None:
@@ -389,7 +388,7 @@ class _SessionReader:
                         occurrence.replace(tzinfo=self.tz) if isinstance(start, dt.datetime) else occurrence.date()
                     )
                 elif not exclusion.span:
-                    self.useless_exception(line, f"le {_day_text(day)}", "ce jour-là")
+                    self.useless_exception(line, f"le {french_day(day)}", "ce jour-là")
         return tuple(sorted(removed))  # type: ignore[type-var]  # all dates or all datetimes
 
     def useless_exception(self, line: int, days: str, there: str) -> None:
@@ -514,7 +513,3 @@ def _local_until(rule: str, start: dt.date | dt.datetime) -> str:
 
 def _naive(moment: dt.date | dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=None) if isinstance(moment, dt.datetime) else dt.datetime.combine(moment, dt.time())
-
-
-def _day_text(day: dt.date) -> str:
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
+from newsletter.text import french_day
+
 PUBLICATION_HOUR = dt.time(8, 0)
 
 
@@ -25,7 +27,10 @@ def _babel_format_date():
 
 
 def french_date(day: dt.date, weekday: bool = False, year: bool = True, locale: str = "fr_FR") -> str:
-    """« 7 avril 2022 », or « jeudi 7 avril 2022 »; Babel names the days and months, « 1er » is ours."""
+    """« 7 avril 2022 », or « jeudi 7 avril 2022 »: `text.french_day` in French, Babel's names in
+    another locale (« 1er » is ours in every locale the letter has been written in)."""
+    if locale.lower().replace("-", "_").split("_")[0] == "fr":
+        return french_day(day, weekday, year)
     pattern = ("EEEE " if weekday else "") + "d MMMM" + (" y" if year else "")
     text = _babel_format_date()(day, pattern, locale=locale)
     if day.day == 1:

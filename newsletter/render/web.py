@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,15 +23,16 @@ import jinja2
 
 from newsletter.model.issue import Block, Issue
 from newsletter.model.rubric import Rubric
+from newsletter.render import calendar_links
 from newsletter.render.blocks import IssueBlocks
 from newsletter.render.dates import french_date, publication_time
 from newsletter.render.email import preheader_of
 from newsletter.render.feed import Channel, FeedItem, FeedPage, render_feed
+from newsletter.render.fences import when_text
 from newsletter.render.sanitize import clean_html, shorten, text_of
 from newsletter.render.templates import environment
 from newsletter.render.typography import Typography, typeset_issue, typeset_settings
 from newsletter.settings import Settings
-from newsletter.text import french_hour
 
 ISSUES_DIR = "numeros"
 FEEDS_DIR = "feeds"
@@ -165,62 +166,24 @@ def archive_entry(
 
 
 def session_links(settings: Settings, issue: Issue) -> list[dict[str, Any]]:
-    """The issue's sessions with their calendar links, once sessions exist in the model.
-
-    Reads `issue.sessions` and `newsletter.render.calendar_links` if they are there, and gives
-    nothing otherwise, so the archive works before and after the calendars land.
-    """
-    sessions = getattr(issue, "sessions", ()) or ()
-    if not sessions:
-        return []
-    from newsletter.render import calendar_links
-
+    """The issue's sessions for its page: each one's title, when, and its add-to-calendar links
+    (the same as its card in the email; none for a cancelled session, « ANNULÉ – » before its title)."""
     found = []
-    for session in sessions:
-        title = str(getattr(session, "title", ""))
+    for session in issue.sessions:
+        title = session.title
         links = [
-            {**link, "name": calendar_links.link_name(link["kind"], title)}
-            for link in _links_of(calendar_links, settings, session)
+            {
+                "kind": kind,
+                "label": calendar_links.LABELS.get(kind, kind),
+                "url": url,
+                "name": calendar_links.link_name(kind, title),
+            }
+            for kind, url in calendar_links.session_links(settings, session).items()
         ]
-        if getattr(session, "cancelled", False):  # as on the email's card: nothing to add any more
+        if session.cancelled:
             title, links = f"ANNULÉ – {title}", []
-        found.append({"title": title, "when": _when(settings, session), "links": links})
+        found.append({"title": title, "when": when_text(session, settings.locale), "links": links})
     return found
-
-
-def _links_of(module: Any, settings: Settings, session: Any) -> list[dict[str, str]]:
-    """`calendar_links.session_links(settings, session)`: a mapping (or dataclass, or pairs) of
-    kind → URL, e.g. {"ics": …, "google": …, "outlook": …}."""
-    function = getattr(module, "session_links", None) or getattr(module, "links", None)
-    if function is None:
-        return []
-    value = function(settings, session)
-    if hasattr(value, "__dataclass_fields__"):
-        value = asdict(value)
-    pairs = value.items() if isinstance(value, dict) else value
-    labels = {"ics": "Fichier .ics", "google": "Google Agenda", "outlook": "Outlook"}
-    return [
-        {"kind": str(kind), "label": labels.get(str(kind), str(kind)), "url": str(url)} for kind, url in pairs if url
-    ]
-
-
-def _when(settings: Settings, session: Any) -> str:
-    """« jeudi 7 avril 2022, 14h–16h », « jeudi 7 avril 2022 », or « du … au … » over several days."""
-    start, end = getattr(session, "start", None), getattr(session, "end", None)
-    if not isinstance(start, dt.date):
-        return ""
-    first = start.date() if isinstance(start, dt.datetime) else start
-    day = french_date(first, weekday=True, locale=settings.locale)
-    if isinstance(start, dt.datetime):
-        if isinstance(end, dt.datetime) and end.date() != first and end > start:
-            return f"du {day}, {french_hour(start)} au {french_date(end.date(), weekday=True, locale=settings.locale)}, {french_hour(end)}"
-        hours = french_hour(start)
-        if isinstance(end, dt.datetime) and end > start:
-            hours += f"–{french_hour(end)}"
-        return f"{day}, {hours}"
-    if isinstance(end, dt.date) and not isinstance(end, dt.datetime) and end > start:
-        return f"du {day} au {french_date(end, weekday=True, locale=settings.locale)}"
-    return day
 
 
 def _summary(fragment: str) -> str:

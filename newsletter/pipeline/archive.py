@@ -4,6 +4,8 @@ Each file is a `Target`: its path in dist/, its key (a digest of what it shows: 
 and settings, the entries' digests, its neighbours' links) and how to render it. A target whose key
 is the one recorded at the last build, and whose file is there, is not rendered; the others are
 rendered one at a time and written at once, reading from dist/.archive/ only the entries they show.
+A large archive is rendered in shares, one per core: each process walks every target for its key
+and renders every n-th one.
 """
 
 from __future__ import annotations
@@ -43,8 +45,10 @@ def write_archive(
     context: str,
     recorded: dict[str, str],
     entry_of: Callable[[IssueRecord], web.ArchiveEntry],
+    share: tuple[int, int] = (0, 1),
 ) -> tuple[dict[str, str] | None, list[Problem], int]:
-    """Render and write the stale targets; (the key of every target, problems, how many rendered).
+    """Render and write the stale targets of `share` (its index, how many shares); (the key of every
+    target, problems, how many rendered).
 
     On a broken page template, nothing is written and the keys are None: the last archive stays.
     """
@@ -59,14 +63,38 @@ def write_archive(
     keys: dict[str, str] = {}
     rendered = 0
     try:
-        for target in targets(project, env, published, context, lambda record: load(record.name)):
+        for index, target in enumerate(targets(project, env, published, context, lambda record: load(record.name))):
             keys[target.path] = target.key
-            if recorded.get(target.path) != target.key or not os.path.isfile(f"{dist}/{target.path}"):
+            mine = index % share[1] == share[0]
+            if mine and (recorded.get(target.path) != target.key or not os.path.isfile(f"{dist}/{target.path}")):
                 write_atomic(dist / target.path, target.render())
                 rendered += 1
     except jinja2.TemplateError as error:
         return None, [template_problem(project, error)], rendered
     return keys, [], rendered
+
+
+class UnreadableEntry(LookupError):
+    """An entry of dist/.archive/ missing or damaged, met by a share that cannot make it again."""
+
+
+def write_share(
+    project: Project, published: list[IssueRecord], dist: Path, context: str, recorded: dict[str, str], share
+) -> tuple[dict[str, str] | None, list[Problem], int] | None:
+    """`write_archive` of one share in a worker process; None if an entry could not be read (the
+    main process, which can make it again, then renders this share itself)."""
+    from newsletter.pipeline.issues import read_entry
+
+    def entry_of(record: IssueRecord) -> web.ArchiveEntry:
+        entry = read_entry(dist, record.slug)
+        if entry is None:
+            raise UnreadableEntry(record.slug)
+        return entry
+
+    try:
+        return write_archive(project, published, dist, context, recorded, entry_of, share)
+    except UnreadableEntry:
+        return None
 
 
 def targets(

@@ -90,7 +90,7 @@ def build(project: Project, dist: Path, force: bool = False, check: bool = False
         _remove_issue_files(dist, state.issues, records)
         published = sorted((r for r in records.values() if not r.draft), key=lambda r: r.number)
         calendars = _calendars(workers, project, published, programmes, report, run, failed, dist)
-        _archive(project, dist, context, published, run, state, report)
+        _archive(workers, project, dist, context, published, run, state, report)
         report.problems += calendars()
     if run.outcomes or records.keys() != state.issues.keys() or state.outputs != recorded:
         state.issues = records
@@ -109,10 +109,27 @@ def _tell(report: BuildReport, run: _Run, records: dict[str, IssueRecord]) -> No
 
 
 def _archive(
-    project: Project, dist: Path, context: Context, published: list, run: _Run, state: State, report: BuildReport
+    workers: _Workers,
+    project: Project,
+    dist: Path,
+    context: Context,
+    published: list,
+    run: _Run,
+    state: State,
+    report: BuildReport,
 ) -> None:
+    """The pages and feeds: half on a worker and half here when a pool is running."""
     remake = lambda record: _remake_entry(project, dist, context, record, run)  # noqa: E731
-    keys, problems, report.pages = archive.write_archive(project, published, dist, context.web, state.outputs, remake)
+    args = (project, published, dist, context.web, state.outputs)
+    if workers.pool is None:
+        keys, problems, report.pages = archive.write_archive(*args, remake)
+    else:
+        other = workers.submit(archive.write_share, *args, (1, 2))
+        keys, problems, report.pages = archive.write_archive(*args, remake, (0, 2))
+        done = other() or archive.write_archive(*args, remake, (1, 2))
+        keys = keys if done[0] is not None else None
+        problems += [problem for problem in done[1] if problem not in problems]
+        report.pages += done[2]
     report.problems += problems
     if keys is not None:
         archive.remove_stale(dist, state.outputs, keys)
@@ -128,7 +145,8 @@ def _calendars(workers: _Workers, project, published, programmes, report: BuildR
     inputs = digest(*(f"{r.name}\0{r.source}" for r in published))
     unreadable = any(run.outcomes[path].unreadable for path in failed)
     sources = {session.id: record.source for record in published for session in record.sessions}
-    return workers.submit(write_calendars, project, sessions, programmes, inputs, unreadable, dist, sources)
+    made = {key: data for outcome in run.outcomes.values() for key, data in outcome.events.items()}
+    return workers.submit(write_calendars, project, sessions, programmes, inputs, unreadable, dist, sources, made)
 
 
 class _Workers:

@@ -126,10 +126,11 @@ def write_calendars(
     an_issue_failed: bool,
     dist: Path,
     sources: dict[str, str] | None = None,
+    made: dict[str, bytes] | None = None,
 ) -> list[Problem]:
     """Render what changed, write it, then record the state; `sessions` of the published issues in
     number order, `issues` a digest of the issues' sources and settings, `sources` the digest of
-    each session's issue file by session id.
+    each session's issue file by session id, `made` the VEVENTs the issues' workers made this time.
 
     When none of it changed since the last build (the issues' sources, the files of calendars/ and
     its state, the settings), and every file is still there, nothing is done.
@@ -153,7 +154,7 @@ def write_calendars(
         return [*problems, Problem.from_error(error)]
     record = _record(dist)
     previous = _read_events(dist)
-    serialised, cache = serialise(project.settings, calendars, state, previous, sources)
+    serialised, cache = serialise(project.settings, calendars, state, {**previous, **(made or {})}, sources)
     keys = {}
     for relative, key, render in calendar_files(project.settings, calendars, serialised):
         keys[relative] = key
@@ -183,17 +184,32 @@ def serialise(
     the same session); an event without one is keyed by its own contents."""
     serialised: dict[str, bytes] = {}
     kept: dict[str, bytes] = {}
-    context = repr((code_version(), settings))
+    context = _events_context(settings)
     sources = sources or {}
     for event in calendars.events:
-        about = sources.get(event.id) or repr(replace(event, path=None))
-        key = hashlib.sha256(f"{context}\0{event.id}\0{about}".encode()).hexdigest()
+        key = _event_key(context, event.id, sources.get(event.id) or repr(replace(event, path=None)))
         data = kept[key] = cache.get(key) or ical.event_ical(settings, event, 0)
         sequence = state.sequence(event.id, hashlib.sha256(data).hexdigest()[:16])
         if sequence:
             data = _SEQUENCE_LINE.sub(b"\r\nSEQUENCE:%d\r\n" % sequence, data, count=1)
         serialised[event.id] = data
     return serialised, kept
+
+
+def issue_events(settings: Settings, sessions: tuple[Session, ...], source: str) -> dict[str, bytes]:
+    """The VEVENTs of an issue's sessions, keyed as `serialise` looks them up: made by the worker
+    that renders the issue, so that the calendars stage, which runs after every issue, only
+    assembles them. `source` is the digest of the issue's file."""
+    context = _events_context(settings)
+    return {_event_key(context, session.id, source): ical.event_ical(settings, session, 0) for session in sessions}
+
+
+def _events_context(settings: Settings) -> str:
+    return repr((code_version(), settings))
+
+
+def _event_key(context: str, event_id: str, about: str) -> str:
+    return hashlib.sha256(f"{context}\0{event_id}\0{about}".encode()).hexdigest()
 
 
 def calendar_files(

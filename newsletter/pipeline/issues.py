@@ -23,6 +23,7 @@ from newsletter.model.issue import Issue
 from newsletter.model.session import Session
 from newsletter.parse.issue import parse_issue
 from newsletter.parse.source import read_source
+from newsletter.pipeline.calendars import issue_events
 from newsletter.pipeline.emails import clipped, email_files, email_outputs
 from newsletter.pipeline.state import IssueRecord, digest
 from newsletter.project import Project
@@ -64,6 +65,7 @@ class Outcome:
     warnings: list[Problem] = field(default_factory=list)  # the build's own: an email Gmail will clip
     rendered: list[str] = field(default_factory=list)  # what was rendered: "email", "entry"
     unreadable: bool = False  # whether it failed before rendering: its source has an error
+    events: dict[str, bytes] = field(default_factory=dict)  # its sessions' VEVENTs, when its source changed
 
 
 def entry_file(dist: Path, slug: str) -> Path:
@@ -109,6 +111,8 @@ def process(
         record = _email(project, dist, issue, blocks, keys, record, outcome)
     if record and (needs.entry or record.entry_key != keys.entry):
         record = _entry(project, dist, issue, blocks, keys, record, outcome)
+    if record and dist is not None and (previous is None or previous.source != keys.source):
+        outcome.events = issue_events(project.settings, issue.sessions, keys.source)
     if record and needs.notes:
         programmes = {session.programme for session in others if session.programme}
         notes = [*stub_problems(issue, text), *date_problems(issue, others), *unknown_programmes(issue, programmes)]

@@ -308,3 +308,40 @@ def test_a_web_template_edit_renders_no_email_and_one_issue_changed_renders_only
     assert {p for p, stamp in emails.items() if p.stat().st_mtime_ns != stamp} == set(
         (root / "dist" / "email").glob("002.*")
     )
+
+
+def test_the_process_pool_writes_the_same_files_as_one_process(make_project, monkeypatch) -> None:
+    """20 issues with sessions: the pool renders the issues and their VEVENTs, and half the archive's
+    pages and feeds on a worker; every published file equals a build in one process. A damaged
+    entry met by the worker's share is made again by the main process."""
+    import random
+
+    build_module = sys.modules["newsletter.pipeline.build"]
+    rng = random.Random(7)
+    files = {f"issues/{n:03d}.md": random_issue(rng, n).replace("draft: true\n", "") for n in range(1, 21)}
+    root = make_project(files)
+    assert build_module.PARALLEL_FROM <= 20
+    pooled = build(load_project(root), root / "dist")
+    assert len(pooled.built) == 20 and not pooled.failed
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 10**6)
+    build(load_project(root), root / "alone")
+    expected = visible(root / "alone")
+    assert any(name.endswith(".ics") for name in expected) and "feed.xml" in expected
+    assert visible(root / "dist") == expected
+
+    # An email template changed: the pool renders every email again, but no entry (their keys do
+    # not read email templates), so the feeds' shares read the entries from disk, here damaged.
+    (root / "templates").mkdir()
+    (root / "templates" / "email.txt").write_text("Texte maison n°{{ issue.number }}\n", encoding="utf-8")
+    build(load_project(root), root / "alone2")
+    expected = visible(root / "alone2")
+    monkeypatch.setattr(build_module, "PARALLEL_FROM", 16)
+    for entry in (root / "dist" / ".archive").iterdir():
+        entry.write_text("{", encoding="utf-8")
+    feeds = list((root / "dist").rglob("*.xml"))
+    assert len(feeds) > 2  # the feed and the rubrics' feeds: on both shares
+    for path in feeds:
+        path.unlink()
+    again = build(load_project(root), root / "dist")
+    assert again.emails == 20 and again.entries == 0 and not again.failed
+    assert visible(root / "dist") == expected

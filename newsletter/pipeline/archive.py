@@ -51,13 +51,9 @@ def write_archive(
     target, problems, how many rendered).
 
     On a broken page template, nothing is written and the keys are None: the last archive stays.
+    The templates are compiled only when a target is stale (a build that changed nothing does not).
     """
     env = environment(project.root)
-    try:
-        for name in WEB_TEMPLATES:
-            env.get_template(name)
-    except jinja2.TemplateError as error:
-        return None, [template_problem(project, error)], 0
     load = lru_cache(maxsize=64)(lambda name: entry_of(by_name[name]))
     by_name = {record.name: record for record in published}
     keys: dict[str, str] = {}
@@ -67,6 +63,9 @@ def write_archive(
             keys[target.path] = target.key
             mine = index % share[1] == share[0]
             if mine and (recorded.get(target.path) != target.key or not os.path.isfile(f"{dist}/{target.path}")):
+                if not rendered:  # every template compiles before the first file is written
+                    for name in WEB_TEMPLATES:
+                        env.get_template(name)
                 write_atomic(dist / target.path, target.render())
                 rendered += 1
     except jinja2.TemplateError as error:

@@ -31,7 +31,7 @@ ERROR = "erreur"
 WARNING = "attention"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Problem:
     """One diagnostic of `newsletter check`, ordered by file then line."""
 

@@ -7,6 +7,7 @@ pages and feeds → the calendars → record the state
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -124,7 +125,8 @@ def _archive(
     if workers.pool is None:
         keys, problems, report.pages = archive.write_archive(*args, remake)
     else:
-        other = workers.submit(archive.write_share, *args, (1, 2))
+        light = [dataclasses.replace(record, sessions=(), problems=(), notes=()) for record in published]
+        other = workers.submit(archive.write_share, project, light, *args[2:], (1, 2))  # pages need no sessions
         keys, problems, report.pages = archive.write_archive(*args, remake, (0, 2))
         done = other() or archive.write_archive(*args, remake, (1, 2))
         keys = keys if done[0] is not None else None
@@ -145,7 +147,10 @@ def _calendars(workers: _Workers, project, published, programmes, report: BuildR
     inputs = digest(*(f"{r.name}\0{r.source}" for r in published))
     unreadable = any(run.outcomes[path].unreadable for path in failed)
     sources = {session.id: record.source for record in published for session in record.sessions}
-    made = {key: data for outcome in run.outcomes.values() for key, data in outcome.events.items()}
+    made = {}
+    for outcome in run.outcomes.values():  # handed over, not kept here as well
+        made.update(outcome.events)
+        outcome.events = {}
     return workers.submit(write_calendars, project, sessions, programmes, inputs, unreadable, dist, sources, made)
 
 

@@ -56,7 +56,7 @@ class Context:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IssueRecord:
     """One issue file as last built with success: enough for every project-wide output."""
 

@@ -88,7 +88,7 @@ class ArchiveEntry:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EntryCard:
     """What the index and the neighbouring pages show of an issue: a few lines, kept in memory."""
 

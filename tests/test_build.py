@@ -345,3 +345,34 @@ def test_the_process_pool_writes_the_same_files_as_one_process(make_project, mon
     again = build(load_project(root), root / "dist")
     assert again.emails == 20 and again.entries == 0 and not again.failed
     assert visible(root / "dist") == expected
+
+
+def test_each_vevent_is_rendered_once_and_only_for_the_issue_that_changed(make_project, monkeypatch) -> None:
+    """The issue's worker makes its sessions' VEVENTs; the calendars stage reuses them, and the last
+    build's for the other issues: a one-issue change renders one VEVENT, a full build one each."""
+    from newsletter.render import calendar as ical
+
+    files = {
+        f"issues/{n:03d}.md": issue_text(
+            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
+        )
+        for n in range(1, 6)
+    }
+    root = make_project(files)
+    rendered: list[str] = []
+    real = ical.event_ical
+
+    def counting(settings, session, *args, **kwargs):
+        rendered.append(session.id)
+        return real(settings, session, *args, **kwargs)
+
+    monkeypatch.setattr(ical, "event_ical", counting)
+    build(load_project(root), root / "dist")
+    assert sorted(rendered) == [f"rdv-{n}" for n in range(1, 6)]
+    agenda = (root / "dist" / "calendars" / "agenda.ics").read_bytes()
+    rendered.clear()
+    path = root / "issues" / "003.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Une introduction.", "Une autre introduction."))
+    build(load_project(root), root / "dist")
+    assert rendered == ["rdv-3"]
+    assert (root / "dist" / "calendars" / "agenda.ics").read_bytes() == agenda  # the same session, the same VEVENT

@@ -153,8 +153,14 @@ def write_calendars(
     except SourceError as error:
         return [*problems, Problem.from_error(error)]
     record = _record(dist)
-    previous = _read_events(dist)
-    serialised, cache = serialise(project.settings, calendars, state, {**previous, **(made or {})}, sources)
+    previous: dict[str, bytes] | None = None
+
+    def older() -> dict[str, bytes]:  # the last build's VEVENTs, read only if this build's lack one
+        nonlocal previous
+        previous = _read_events(dist)
+        return previous
+
+    serialised, cache = serialise(project.settings, calendars, state, made or {}, sources, older)
     keys = {}
     for relative, key, render in calendar_files(project.settings, calendars, serialised):
         keys[relative] = key
@@ -164,7 +170,7 @@ def write_calendars(
     if state.changed:
         write_atomic(state_path, state.dumps())
         inputs = _inputs(project, issues)  # the state is one of them
-    if cache.keys() != previous.keys():
+    if previous is None or cache.keys() != previous.keys():
         write_atomic(dist / EVENTS_CACHE, pickle.dumps(cache, protocol=5))
     write_atomic(dist / BUILD_RECORD, json.dumps({"inputs": inputs, "files": keys}, indent=0, sort_keys=True) + "\n")
     return problems
@@ -176,19 +182,25 @@ def serialise(
     state: PublishedState,
     cache: dict[str, bytes],
     sources: dict[str, str] | None = None,
+    older: Callable[[], dict[str, bytes]] | None = None,
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """Each event's VEVENT with its sequence (`state` learns the sequences published), and the new
     cache of VEVENTs by the digest of their session: an event unchanged is not rendered again.
 
     `sources` maps an event id to the digest of the source it comes from (the same source gives
-    the same session); an event without one is keyed by its own contents."""
+    the same session); an event without one is keyed by its own contents. `older` gives more
+    VEVENTs (the last build's), asked for only when `cache` lacks one."""
     serialised: dict[str, bytes] = {}
     kept: dict[str, bytes] = {}
     context = _events_context(settings)
     sources = sources or {}
     for event in calendars.events:
         key = _event_key(context, event.id, sources.get(event.id) or repr(replace(event, path=None)))
-        data = kept[key] = cache.get(key) or ical.event_ical(settings, event, 0)
+        data = cache.get(key)
+        if data is None and older is not None:
+            cache, older = {**older(), **cache}, None
+            data = cache.get(key)
+        data = kept[key] = data or ical.event_ical(settings, event, 0)
         sequence = state.sequence(event.id, hashlib.sha256(data).hexdigest()[:16])
         if sequence:
             data = _SEQUENCE_LINE.sub(b"\r\nSEQUENCE:%d\r\n" % sequence, data, count=1)

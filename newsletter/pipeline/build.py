@@ -89,12 +89,13 @@ def build(project: Project, dist: Path, force: bool = False, check: bool = False
         records, failed = _records(run, state)
         _tell(report, run, records)
         _remove_issue_files(dist, state.issues, records)
+        changed = bool(run.outcomes) or records.keys() != state.issues.keys()
+        state.issues = records  # the last build's records are let go before the archive and calendars
         published = sorted((r for r in records.values() if not r.draft), key=lambda r: r.number)
         calendars = _calendars(workers, project, published, programmes, report, run, failed, dist)
         _archive(workers, project, dist, context, published, run, state, report)
         report.problems += calendars()
-    if run.outcomes or records.keys() != state.issues.keys() or state.outputs != recorded:
-        state.issues = records
+    if changed or state.outputs != recorded:
         state.write(dist)
     return report
 

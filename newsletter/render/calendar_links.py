@@ -73,13 +73,13 @@ def outlook_url(settings: Settings, session: Session) -> str:
 def session_links(settings: Settings, session: Session) -> dict[str, str]:
     """kind → URL, in the order the card shows them (the web archive reads this too); the texts
     they carry into the agenda typeset."""
-    return dict(_links(settings, session))
+    return dict(_links(settings, typeset_session(settings, session)))
 
 
 @lru_cache(maxsize=256)
 def _links(settings: Settings, session: Session) -> tuple[tuple[str, str], ...]:
-    """Computed once for the card's HTML, its text and the web page (settings and sessions are frozen)."""
-    session = typeset_session(settings, session)
+    """Computed once for the card's HTML, its text and the web page (settings and sessions are
+    frozen; typesetting is idempotent, so a session typeset or not is the same key)."""
     return tuple(
         {
             "ics": ics_url(settings, session),

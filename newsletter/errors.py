@@ -31,7 +31,7 @@ ERROR = "erreur"
 WARNING = "attention"
 
 
-@dataclass(frozen=True, order=True, slots=True)
+@dataclass(frozen=True, order=True)
 class Problem:
     """One diagnostic of `newsletter check`, ordered by file then line."""
 

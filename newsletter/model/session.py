@@ -23,7 +23,7 @@ class Status(StrEnum):
     CANCELLED = "cancelled"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Correction:
     """A correction (« rectificatif ») sent about a session: the day, and each change as before → after."""
 
@@ -31,7 +31,7 @@ class Correction:
     lines: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Session:
     """One event of the agenda.
 

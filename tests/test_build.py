@@ -376,3 +376,37 @@ def test_each_vevent_is_rendered_once_and_only_for_the_issue_that_changed(make_p
     build(load_project(root), root / "dist")
     assert rendered == ["rdv-3"]
     assert (root / "dist" / "calendars" / "agenda.ics").read_bytes() == agenda  # the same session, the same VEVENT
+
+
+def test_compiled_templates_are_kept_outside_dist_and_a_damaged_or_stale_one_is_not_used(
+    make_project, tmp_path: Path
+) -> None:
+    """Jinja's compiled templates go to the user's cache folder; a process that finds one damaged,
+    or compiled from another version of its template, compiles the template again."""
+    root = two_issue_project(make_project)
+    (root / "templates").mkdir()
+    template = root / "templates" / "email.txt"
+    template.write_text("Version un n°{{ issue.number }}\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+
+    def build_in_a_new_process(dist: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "newsletter", "build", "-C", str(root), "--dist", str(root / dist)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        return (root / dist / "email" / "001.txt").read_text(encoding="utf-8")
+
+    assert build_in_a_new_process("a") == "Version un n°1\n"
+    compiled = list((cache / "newsletter" / "templates").iterdir())
+    assert compiled and not any(".cache" in str(p) for p in (root / "a").rglob("*"))
+    for path in compiled:
+        path.write_bytes(path.read_bytes()[:20])  # cut short
+    assert build_in_a_new_process("b") == "Version un n°1\n"
+    template.write_text("Version deux n°{{ issue.number }}\n", encoding="utf-8")
+    assert build_in_a_new_process("c") == "Version deux n°1\n"
+    assert snapshot(root / "a").keys() == snapshot(root / "b").keys()

@@ -22,7 +22,7 @@ import jinja2
 from newsletter.errors import Problem
 from newsletter.fsutil import write_atomic
 from newsletter.pipeline.issues import template_problem
-from newsletter.pipeline.state import IssueRecord, digest
+from newsletter.pipeline.state import IssueRecord, digest, use_compiled_templates
 from newsletter.project import Project
 from newsletter.render import web
 from newsletter.render.feed import FeedPage, paginate
@@ -90,6 +90,7 @@ def write_share(
             raise UnreadableEntry(record.slug)
         return entry
 
+    use_compiled_templates(project)
     try:
         return write_archive(project, published, dist, context, recorded, entry_of, share)
     except UnreadableEntry:

@@ -20,7 +20,7 @@ from newsletter.pipeline import archive
 from newsletter.pipeline.calendars import calendar_paths, collect, read_programmes, write_calendars
 from newsletter.pipeline.emails import EMAIL_DIR, EMAIL_SUFFIXES, clipped
 from newsletter.pipeline.issues import ENTRY_DIR, Keys, Needs, Outcome, entry_file, issue_files, process, read_entry
-from newsletter.pipeline.state import Context, IssueRecord, State, digest
+from newsletter.pipeline.state import Context, IssueRecord, State, digest, use_compiled_templates
 from newsletter.project import Project, flag_duplicate_numbers
 from newsletter.render.web import ArchiveEntry
 
@@ -80,6 +80,7 @@ def build(project: Project, dist: Path, force: bool = False, check: bool = False
     `newsletter check` says of it (the preview shows it), kept until the issue changes."""
     report = BuildReport()
     state, context = State.read(dist), Context.of(project)
+    use_compiled_templates(project)
     recorded = state.outputs
     programmes, report.problems = read_programmes(project)
     with _Workers() as workers:

@@ -25,7 +25,7 @@ from newsletter.parse.issue import parse_issue
 from newsletter.parse.source import read_source
 from newsletter.pipeline.calendars import issue_events
 from newsletter.pipeline.emails import clipped, email_files, email_outputs
-from newsletter.pipeline.state import IssueRecord, digest
+from newsletter.pipeline.state import IssueRecord, digest, use_compiled_templates
 from newsletter.project import Project
 from newsletter.render.blocks import IssueBlocks
 from newsletter.render.web import ArchiveEntry, archive_entry
@@ -94,6 +94,7 @@ def process(
     previous: IssueRecord | None,
 ) -> Outcome:
     """Parse `path` and render what `needs` asks; `previous` gives what is not asked again."""
+    use_compiled_templates(project)
     try:
         text = read_source(path)
     except SourceError as error:

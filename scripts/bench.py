@@ -77,6 +77,8 @@ if kind == "floor":  # Python-Markdown over each issue's text, MRML over its MJM
         md.to_email_html_and_text(text.split("\n---\n", 1)[1], {})
         mjml_to_html(source)
 else:
+    if kind == "serial":  # the same build without the process pool: the work, without two processes sharing the cores
+        sys.modules["newsletter.pipeline.build"].PARALLEL_FROM = 10**9
     project = load_project(project_dir)
     start, used = time.perf_counter(), cpu()
     report = build(project, dist)
@@ -123,19 +125,19 @@ def run_child(kind: str, project_dir: Path, dist: Path) -> dict[str, float]:
 
 
 def bench_build(project_root: Path, count: int, repeat: int = 3) -> list[Row]:
-    """Full build and floor alternating (medians of `repeat`), then the incremental cases."""
-    fulls, floors = [], []
+    """Floor, full build and the same build in one process, alternating (medians of `repeat`), then
+    the incremental cases."""
+    fulls, floors, serials = [], [], []
     dist = project_root / "dist"
     run_child("build", project_root, dist)  # warms the file cache and gives the floor its MJML
     for _ in range(repeat):
         floors.append(run_child("floor", project_root, dist))
         shutil.rmtree(dist)
         fulls.append(run_child("build", project_root, dist))
+        shutil.rmtree(dist)
+        serials.append(run_child("serial", project_root, dist))
     median = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
-    full, floor = (
-        {k: median(fulls, k) for k in ("wall", "cpu", "peak")},
-        {k: median(floors, k) for k in ("wall", "cpu", "peak")},
-    )
+    full, floor, serial = ({k: median(runs, k) for k in ("wall", "cpu", "peak")} for runs in (fulls, floors, serials))
     noops = [run_child("build", project_root, dist) for _ in range(repeat)]
     noop = {k: median(noops, k) for k in ("wall", "peak")}
     issue = project_root / "issues" / "0001.md"
@@ -165,6 +167,8 @@ def bench_build(project_root: Path, count: int, repeat: int = 3) -> list[Row]:
         (f"{n}: the floor, CPU", floor["cpu"], None),
         (f"{n}: ratio build/floor, wall", full["wall"] / floor["wall"], None, "×"),
         (f"{n}: ratio build/floor, CPU", full["cpu"] / floor["cpu"], 1.5, "×"),
+        (f"{n}: the same build in one process (no pool), CPU", serial["cpu"], None),
+        (f"{n}: ratio build in one process/floor, CPU", serial["cpu"] / floor["cpu"], None, "×"),
         (f"{n}: full build, peak memory of the process tree", full["peak"], 300.0, "MB"),
         (f"{n}: the floor, peak memory", floor["peak"], None, "MB"),
         (f"{n}: nothing changed (median of {repeat})", noop["wall"], 0.2),

@@ -54,7 +54,8 @@ def write_archive(
     The templates are compiled only when a target is stale (a build that changed nothing does not).
     """
     env = environment(project.root)
-    load = lru_cache(maxsize=64)(lambda name: entry_of(by_name[name]))
+    # a feed page's entries at once (an entry holds its page's HTML three times: a few hundred KB)
+    load = lru_cache(maxsize=project.settings.feed_items + 4)(lambda name: entry_of(by_name[name]))
     by_name = {record.name: record for record in published}
     keys: dict[str, str] = {}
     rendered = 0

@@ -119,10 +119,10 @@ def use_compiled_templates(project: Project) -> None:
     env = environment(project.root)
     if isinstance(env.bytecode_cache, _CompiledTemplates):
         return
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsletter" / "templates"
     try:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsletter" / "templates"
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError:  # no cache: each process compiles
+    except (OSError, RuntimeError):  # no home, or not writable: each process compiles
         return
     env.bytecode_cache = _CompiledTemplates(str(folder))
 

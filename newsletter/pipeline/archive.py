@@ -4,8 +4,8 @@ Each file is a `Target`: its path in dist/, its key (a digest of what it shows: 
 and settings, the entries' digests, its neighbours' links) and how to render it. A target whose key
 is the one recorded at the last build, and whose file is there, is not rendered; the others are
 rendered one at a time and written at once, reading from dist/.archive/ only the entries they show.
-A large archive is rendered in shares, one per core: each process walks every target for its key
-and renders every n-th one.
+When the build runs a process pool, the targets are rendered in two shares, a worker's and the
+main process's: each walks every target for its key and renders every other one.
 """
 
 from __future__ import annotations

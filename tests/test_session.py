@@ -110,12 +110,14 @@ def test_ends_and_durations(fields: str, start: tuple[int, int], end: tuple[int,
         ("PT1H30M", 90),
     ],
 )
-def test_durations(text: str, minutes: int) -> None:
+def test_parse_duration_reads_a_length_as_editors_write_it(text: str, minutes: int) -> None:
+    """The parser of a session's `duration:` field (« 1h30 » is 90 minutes); no clock is read."""
     assert parse_duration(text) == dt.timedelta(minutes=minutes)
 
 
 @pytest.mark.parametrize("text", ["", "beaucoup", "1h30 puis 2h", "h", "-1h"])
-def test_what_is_not_a_duration(text: str) -> None:
+def test_parse_duration_refuses_what_is_not_a_length(text: str) -> None:
+    """Text that names no length gives None, which the session parser turns into a French error."""
     assert parse_duration(text) is None
 
 

@@ -459,3 +459,14 @@ def test_a_damaged_list_of_rectificatifs_is_one_line_naming_it(tmp_path):
             in result.output
         )
     assert not (root / "dist" / "email").exists()
+
+
+def test_a_merge_conflict_in_the_rectificatifs_is_an_error_at_its_marker(tmp_path):
+    root = make_sending_project(tmp_path)
+    (root / "calendars").mkdir()
+    listing = root / "calendars" / "rectificatifs.json"
+    listing.write_text('{\n "rectificatifs": [\n<<<<<<< HEAD\n=======\n>>>>>>> autre\n ]\n}\n', encoding="utf-8")
+    result = invoke(cli, "check", "-C", root)
+    assert result.exit_code == 1, result.output
+    assert "rectificatifs.json:3: conflit de fusion : gardez les rectificatifs des deux côtés" in result.output
+    assert "Traceback" not in result.output

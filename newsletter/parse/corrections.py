@@ -10,13 +10,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.errors import SourceError
 from newsletter.model.issue import Issue
 from newsletter.model.session import Correction
+from newsletter.parse.source import read_committed_json
 
 CORRECTIONS_FILE = "rectificatifs.json"
 
@@ -41,15 +40,10 @@ class Record:
 
 def read_records(path: Path) -> list[Record]:
     """The corrections listed in `path` (none when it is missing); a damaged file is a SourceError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError) as error:
-        raise SourceError(path, None, f"liste des rectificatifs illisible ({error})") from error
-    try:
-        data = json.loads(text)
-        return [
+    records = read_committed_json(
+        path,
+        "liste des rectificatifs",
+        lambda data: [
             Record(
                 dt.date.fromisoformat(entry["date"]),
                 int(entry["issue"]),
@@ -57,13 +51,10 @@ def read_records(path: Path) -> list[Record]:
                 {str(key): tuple(str(line) for line in lines) for key, lines in entry["sessions"].items()},
             )
             for entry in data["rectificatifs"]
-        ]
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise SourceError(
-            path,
-            getattr(error, "lineno", None),
-            "liste des rectificatifs illisible : reprenez la version du dépôt (git checkout)",
-        ) from error
+        ],
+        "gardez les rectificatifs des deux côtés, dans l’ordre de leur date",
+    )
+    return records or []
 
 
 def with_corrections(issue: Issue, records: list[Record]) -> Issue:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import codecs
+import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from newsletter.errors import SourceError
+
+T = TypeVar("T")
 
 # Invisible control characters (a vertical tab pasted from a word processor…) that no output wants
 # and that break MJML's parser; tab and newline are kept.
@@ -69,3 +74,29 @@ def _utf16_order(data: bytes) -> str | None:
     if even >= half * 0.5 and odd <= half * 0.05:
         return "utf-16-be"
     return None
+
+
+_CONFLICT = re.compile(r"^(<<<<<<<|=======|>>>>>>>)", re.M)
+
+
+def read_committed_json(path: Path, what: str, convert: Callable[[Any], T], conflict: str) -> T | None:
+    """A JSON file the build keeps in the project and the team commits (`calendars/published.json`,
+    `calendars/rectificatifs.json`), made into what `convert` returns; None when it is missing.
+
+    `what` names it in French (« état des agendas »); `conflict` says how to resolve a merge
+    conflict in it, reported at the line of its first marker. Any other damage is one line that
+    sends the editor back to the repository's version."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SourceError(path, None, f"{what} illisible ({error})") from error
+    if marker := _CONFLICT.search(text):
+        raise SourceError(path, text.count("\n", 0, marker.start()) + 1, f"conflit de fusion : {conflict}")
+    try:
+        return convert(json.loads(text))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise SourceError(
+            path, getattr(error, "lineno", None), f"{what} illisible : reprenez la version du dépôt (git checkout)"
+        ) from error

@@ -38,6 +38,7 @@ from newsletter.fsutil import write_atomic
 from newsletter.model.programme import Programme
 from newsletter.model.session import Session
 from newsletter.parse.programme import is_calendar_source, parse_programme
+from newsletter.parse.source import read_committed_json
 from newsletter.project import Project
 from newsletter.render import calendar as ical
 from newsletter.settings import Settings
@@ -301,27 +302,15 @@ class PublishedState:
 
     @classmethod
     def read(cls, path: Path) -> PublishedState:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return cls({})
-        except (OSError, UnicodeDecodeError) as error:
-            raise SourceError(path, None, f"état des agendas illisible ({error})") from error
-        if conflict := re.search(r"^(<<<<<<<|=======|>>>>>>>)", text, re.M):
-            line = text[: conflict.start()].count("\n") + 1
-            raise SourceError(
-                path, line, "conflit de fusion : gardez pour chaque séance la ligne à la plus grande « sequence »"
-            )
-        try:
-            data = json.loads(text)
-            entries = {key: (int(value["sequence"]), str(value["digest"])) for key, value in data["sessions"].items()}
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise SourceError(
-                path,
-                getattr(error, "lineno", None),
-                "état des agendas illisible : reprenez la version du dépôt (git checkout)",
-            ) from error
-        return cls(entries)
+        entries = read_committed_json(
+            path,
+            "état des agendas",
+            lambda data: {
+                key: (int(value["sequence"]), str(value["digest"])) for key, value in data["sessions"].items()
+            },
+            "gardez pour chaque séance la ligne à la plus grande « sequence »",
+        )
+        return cls(entries or {})
 
     def sequence(self, key: str, digest: str) -> int:
         """The sequence to publish for this event: the last one, raised if the event changed."""

@@ -49,7 +49,7 @@ _DAYS_AS_WEEKS = {15: 2, 14: 2, 8: 1, 7: 1}  # « tous les 15 jours »: every ot
 
 _DAY = rf"(?:{'|'.join(WEEKDAYS)})s?\b"
 _DAY_LIST = rf"{_DAY}(?:\s*(?:,|\bet\b)\s*{_DAY})*"
-_ORDINAL = r"(?:premier|1er|deuxieme|second|2e|2eme|troisieme|3e|3eme|quatrieme|4e|4eme|cinquieme|5e|5eme|avant-dernier|dernier)s?"
+_ORDINAL = rf"(?:{'|'.join(sorted(_ORDINALS, key=len, reverse=True))})s?"  # the longest first: « 2eme » before « 2e »
 _COUNT = rf"(?:\d+|{'|'.join(_NUMBERS)})"
 _EVERY = r"(?:chaque|tous\s+les|toutes\s+les|les|le)"
 _OF_MONTH = r"(?:du\s+mois|de\s+chaque\s+mois|de\s+tous\s+les\s+mois)"

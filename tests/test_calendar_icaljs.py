@@ -109,11 +109,14 @@ def test_without_its_vtimezone_ical_js_would_read_another_instant(ical_js, tmp_p
     from zoneinfo import ZoneInfo
 
     from newsletter.model.session import Session
-    from newsletter.render.calendar import session_calendar
+    from newsletter.pipeline.calendars import Calendars, PublishedState, render_calendars
+    from newsletter.render.calendar import session_path
     from newsletter.settings import Settings
 
     start = dt.datetime(2022, 3, 27, 10, tzinfo=ZoneInfo("Europe/Paris"))
-    data = session_calendar(Settings(), Session("s", "S", start, start + dt.timedelta(hours=1), issue=1))
+    session = Session("s", "S", start, start + dt.timedelta(hours=1), issue=1)
+    files = render_calendars(Settings(), Calendars((session,), (), (session,)), PublishedState({}))
+    data = files[session_path(session)]  # the session's own .ics, as the build writes it
     whole, bare = tmp_path / "whole.ics", tmp_path / "bare.ics"
     whole.write_bytes(data)
     head, rest = data.split(b"BEGIN:VTIMEZONE", 1)

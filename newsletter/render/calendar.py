@@ -190,16 +190,6 @@ def _calendar_head(settings: Settings, description: str, source: str, method: st
     return cal.to_ical()[: -len(b"END:VCALENDAR\r\n")]
 
 
-def session_calendar(settings: Settings, session: Session, sequence: int = 0) -> bytes:
-    """The .ics of one session: the target of the email's « Fichier .ics » link."""
-    return calendar_ical(
-        settings,
-        name=summary(session),
-        description=settings.name,
-        events=[(session, event_ical(settings, session, sequence))],
-    )
-
-
 def correction_calendar(
     settings: Settings, session: Session, sequence: int, organizer: tuple[str, str]
 ) -> tuple[str, bytes]:

@@ -320,13 +320,6 @@ def _convert(
     return md, md.convert(source)
 
 
-def to_email_html(
-    source: str, handlers: Mapping[str, FenceHandler] | None = None, typography: Typography | None = None
-) -> str:
-    """HTML for the email body, every element styled inline."""
-    return _convert(source, handlers, styled=True, typography=typography)[1]
-
-
 def to_html(
     source: str, handlers: Mapping[str, FenceHandler] | None = None, typography: Typography | None = None
 ) -> str:

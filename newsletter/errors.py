@@ -6,6 +6,7 @@ into a message and an exit status, so the library stays usable from tests and ot
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,3 +56,28 @@ class Problem:
 def _locate(path: Path, line: int | None, message: str) -> str:
     where = f"{path}:{line}" if line else f"{path}"
     return f"{where}: {message}"
+
+
+# What the system says, in French, for the errors a person can meet with files, folders and sockets.
+_REASONS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.ENOTDIR: "un fichier est sur le chemin, là où il faut un dossier",
+    errno.EISDIR: "c’est un dossier, pas un fichier",
+    errno.EEXIST: "existe déjà",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.ENOSPC: "disque plein",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.EADDRINUSE: "adresse déjà utilisée",
+    errno.ECONNREFUSED: "connexion refusée",
+    errno.ECONNRESET: "connexion interrompue",
+    errno.ETIMEDOUT: "délai dépassé",
+    errno.EHOSTUNREACH: "hôte injoignable",
+    errno.ENETUNREACH: "réseau injoignable",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """Why an OS call failed, in French (messages to people are French); the system's own words
+    for an error not in the table above."""
+    return _REASONS.get(error.errno or 0) or error.strerror or str(error) or type(error).__name__

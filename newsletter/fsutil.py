@@ -54,6 +54,6 @@ def _create(path: Path) -> tuple[int, Path]:
             return os.open(tmp, _FLAGS, 0o666), tmp
         except FileExistsError:
             continue
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileNotFoundError, NotADirectoryError):  # the folder is missing, or a file stands in its way
+            path.parent.mkdir(parents=True, exist_ok=True)  # an error here names the folder, not our temporary file
             return os.open(tmp, _FLAGS, 0o666), tmp

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from newsletter import __version__
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, os_reason
 from newsletter.render.sanitize import shorten, text_of
 
 DEFAULT_TIMEOUT = 10.0  # seconds for the whole download
@@ -112,7 +112,7 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
     except IsADirectoryError:
         raise FeedError(f"{path} : c’est un dossier, pas un fichier") from None
     except OSError as error:
-        raise FeedError(f"{path} : lecture impossible ({error.strerror or error})") from None
+        raise FeedError(f"{path} : lecture impossible ({os_reason(error)})") from None
     if len(data) > max_bytes:
         raise _too_big(str(path), max_bytes)
     return data
@@ -216,7 +216,7 @@ def _reason(reason: object) -> str:
     if isinstance(reason, ssl.SSLError):
         return "échec de la connexion sécurisée"
     if isinstance(reason, OSError) and reason.strerror:
-        return reason.strerror
+        return os_reason(reason)
     return text_of(str(reason))[:120] or type(reason).__name__
 
 

@@ -128,3 +128,28 @@ def test_invisible_control_characters_are_dropped_not_fatal(make_project) -> Non
     assert result.exit_code == 0, result.output
     text = (root / "dist" / "email" / "001.txt").read_text(encoding="utf-8")
     assert "Une introduction pastée." in text
+
+
+def test_an_output_folder_behind_a_file_is_one_french_line_naming_the_folder(make_project) -> None:
+    """The system's « Not a directory » is told in French, at the folder the build could not make,
+    not at the temporary file it was about to write."""
+    root = make_project({"issues/001.md": issue_text(MINIMAL_BODY)})
+    (root / "un-fichier").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["build", "-C", str(root), "--dist", str(root / "un-fichier" / "dist")])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines == [
+        f"{root / 'un-fichier' / 'dist' / 'email'}: un fichier est sur le chemin, là où il faut un dossier"
+    ]
+
+
+def test_the_reasons_of_the_system_are_told_in_french() -> None:
+    import errno
+    import os
+
+    from newsletter.errors import os_reason
+
+    assert os_reason(PermissionError(errno.EACCES, os.strerror(errno.EACCES), "x")) == "permission refusée"
+    assert os_reason(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) == "disque plein"
+    assert os_reason(OSError(errno.EXDEV, os.strerror(errno.EXDEV))) == os.strerror(errno.EXDEV)  # not in the table
+    assert os_reason(OSError("sans numéro")) == "sans numéro"

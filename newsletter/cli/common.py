@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, os_reason
 
 
 class Failure(click.ClickException):
@@ -57,7 +57,7 @@ def reports_errors(function: Callable) -> Callable:
             raise Failure(str(error)) from error
         except OSError as error:
             where = f"{error.filename}: " if error.filename else ""
-            raise Failure(f"{where}{error.strerror or error}") from error
+            raise Failure(f"{where}{os_reason(error)}") from error
 
     return wrapper
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from newsletter.cli.common import Failure, open_project, project_option, reports_errors
+from newsletter.errors import os_reason
 
 
 @click.command()
@@ -35,7 +36,7 @@ def serve(project_dir: Path, host: str | None, port: int | None) -> None:
     try:
         server = create(service, host, port, config.threads)
     except OSError as error:
-        raise Failure(f"impossible d’écouter sur {host}:{port} : {error.strerror or error}") from error
+        raise Failure(f"impossible d’écouter sur {host}:{port} : {os_reason(error)}") from error
     click.echo(f"Service en écoute sur http://{host}:{port_of(server)}/ (Ctrl-C pour arrêter)", err=True)
     if not config.public_url:
         click.echo(

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, os_reason
 from newsletter.fsutil import write_atomic
 
 PHONE_WIDTH = 375
@@ -105,7 +105,7 @@ class Browser:
             self._process = subprocess.Popen(command, stdin=to_child, stdout=from_child, stderr=subprocess.DEVNULL)
         except OSError as error:
             self._cleanup()
-            raise BrowserError(f"Chromium ne démarre pas : {error.strerror or error}") from error
+            raise BrowserError(f"Chromium ne démarre pas : {os_reason(error)}") from error
         finally:
             os.close(to_child)
             os.close(from_child)

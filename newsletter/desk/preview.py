@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from newsletter.errors import NewsletterError, Problem
+from newsletter.errors import NewsletterError, Problem, os_reason
 from newsletter.render.templates import builtin_templates
 
 DEFAULT_HOST = "127.0.0.1"
@@ -337,7 +337,7 @@ def _bind(host: str, port: int, preview: Preview) -> _Server:
             raise PortBusy(
                 f"le port {port} est réservé ; essayez « newsletter preview --port {DEFAULT_PORT} »"
             ) from error
-        raise PortBusy(f"impossible d’écouter sur {host}:{port} ({error.strerror or error})") from error
+        raise PortBusy(f"impossible d’écouter sur {host}:{port} ({os_reason(error)})") from error
 
 
 def free_port(host: str, start: int, tries: int = 50) -> int | None:

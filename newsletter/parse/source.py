@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from newsletter.errors import SourceError
+from newsletter.errors import SourceError, os_reason
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ def read_source(path: Path, max_bytes: int = MAX_SOURCE_BYTES) -> str:
             )
         data = path.read_bytes()
     except OSError as error:
-        raise SourceError(path, None, f"lecture impossible ({error.strerror})") from error
+        raise SourceError(path, None, f"lecture impossible ({os_reason(error)})") from error
     text = _decode(path, data)
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():

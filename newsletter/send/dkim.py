@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import dkim
 from dkim.crypto import UnparsableKeyError, parse_pem_private_key
 
-from newsletter.errors import NewsletterError, SourceError
+from newsletter.errors import NewsletterError, SourceError, os_reason
 from newsletter.send.message import MessageError
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def load_private_key(path: Path) -> bytes:
     except FileNotFoundError:
         raise DkimKeyError(f"clé privée DKIM introuvable : {path}") from None
     except OSError as error:
-        raise DkimKeyError(f"clé privée DKIM illisible : {path} ({error.strerror})") from None
+        raise DkimKeyError(f"clé privée DKIM illisible : {path} ({os_reason(error)})") from None
     if b"PUBLIC KEY-----" in data:
         raise DkimKeyError(f"{path} est une clé publique : « private_key » doit nommer la clé privée")
     try:

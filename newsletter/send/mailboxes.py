@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, os_reason
 from newsletter.send.config import BouncesConfig
 from newsletter.send.transports import _why as why
 
@@ -72,7 +72,7 @@ class MboxMailbox(Mailbox):
             with open(path, "rb") as file:
                 start = file.read(5)
         except OSError as error:
-            raise MailboxError(f"{path}: lecture impossible ({error.strerror})") from None
+            raise MailboxError(f"{path}: lecture impossible ({os_reason(error)})") from None
         if start and start != b"From ":
             raise MailboxError(
                 f"{path}: ce n’est ni une boîte mbox (elle commencerait par une ligne « From »), ni un dossier Maildir"
@@ -84,7 +84,7 @@ class MboxMailbox(Mailbox):
             for number, key in enumerate(self.box.iterkeys(), 1):
                 yield Item(f"{self.where}, message {number}", self.box.get_bytes(key))
         except OSError as error:
-            raise MailboxError(f"{self.where}: lecture impossible ({error.strerror})") from None
+            raise MailboxError(f"{self.where}: lecture impossible ({os_reason(error)})") from None
 
     def close(self) -> None:
         self.box.close()
@@ -101,7 +101,7 @@ class MaildirMailbox(Mailbox):
         try:
             keys = sorted(self.box.iterkeys())
         except OSError as error:
-            raise MailboxError(f"{self.where}: lecture impossible ({error.strerror})") from None
+            raise MailboxError(f"{self.where}: lecture impossible ({os_reason(error)})") from None
         for key in keys:
             try:
                 data = self.box.get_bytes(key)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, os_reason
 from newsletter.fsutil import write_atomic
 from newsletter.send.config import SmtpConfig
 
@@ -69,7 +69,7 @@ class OutboxTransport:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise TransportError(f"{self.folder}: impossible de créer la boîte d’envoi ({error.strerror})") from None
+            raise TransportError(f"{self.folder}: impossible de créer la boîte d’envoi ({os_reason(error)})") from None
 
     def send(self, sender: str, recipient: str, data: bytes, name: str) -> Outcome:
         path = self.folder / f"{_safe(name)}.eml"
@@ -78,7 +78,7 @@ class OutboxTransport:
         try:
             write_atomic(path, data)
         except OSError as error:
-            raise TransportError(f"{path}: écriture impossible ({error.strerror})") from None
+            raise TransportError(f"{path}: écriture impossible ({os_reason(error)})") from None
         return Outcome(SENT, f"écrit dans {path}")
 
     def close(self) -> None:
@@ -244,5 +244,5 @@ def _why(error: BaseException) -> str:
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return "le serveur a fermé la connexion"
     if isinstance(error, OSError) and error.strerror:
-        return error.strerror
+        return os_reason(error)
     return str(error) or type(error).__name__

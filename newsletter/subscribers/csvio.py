@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from newsletter.errors import NewsletterError, SourceError
+from newsletter.errors import NewsletterError, SourceError, os_reason
 from newsletter.subscribers.store import STATUS_LABELS, Entry, SubscriberStore
 
 MAX_VALUE = 1_000  # characters in a column we keep: an address has at most 254, a name far fewer
@@ -96,7 +96,7 @@ def _open(path: Path, encoding: str) -> TextIO:
         # Undecodable bytes become lone surrogates, so that only the rows holding them are refused.
         return open(path, encoding=encoding, errors="surrogateescape", newline="")
     except OSError as error:
-        raise SourceError(path, None, f"fichier illisible ({error.strerror})") from None
+        raise SourceError(path, None, f"fichier illisible ({os_reason(error)})") from None
     except LookupError:
         raise SourceError(path, None, f"encodage inconnu « {encoding} »") from None
 

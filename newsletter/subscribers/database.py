@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, os_reason
 
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: subscribers, and a small key/value table (the generated signing secret lives there).
@@ -186,7 +186,7 @@ def open_database(path: Path, *, durable: bool = True) -> sqlite3.Connection:
     except sqlite3.DatabaseError as error:
         raise DatabaseError(f"{path}: base d’abonnés illisible ({error})") from None
     except OSError as error:
-        raise DatabaseError(f"{path}: impossible d’ouvrir la base d’abonnés ({error.strerror})") from None
+        raise DatabaseError(f"{path}: impossible d’ouvrir la base d’abonnés ({os_reason(error)})") from None
     return connection
 
 

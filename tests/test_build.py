@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -376,6 +377,32 @@ def test_each_vevent_is_rendered_once_and_only_for_the_issue_that_changed(make_p
     build(load_project(root), root / "dist")
     assert rendered == ["rdv-3"]
     assert (root / "dist" / "calendars" / "agenda.ics").read_bytes() == agenda  # the same session, the same VEVENT
+
+
+def test_each_sessions_calendar_links_are_computed_once_for_the_email_and_the_web_page(make_project) -> None:
+    """The email's card (its HTML and its text) and the web page show the same « Ajouter à mon
+    agenda » links: made once per session, though the card gets the settings as written and the
+    page typeset (the letter's name has a « ! » that French typography changes)."""
+    from newsletter.render import calendar_links
+
+    files = {
+        f"issues/{n:03d}.md": issue_text(
+            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
+        )
+        for n in range(1, 4)
+    }
+    root = make_project(files)
+    (root / "newsletter.toml").write_text('[newsletter]\nname = "Pilotes !"\n', encoding="utf-8")
+    project = load_project(root)
+    assert project.settings.name == "Pilotes !"
+    calendar_links._links.cache_clear()
+    build(project, root / "dist")
+    info = calendar_links._links.cache_info()
+    assert (info.misses, info.hits) == (3, 6)  # per session: the card's HTML, its text, the page
+    page = (root / "dist" / "numeros" / "002" / "index.html").read_text(encoding="utf-8")
+    email = (root / "dist" / "email" / "002.html").read_text(encoding="utf-8")
+    google = re.compile(r'href="(https://calendar\.google\.com/[^"]+)"')
+    assert set(google.findall(page)) == set(google.findall(email)) != set()
 
 
 def test_compiled_templates_are_kept_outside_dist_and_a_damaged_or_stale_one_is_not_used(

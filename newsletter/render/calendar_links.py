@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 
 from newsletter.model.session import Session
 from newsletter.render import calendar as ical
-from newsletter.render.typography import typeset_session
+from newsletter.render.typography import typeset_session, typeset_settings
 from newsletter.settings import Settings
 
 GOOGLE = "https://calendar.google.com/calendar/render"
@@ -73,13 +73,14 @@ def outlook_url(settings: Settings, session: Session) -> str:
 def session_links(settings: Settings, session: Session) -> dict[str, str]:
     """kind → URL, in the order the card shows them (the web archive reads this too); the texts
     they carry into the agenda typeset."""
-    return dict(_links(settings, typeset_session(settings, session)))
+    return dict(_links(typeset_settings(settings), typeset_session(settings, session)))
 
 
 @lru_cache(maxsize=256)
 def _links(settings: Settings, session: Session) -> tuple[tuple[str, str], ...]:
     """Computed once for the card's HTML, its text and the web page (settings and sessions are
-    frozen; typesetting is idempotent, so a session typeset or not is the same key)."""
+    frozen; typesetting is idempotent, so settings or a session typeset or not are the same key:
+    the email's cards get them as written, the web page typeset)."""
     return tuple(
         {
             "ics": ics_url(settings, session),

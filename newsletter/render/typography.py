@@ -306,9 +306,11 @@ def _is_mail_link(element: ET.Element) -> bool:
 # --- the model's plain-text fields -----------------------------------------------------------------
 
 
+@lru_cache(maxsize=8)
 def typeset_settings(settings: Settings) -> Settings:
     """The letter's name, description, rubric titles and taglines, and the sign-up form's consent
-    sentence, as readers see them."""
+    sentence, as readers see them. Cached: every page, feed and card of a build asks; and since
+    typesetting is idempotent, the settings typeset twice are equal to them typeset once."""
     typography = Typography.of(settings)
     if not typography.french:
         return settings

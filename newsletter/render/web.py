@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -227,9 +226,6 @@ class Site:
         return re.sub(r"^https?://", "webcal://", self.agenda)
 
 
-_typeset = lru_cache(maxsize=4)(typeset_settings)  # once per build, not once per page
-
-
 def entry_time(entry: ArchiveEntry | EntryCard, settings: Settings) -> dt.datetime:
     return publication_time(entry.day, settings.tz)
 
@@ -257,14 +253,14 @@ def feed_archive_path(number: int, rubric: str | None = None) -> str:
 def render_page(
     env: jinja2.Environment, settings: Settings, entry: ArchiveEntry, newer: EntryCard | None, older: EntryCard | None
 ) -> str:
-    settings = _typeset(settings)
+    settings = typeset_settings(settings)
     common = {"settings": settings, "site": Site(settings)}
     return env.get_template("web/issue.html").render(common, entry=entry, newer=newer, older=older, root="../../")
 
 
 def render_index(env: jinja2.Environment, settings: Settings, cards: list[EntryCard]) -> str:
     """The index, from the cards newest first."""
-    settings = _typeset(settings)
+    settings = typeset_settings(settings)
     return env.get_template("web/index.html").render(
         {"settings": settings, "site": Site(settings)}, entries=cards, root=""
     )
@@ -276,7 +272,7 @@ def render_style(env: jinja2.Environment) -> str:
 
 def issue_feed(settings: Settings, entries: list[ArchiveEntry], page: FeedPage) -> bytes:
     """feed.xml, or one of its archive pages: `entries` newest first."""
-    settings = _typeset(settings)
+    settings = typeset_settings(settings)
     site = Site(settings)
     channel = Channel(settings.name, site.home, settings.description, site.feed, settings.language)
     return render_feed(_paged(settings, channel, page, None), [_issue_item(settings, entry) for entry in entries])
@@ -285,7 +281,7 @@ def issue_feed(settings: Settings, entries: list[ArchiveEntry], page: FeedPage) 
 def rubric_feed(settings: Settings, rubric: Rubric, items: list[tuple[ArchiveEntry, dict]], page: FeedPage) -> bytes:
     """A rubric's feed, or one of its archive pages: (entry, section) newest first."""
     typography = Typography.of(settings)
-    settings = _typeset(settings)
+    settings = typeset_settings(settings)
     site = Site(settings)
     description = typography.text(
         f"La rubrique « {rubric.label} » de la lettre {settings.name}. {rubric.tagline}".strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 from pathlib import Path
@@ -34,6 +35,55 @@ def write_atomic(path: Path, data: bytes | str) -> bool:
         tmp.unlink(missing_ok=True)
         raise
     return True
+
+
+class AtomicFile:
+    """A file written piece by piece that appears at `path` whole, or not at all: for an output too
+    large to hold in memory at once (the agenda of every issue). Nothing reaches `path` until
+    `commit`; leaving the `with` block without it (an error, or `discard`) removes what was written.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        fd, self._tmp = _create(path)
+        self._file = os.fdopen(fd, "wb")
+        self._digest = hashlib.sha256()
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+        self._digest.update(data)
+        self._size += len(data)
+
+    def commit(self) -> bool:
+        """Put the file in place; like `write_atomic`, touches nothing (returns False) when the file
+        there already holds exactly these bytes."""
+        self._file.close()
+        if self._holds_the_same():
+            self._tmp.unlink(missing_ok=True)
+            return False
+        os.replace(self._tmp, self.path)
+        return True
+
+    def discard(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._file.closed or self._tmp.exists():
+            self.discard()
+
+    def _holds_the_same(self) -> bool:
+        try:
+            if os.stat(self.path).st_size != self._size:
+                return False
+            with open(self.path, "rb") as old:
+                return hashlib.file_digest(old, "sha256").digest() == self._digest.digest()
+        except OSError:
+            return False
 
 
 def _holds(path: Path, payload: bytes) -> bool:

@@ -379,6 +379,72 @@ def test_each_vevent_is_rendered_once_and_only_for_the_issue_that_changed(make_p
     assert (root / "dist" / "calendars" / "agenda.ics").read_bytes() == agenda  # the same session, the same VEVENT
 
 
+def test_the_agenda_is_assembled_from_each_issues_vevents_one_file_at_a_time(make_project, monkeypatch) -> None:
+    """The calendars stage reads each issue's VEVENTs from dist/.events/, each file once and let go
+    before the next, even when the issues' sessions fall on the same days; a file damaged or
+    deleted is made again, and the agenda is the same."""
+    from newsletter.pipeline import calendars as stage
+    from newsletter.render import calendar as ical
+
+    files = {
+        f"issues/{n:03d}.md": issue_text(
+            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
+        )
+        for n in range(1, 21)
+    }
+    for n in range(1, 21):  # two sessions an issue, the second on a day every issue shares
+        files[f"issues/{n:03d}.md"] += "\n" + SESSION.format(n=f"{n}b", day=1).split("\n\n", 1)[1]
+    root = make_project(files)
+    build(load_project(root), root / "dist")
+    agenda = (root / "dist" / "calendars" / "agenda.ics").read_bytes()
+    assert agenda.count(b"BEGIN:VEVENT") == 40
+    events = root / "dist" / ".events" / "numeros"
+    assert sorted(path.name for path in events.iterdir()) == [f"{n:03d}.pickle" for n in range(1, 21)]
+
+    read, rendered = [], []
+    real_read, real_render = stage._read_vevents, ical.event_ical
+    monkeypatch.setattr(stage, "_read_vevents", lambda path: read.append(path.stem) or real_read(path))
+    monkeypatch.setattr(ical, "event_ical", lambda *a, **k: rendered.append(a[1].id) or real_render(*a, **k))
+    (events / "007.pickle").write_bytes(b"damaged")
+    (events / "012.pickle").unlink()
+    path = root / "issues" / "003.md"  # one issue changed: the agenda is assembled again
+    path.write_text(path.read_text(encoding="utf-8").replace("Une introduction.", "Une autre introduction."))
+    build(load_project(root), root / "dist")
+    assert sorted(read) == [f"{n:03d}" for n in range(1, 21)]  # each file read once
+    # the issue that changed, and the two whose files were lost
+    assert sorted(rendered) == ["rdv-12", "rdv-12b", "rdv-3", "rdv-3b", "rdv-7", "rdv-7b"]
+    assert (root / "dist" / "calendars" / "agenda.ics").read_bytes() == agenda
+    assert (events / "007.pickle").read_bytes() != b"damaged" and (events / "012.pickle").is_file()
+
+
+def test_an_agenda_cut_short_by_an_error_leaves_the_last_one_whole(make_project, monkeypatch) -> None:
+    """The agenda is written event by event into a temporary file: an error half way leaves the
+    last agenda as it was, and no temporary file behind."""
+    from newsletter.render import calendar as ical
+
+    files = {
+        f"issues/{n:03d}.md": issue_text(
+            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
+        )
+        for n in range(1, 6)
+    }
+    root = make_project(files)
+    build(load_project(root), root / "dist")
+    agenda = root / "dist" / "calendars" / "agenda.ics"
+    before = agenda.read_bytes()
+
+    def broken(settings, session, *args, **kwargs):
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(ical, "event_ical", broken)
+    (root / "dist" / ".events" / "numeros" / "004.pickle").unlink()  # its VEVENT must be made again, and fails
+    (root / "dist" / ".calendars.json").unlink()  # so that the calendars are assembled again
+    with pytest.raises(RuntimeError, match="disque plein"):
+        build(load_project(root), root / "dist")
+    assert agenda.read_bytes() == before
+    assert not [p for p in (root / "dist").rglob("*") if p.name.endswith(".tmp")]
+
+
 def test_each_sessions_calendar_links_are_computed_once_for_the_email_and_the_web_page(make_project) -> None:
     """The email's card (its HTML and its text) and the web page show the same « Ajouter à mon
     agenda » links: made once per session, though the card gets the settings as written and the

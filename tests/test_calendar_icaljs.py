@@ -104,19 +104,12 @@ def test_ical_js_reads_a_hostile_title_unchanged_but_for_its_typography(ical_js,
     assert file["name"] == "ANNULÉ – " + typeset
 
 
-def test_without_its_vtimezone_ical_js_would_read_another_instant(ical_js, tmp_path: Path) -> None:
+def test_without_its_vtimezone_ical_js_would_read_another_instant(ical_js, make_project, tmp_path: Path) -> None:
     """The check has teeth: the same event without VTIMEZONE is read as a floating time."""
-    from zoneinfo import ZoneInfo
-
-    from newsletter.model.session import Session
-    from newsletter.pipeline.calendars import Calendars, PublishedState, render_calendars
-    from newsletter.render.calendar import session_path
-    from newsletter.settings import Settings
-
-    start = dt.datetime(2022, 3, 27, 10, tzinfo=ZoneInfo("Europe/Paris"))
-    session = Session("s", "S", start, start + dt.timedelta(hours=1), issue=1)
-    files = render_calendars(Settings(), Calendars((session,), (), (session,)), PublishedState({}))
-    data = files[session_path(session)]  # the session's own .ics, as the build writes it
+    block = "```session\nid: s\ntitle: S\nstart: 2022-03-27 10:00\nduration: 1h\n```"
+    root = make_project({"issues/001.md": issue_text(f"## À suivre\n\nUne date.\n\n{block}\n", date="2022-03-01")})
+    assert CliRunner().invoke(cli, ["build", "-C", str(root)], catch_exceptions=False).exit_code == 0
+    data = (root / "dist" / "calendars" / "sessions" / "s.ics").read_bytes()  # the session's own .ics
     whole, bare = tmp_path / "whole.ics", tmp_path / "bare.ics"
     whole.write_bytes(data)
     head, rest = data.split(b"BEGIN:VTIMEZONE", 1)

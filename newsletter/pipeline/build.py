@@ -148,12 +148,8 @@ def _calendars(workers: _Workers, project, published, programmes, report: BuildR
     sessions = [session for record in published for session in record.sessions]
     inputs = digest(*(f"{r.name}\0{r.source}" for r in published))
     unreadable = any(run.outcomes[path].unreadable for path in failed)
-    sources = {session.id: record.source for record in published for session in record.sessions}
-    made = {}
-    for outcome in run.outcomes.values():  # handed over, not kept here as well
-        made.update(outcome.events)
-        outcome.events = {}
-    return workers.submit(write_calendars, project, sessions, programmes, inputs, unreadable, dist, sources, made)
+    sources = {session.id: (record.slug, record.source) for record in published for session in record.sessions}
+    return workers.submit(write_calendars, project, sessions, programmes, inputs, unreadable, dist, sources)
 
 
 class _Workers:

@@ -15,8 +15,10 @@ a build that changes nothing changes no byte, neither of the state nor of the ca
 has one line per session, so that two people's builds rarely conflict when merged.
 
 Each file is written atomically as it is rendered, and only when what it shows changed (its key in
-`dist/.calendars.json`); each event's VEVENT is rendered once and kept in `dist/.calendars-events.pickle`
-until its session changes. When a source has an error, nothing of the calendars is written.
+`dist/.calendars.json`); the agenda, which holds every session of the archive, is written event by
+event and never held whole. Each event's VEVENT is rendered once and kept in `dist/.events/` (a file
+per issue and per programme) until its source changes. When a source has an error, nothing of the
+calendars is written.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from pathlib import Path
 
 from newsletter import code_version
 from newsletter.errors import ERROR, WARNING, Problem, SourceError
-from newsletter.fsutil import write_atomic
+from newsletter.fsutil import AtomicFile, write_atomic
 from newsletter.model.programme import Programme
 from newsletter.model.session import Session
 from newsletter.parse.programme import is_calendar_source, parse_programme
@@ -45,7 +47,8 @@ from newsletter.settings import Settings
 
 STATE_FILE = "published.json"
 BUILD_RECORD = ".calendars.json"  # in dist/: what the last calendars were made of, and their files' keys
-EVENTS_CACHE = ".calendars-events.pickle"  # in dist/: each event's VEVENT, by the digest of its session
+EVENTS_DIR = ".events"  # in dist/: each issue's and programme's VEVENTs (see _Vevents)
+ISSUE_EVENTS, PROGRAMME_EVENTS = "numeros", "programmes"
 _RENDERER = "2"  # raise when the calendars' output changes for the same sources
 STATE_NOTE = (
     "Ce que les agendas ont publié (séquence et empreinte de chaque séance) : écrit par newsletter build, "
@@ -126,12 +129,11 @@ def write_calendars(
     issues: str,
     an_issue_failed: bool,
     dist: Path,
-    sources: dict[str, str] | None = None,
-    made: dict[str, bytes] | None = None,
+    sources: dict[str, tuple[str, str]],
 ) -> list[Problem]:
     """Render what changed, write it, then record the state; `sessions` of the published issues in
-    number order, `issues` a digest of the issues' sources and settings, `sources` the digest of
-    each session's issue file by session id, `made` the VEVENTs the issues' workers made this time.
+    number order, `issues` a digest of the issues' sources and settings, `sources` each session's
+    issue (its slug, and the digest of its file) by session id: where its VEVENT was kept.
 
     When none of it changed since the last build (the issues' sources, the files of calendars/ and
     its state, the settings), and every file is still there, nothing is done.
@@ -154,98 +156,79 @@ def write_calendars(
     except SourceError as error:
         return [*problems, Problem.from_error(error)]
     record = _record(dist)
-    previous: dict[str, bytes] | None = None
-
-    def older() -> dict[str, bytes]:  # the last build's VEVENTs, read only if this build's lack one
-        nonlocal previous
-        previous = _read_events(dist)
-        return previous
-
-    serialised, cache = serialise(project.settings, calendars, state, made or {}, sources, older)
-    keys = {}
-    for relative, key, render in calendar_files(project.settings, calendars, serialised):
-        keys[relative] = key
-        if record.get("files", {}).get(relative) != key or not os.path.isfile(f"{dist}/{relative}"):
-            write_atomic(dist / relative, render())
+    vevents = _Vevents(project.settings, dist, calendars, sources)
+    keys = _write_files(project.settings, calendars, state, vevents, dist, record.get("files", {}))
     _remove_stale(dist, set(keys), set(record["files"]) if record else None)
+    vevents.remove_stale()
+    (dist / ".calendars-events.pickle").unlink(missing_ok=True)  # where earlier versions kept every VEVENT
     if state.changed:
         write_atomic(state_path, state.dumps())
         inputs = _inputs(project, issues)  # the state is one of them
-    if previous is None or cache.keys() != previous.keys():
-        write_atomic(dist / EVENTS_CACHE, pickle.dumps(cache, protocol=5))
     write_atomic(dist / BUILD_RECORD, json.dumps({"inputs": inputs, "files": keys}, indent=0, sort_keys=True) + "\n")
     return problems
 
 
-def serialise(
+def _write_files(
     settings: Settings,
     calendars: Calendars,
     state: PublishedState,
-    cache: dict[str, bytes],
-    sources: dict[str, str] | None = None,
-    older: Callable[[], dict[str, bytes]] | None = None,
-) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """Each event's VEVENT with its sequence (`state` learns the sequences published), and the new
-    cache of VEVENTs by the digest of their session: an event unchanged is not rendered again.
-
-    `sources` maps an event id to the digest of the source it comes from (the same source gives
-    the same session); an event without one is keyed by its own contents. `older` gives more
-    VEVENTs (the last build's), asked for only when `cache` lacks one."""
-    serialised: dict[str, bytes] = {}
-    kept: dict[str, bytes] = {}
-    context = _events_context(settings)
-    sources = sources or {}
-    for event in calendars.events:
-        key = _event_key(context, event.id, sources.get(event.id) or repr(replace(event, path=None)))
-        data = cache.get(key)
-        if data is None and older is not None:
-            cache, older = {**older(), **cache}, None
-            data = cache.get(key)
-        data = kept[key] = data or ical.event_ical(settings, event, 0)
-        sequence = state.sequence(event.id, hashlib.sha256(data).hexdigest()[:16])
-        if sequence:
-            data = _SEQUENCE_LINE.sub(b"\r\nSEQUENCE:%d\r\n" % sequence, data, count=1)
-        serialised[event.id] = data
-    return serialised, kept
-
-
-def issue_events(settings: Settings, sessions: tuple[Session, ...], source: str) -> dict[str, bytes]:
-    """The VEVENTs of an issue's sessions, keyed as `serialise` looks them up: made by the worker
-    that renders the issue, so that the calendars stage, which runs after every issue, only
-    assembles them. `source` is the digest of the issue's file."""
-    context = _events_context(settings)
-    return {_event_key(context, session.id, source): ical.event_ical(settings, session, 0) for session in sessions}
-
-
-def _events_context(settings: Settings) -> str:
-    return repr((code_version(), settings))
-
-
-def _event_key(context: str, event_id: str, about: str) -> str:
-    return hashlib.sha256(f"{context}\0{event_id}\0{about}".encode()).hexdigest()
-
-
-def calendar_files(
-    settings: Settings, calendars: Calendars, serialised: dict[str, bytes]
-) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
-    """Every calendar file: (path relative to dist/, key, how to render it)."""
-
+    vevents: _Vevents,
+    dist: Path,
+    before: dict[str, str],
+) -> dict[str, str]:
+    """Every calendar file from one pass over the events, source by source (`_Vevents.each`): the
+    agenda is written as it goes, a session's own file when its event changed, a programme's
+    when its events are all known. Returns each file's key."""
+    keys: dict[str, str] = {}
     about = hashlib.sha256(repr(settings).encode())
 
-    def key(*parts: bytes | str) -> str:
+    def key(*parts: bytes | str) -> hashlib._Hash:
         digest = about.copy()
         for part in parts:
             digest.update(b"\0" + (part.encode() if isinstance(part, str) else part))
-        return digest.hexdigest()
+        return digest
 
-    for event in calendars.own_files:
-        data = serialised[event.id]
-        render = functools.partial(
-            ical.calendar_ical, settings, name=ical.summary(event), description=settings.name, events=[(event, data)]
+    def write(relative: str, digest: str, render: Callable[[], bytes]) -> None:
+        keys[relative] = digest
+        if before.get(relative) != digest or not os.path.isfile(f"{dist}/{relative}"):
+            write_atomic(dist / relative, render())
+
+    own = {event.id for event in calendars.own_files}
+    programme_of = {event.id: programme for programme in calendars.programmes for event in programme.events()}
+    programme_events: dict[str, list[tuple[Session, bytes]]] = {p.id: [] for p in calendars.programmes}
+    agenda_key = key("agenda")
+    with AtomicFile(dist / ical.AGENDA_PATH) as agenda:
+        agenda.write(
+            ical.calendar_start(
+                settings,
+                name=f"{settings.name} – agenda",
+                description=f"Les rendez-vous annoncés dans la lettre {settings.name}.",
+                source=f"{settings.base_url}/{ical.AGENDA_PATH}",
+                sessions=calendars.events,
+            )
         )
-        yield ical.session_path(event), key(ical.summary(event), data), render
+        for event, data in vevents.each(state):
+            agenda.write(data)
+            agenda_key.update(b"\0" + data)
+            if event.id in own:
+                render = functools.partial(
+                    ical.calendar_ical,
+                    settings,
+                    name=ical.summary(event),
+                    description=settings.name,
+                    events=[(event, data)],
+                )
+                write(ical.session_path(event), key(ical.summary(event), data).hexdigest(), render)
+            if event.id in programme_of:
+                programme_events[programme_of[event.id].id].append((event, data))
+        agenda.write(ical.CALENDAR_END)
+        keys[ical.AGENDA_PATH] = agenda_key.hexdigest()
+        if before.get(ical.AGENDA_PATH) == keys[ical.AGENDA_PATH] and os.path.isfile(dist / ical.AGENDA_PATH):
+            agenda.discard()
+        else:
+            agenda.commit()
     for programme in calendars.programmes:
-        events = [(event, serialised[event.id]) for event in sorted(programme.events(), key=_agenda_order)]
+        events = programme_events[programme.id]
         render = functools.partial(
             ical.calendar_ical,
             settings,
@@ -254,27 +237,84 @@ def calendar_files(
             source=f"{settings.base_url}/{ical.programme_path(programme.id)}",
             events=events,
         )
-        yield (
-            ical.programme_path(programme.id),
-            key(programme.title, programme.id, *(data for _, data in events)),
-            render,
-        )
-    events = [(event, serialised[event.id]) for event in calendars.events]
-    render = functools.partial(
-        ical.calendar_ical,
-        settings,
-        name=f"{settings.name} – agenda",
-        description=f"Les rendez-vous annoncés dans la lettre {settings.name}.",
-        source=f"{settings.base_url}/{ical.AGENDA_PATH}",
-        events=events,
-    )
-    yield ical.AGENDA_PATH, key("agenda", *(data for _, data in events)), render
+        digest = key(programme.title, programme.id, *(data for _, data in events)).hexdigest()
+        write(ical.programme_path(programme.id), digest, render)
+    return keys
 
 
-def render_calendars(settings: Settings, calendars: Calendars, state: PublishedState) -> dict[str, bytes]:
-    """Every calendar file, by path relative to dist/ (all in memory: for tests and tools)."""
-    serialised, _ = serialise(settings, calendars, state, {})
-    return {relative: render() for relative, _, render in calendar_files(settings, calendars, serialised)}
+class _Vevents:
+    """Each event's VEVENT, rendered once and kept in dist/.events/ with the source it comes from:
+    one file per issue (written by the worker that renders the issue, `write_issue_events`) and
+    one per programme of calendars/.
+
+    The calendars are written in one pass over these files, each read once and let go before the
+    next: never every VEVENT of the archive at once. So the agenda holds each source's events
+    together (in agenda order, the sources in the order of their first event); calendar apps
+    order events by their dates, not by their place in the file. A file that is missing, damaged
+    or lacks an event (made with other settings, or by another file that claimed the same
+    number) is made again here.
+    """
+
+    def __init__(self, settings: Settings, dist: Path, calendars: Calendars, sources: dict[str, tuple[str, str]]):
+        self.settings = settings
+        self.folder = dist / EVENTS_DIR
+        context = _events_context(settings)
+        programme_of = {event.id: p.id for p in calendars.programmes for event in p.events()}
+        self.files: dict[str, list[tuple[str, Session]]] = {}  # a file's name → (key, event) of its events
+        for event in calendars.events:
+            if event.id in sources:
+                slug, source = sources[event.id]
+                name, about = f"{ISSUE_EVENTS}/{slug}", source
+            else:  # a programme's: keyed by its contents
+                name, about = f"{PROGRAMME_EVENTS}/{programme_of[event.id]}", repr(replace(event, path=None))
+            self.files.setdefault(name, []).append((_event_key(context, event.id, about), event))
+
+    def each(self, state: PublishedState) -> Iterator[tuple[Session, bytes]]:
+        """Every event with its VEVENT at the sequence `state` gives it (raised when it changed)."""
+        for name, events in self.files.items():
+            found = self._file(name, events)
+            for key, event in events:
+                data = found[key]
+                sequence = state.sequence(event.id, hashlib.sha256(data).hexdigest()[:16])
+                yield event, _SEQUENCE_LINE.sub(b"\r\nSEQUENCE:%d\r\n" % sequence, data, count=1) if sequence else data
+
+    def _file(self, name: str, events: list[tuple[str, Session]]) -> dict[str, bytes]:
+        path = self.folder / f"{name}.pickle"
+        found = _read_vevents(path)
+        if not all(key in found for key, _ in events):
+            found = {key: found.get(key) or ical.event_ical(self.settings, event, 0) for key, event in events}
+            write_atomic(path, pickle.dumps(found, protocol=5))
+        return found
+
+    def remove_stale(self) -> None:
+        """The files of programmes that are gone (an issue's goes with the issue's other files)."""
+        for path in (self.folder / PROGRAMME_EVENTS).glob("*.pickle"):
+            if f"{PROGRAMME_EVENTS}/{path.stem}" not in self.files:
+                path.unlink(missing_ok=True)
+
+
+def issue_events_file(dist: Path, slug: str) -> Path:
+    return dist / EVENTS_DIR / ISSUE_EVENTS / f"{slug}.pickle"
+
+
+def write_issue_events(dist: Path, settings: Settings, slug: str, sessions: tuple[Session, ...], source: str) -> None:
+    """The VEVENTs of an issue's sessions, keyed as the calendars stage looks them up: made by the
+    worker that renders the issue, so that the calendars stage, which runs after every issue, only
+    assembles them. `source` is the digest of the issue's file."""
+    context = _events_context(settings)
+    events = {_event_key(context, session.id, source): ical.event_ical(settings, session, 0) for session in sessions}
+    write_atomic(issue_events_file(dist, slug), pickle.dumps(events, protocol=5))
+
+
+def _events_context(settings: Settings) -> hashlib._Hash:
+    """What every VEVENT depends on besides its session: hashed once, not once per event."""
+    return hashlib.sha256(repr((code_version(), settings)).encode())
+
+
+def _event_key(context: hashlib._Hash, event_id: str, about: str) -> str:
+    digest = context.copy()
+    digest.update(f"\0{event_id}\0{about}".encode())
+    return digest.hexdigest()
 
 
 def _record(dist: Path) -> dict:
@@ -285,12 +325,12 @@ def _record(dist: Path) -> dict:
     return record if isinstance(record, dict) and isinstance(record.get("files"), dict) else {}
 
 
-def _read_events(dist: Path) -> dict[str, bytes]:
+def _read_vevents(path: Path) -> dict[str, bytes]:
     try:
-        cache = pickle.loads((dist / EVENTS_CACHE).read_bytes())
-    except Exception:  # absent, damaged, another version's: render every event
+        found = pickle.loads(path.read_bytes())
+    except Exception:  # absent, damaged, another version's: its events are rendered again
         return {}
-    return cache if isinstance(cache, dict) else {}
+    return found if isinstance(found, dict) else {}
 
 
 class PublishedState:

@@ -23,7 +23,7 @@ from newsletter.model.issue import Issue
 from newsletter.model.session import Session
 from newsletter.parse.issue import parse_issue
 from newsletter.parse.source import read_source
-from newsletter.pipeline.calendars import issue_events
+from newsletter.pipeline.calendars import issue_events_file, write_issue_events
 from newsletter.pipeline.emails import clipped, email_files, email_outputs
 from newsletter.pipeline.state import IssueRecord, digest, use_compiled_templates
 from newsletter.project import Project
@@ -65,7 +65,6 @@ class Outcome:
     warnings: list[Problem] = field(default_factory=list)  # the build's own: an email Gmail will clip
     rendered: list[str] = field(default_factory=list)  # what was rendered: "email", "entry"
     unreadable: bool = False  # whether it failed before rendering: its source has an error
-    events: dict[str, bytes] = field(default_factory=dict)  # its sessions' VEVENTs, when its source changed
 
 
 def entry_file(dist: Path, slug: str) -> Path:
@@ -74,7 +73,7 @@ def entry_file(dist: Path, slug: str) -> Path:
 
 def issue_files(dist: Path, slug: str) -> list[Path]:
     """Every per-issue file in dist/ (they go when the issue does)."""
-    return [*email_files(dist, slug), entry_file(dist, slug)]
+    return [*email_files(dist, slug), entry_file(dist, slug), issue_events_file(dist, slug)]
 
 
 def read_entry(dist: Path, slug: str) -> ArchiveEntry | None:
@@ -113,7 +112,10 @@ def process(
     if record and (needs.entry or record.entry_key != keys.entry):
         record = _entry(project, dist, issue, blocks, keys, record, outcome)
     if record and dist is not None and (previous is None or previous.source != keys.source):
-        outcome.events = issue_events(project.settings, issue.sessions, keys.source)
+        if issue.sessions:
+            write_issue_events(dist, project.settings, issue.slug, issue.sessions, keys.source)
+        else:
+            issue_events_file(dist, issue.slug).unlink(missing_ok=True)
     if record and needs.notes:
         programmes = {session.programme for session in others if session.programme}
         notes = [*stub_problems(issue, text), *date_problems(issue, others), *unknown_programmes(issue, programmes)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
@@ -153,6 +154,27 @@ def calendar_ical(
     method: str = "PUBLISH",
 ) -> bytes:
     """A VCALENDAR (METHOD:PUBLISH unless told) of events serialised by `event_ical`, with their VTIMEZONEs."""
+    start = calendar_start(
+        settings, name=name, description=description, source=source, method=method, sessions=(s for s, _ in events)
+    )
+    return b"".join([start, *(data for _, data in events), CALENDAR_END])
+
+
+CALENDAR_END = b"END:VCALENDAR\r\n"
+
+
+def calendar_start(
+    settings: Settings,
+    *,
+    name: str,
+    description: str = "",
+    source: str = "",
+    method: str = "PUBLISH",
+    sessions: Iterable[Session],
+) -> bytes:
+    """A VCALENDAR up to its events: its properties, and the VTIMEZONE its timed `sessions` need.
+    What follows is each event's `event_ical`, then `CALENDAR_END`: so that a calendar too large
+    to hold in memory (the agenda of every issue) can be written event by event."""
     typography = Typography.of(settings)
     name, description = typography.text(name), typography.text(description)
     names = Calendar()
@@ -160,13 +182,11 @@ def calendar_ical(
     names.add("x-wr-calname", name)
     parts = [
         _calendar_head(settings, description, source, method),
-        names.to_ical()[len(b"BEGIN:VCALENDAR\r\n") : -len(b"END:VCALENDAR\r\n")],
+        names.to_ical()[len(b"BEGIN:VCALENDAR\r\n") : -len(CALENDAR_END)],
     ]
-    timed_years = sorted({session.start.year for session, _ in events if not session.all_day})
-    if timed_years:
-        parts.append(vtimezone(settings.timezone, timed_years[0]))
-    parts.extend(data for _, data in events)
-    parts.append(b"END:VCALENDAR\r\n")
+    first_year = min((session.start.year for session in sessions if not session.all_day), default=None)
+    if first_year is not None:
+        parts.append(vtimezone(settings.timezone, first_year))
     return b"".join(parts)
 
 
@@ -187,7 +207,7 @@ def _calendar_head(settings: Settings, description: str, source: str, method: st
     if source:
         cal.add("source", vUri(source), parameters={"VALUE": "URI"})
         cal.add("url", vUri(source))
-    return cal.to_ical()[: -len(b"END:VCALENDAR\r\n")]
+    return cal.to_ical()[: -len(CALENDAR_END)]
 
 
 def correction_calendar(

@@ -77,6 +77,40 @@ def test_a_template_or_settings_change_rebuilds_everything(make_project) -> None
     assert "Autre nom" in (root / "dist" / "email" / "001.html").read_text(encoding="utf-8")
 
 
+def test_a_settings_change_renders_only_the_outputs_that_read_it(make_project, monkeypatch) -> None:
+    """Outputs are keyed on the settings as read, not on newsletter.toml's bytes: a comment, or the
+    project seen from another folder, re-render nothing; the sending tables (the .eml preview
+    reads them, and an email fails on a bad value) every email and no page; the letter's name
+    everything."""
+    root = two_issue_project(make_project)
+    settings = root / "newsletter.toml"
+    settings.write_text('[newsletter]\nname = "Pilotes"\n\n[smtp]\nhost = "relais.example.org"\n', encoding="utf-8")
+    build(load_project(root), root / "dist")
+    files = [path for path in (root / "dist").rglob("*") if path.is_file()]
+    stamps = {path: path.stat().st_mtime_ns for path in files}
+
+    settings.write_text(
+        '# La lettre\n[newsletter]\nname = "Pilotes"  # son nom\n\n[smtp]\nhost = "relais.example.org"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(root.parent)
+    same = build(load_project(Path(root.name)), Path(root.name) / "dist")  # the project named from elsewhere
+    assert (same.built, same.emails, same.entries, same.pages) == ([], 0, 0, 0)
+    assert {path: path.stat().st_mtime_ns for path in files} == stamps
+
+    settings.write_text(settings.read_text(encoding="utf-8") + '\n[sending]\nlist_id = "pilotes.example.org"\n')
+    listed = build(load_project(root), root / "dist")
+    assert (listed.emails, listed.entries, listed.pages) == (2, 0, 0)
+    assert b"List-Id: Pilotes <pilotes.example.org>" in (root / "dist" / "email" / "001.eml").read_bytes()
+    page = root / "dist" / "numeros" / "001" / "index.html"
+    assert page.stat().st_mtime_ns == stamps[page]
+
+    settings.write_text(settings.read_text(encoding="utf-8").replace('name = "Pilotes"', 'name = "Pilotes !"'))
+    renamed = build(load_project(root), root / "dist")
+    assert (renamed.emails, renamed.entries) == (2, 2) and renamed.pages > 2
+    assert "Pilotes\u202f!" in page.read_text(encoding="utf-8")
+
+
 def test_a_project_template_overrides_the_default(make_project) -> None:
     root = two_issue_project(make_project)
     (root / "templates").mkdir()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import pickle
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from newsletter.project import Project
 from newsletter.render.templates import environment, fingerprint
 from newsletter.render.web import EntryCard
 
+SENDING_TABLES = ("sending", "smtp", "bounces")  # what the email's .eml preview reads of newsletter.toml
+
 STATE_FILE = ".build-state.pickle"
 
 
@@ -40,21 +43,30 @@ def digest(*parts: str | bytes) -> str:
 
 @dataclass(frozen=True)
 class Context:
-    """The digests every issue's keys start from: code and settings, then each kind's templates."""
+    """The digests every issue's keys start from: code and settings, then each kind's templates.
 
-    parse: str  # the code and newsletter.toml: what parsing an issue depends on besides its file
-    email: str  # … and the email's templates
+    Settings count as read, not as written: the typed settings every renderer reads (a comment in
+    newsletter.toml, or the project seen from another folder, re-renders nothing), and for the
+    email also the tables its `.eml` preview reads (`[sending]`, `[smtp]`, `[bounces]`: a new
+    List-Id re-renders every email and no page). `[serve]` counts through the settings it sets."""
+
+    parse: str  # the code and the typed settings: what parsing an issue depends on besides its file
+    email: str  # … and the sending tables and the email's templates
     web: str  # … and the web archive's templates
 
     @classmethod
     def of(cls, project: Project) -> Context:
-        settings_file = project.root / "newsletter.toml"
-        settings = settings_file.read_bytes() if settings_file.exists() else b""
+        settings = project.settings
         corrections = project.calendars_dir / CORRECTIONS_FILE  # the cards' notes « Modifié le … »
-        parse = digest(code_version(), settings, corrections.read_bytes() if corrections.is_file() else b"")
+        parse = digest(
+            code_version(),
+            repr(dataclasses.replace(settings, path=None)),  # `tables` are not part of its repr
+            corrections.read_bytes() if corrections.is_file() else b"",
+        )
+        sending = json.dumps({name: dict(settings.table(name)) for name in SENDING_TABLES}, sort_keys=True, default=str)
         return cls(
             parse,
-            digest(parse, fingerprint(project.root, web=False)),
+            digest(parse, sending, fingerprint(project.root, web=False)),
             digest(parse, fingerprint(project.root, web=True)),
         )
 

@@ -14,6 +14,7 @@ from conftest import MINIMAL_BODY, ROOT, issue_text
 
 from newsletter.cli import cli
 from newsletter.pipeline import build
+from newsletter.pipeline.state import Context, State
 from newsletter.project import load_project
 
 
@@ -109,6 +110,40 @@ def test_a_settings_change_renders_only_the_outputs_that_read_it(make_project, m
     renamed = build(load_project(root), root / "dist")
     assert (renamed.emails, renamed.entries) == (2, 2) and renamed.pages > 2
     assert "Pilotes\u202f!" in page.read_text(encoding="utf-8")
+
+
+def test_the_workers_are_forked_before_the_last_state_is_read_when_every_issue_is_rendered(
+    make_project, monkeypatch
+) -> None:
+    """A worker forked after the last build's state is read holds a copy of it: so when the state's
+    header says every issue is to be rendered again (settings changed, or no state), the pool is
+    started first; when few issues changed, no pool is started before the plan says so."""
+    files = {
+        f"issues/{n:03d}.md": issue_text(MINIMAL_BODY, number=n, date=f"2022-04-{n:02d}", title=f"N{n}")
+        for n in range(1, 17)
+    }
+    root = make_project(files)
+    build_module = sys.modules["newsletter.pipeline.build"]
+    calls: list[str] = []
+    read, start = State.read.__func__, build_module._Workers.start  # type: ignore[attr-defined]
+    monkeypatch.setattr(State, "read", classmethod(lambda cls, dist: calls.append("read") or read(cls, dist)))
+    monkeypatch.setattr(build_module._Workers, "start", lambda self: calls.append("start") or start(self))
+
+    def run() -> list[str]:
+        calls.clear()
+        assert not build(load_project(root), root / "dist").failed
+        return list(calls)
+
+    assert run() == ["start", "read"]  # no state yet
+    assert run() == ["read"]  # nothing changed
+    assert State.made_with(root / "dist") == Context.of(load_project(root))
+    (root / "newsletter.toml").write_text('[newsletter]\nname = "Autre nom"\n', encoding="utf-8")
+    assert run() == ["start", "read"]
+    path = root / "issues" / "003.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Une introduction.", "Une autre."), encoding="utf-8")
+    assert run() == ["read"]
+    (root / "dist" / ".build-state.pickle").write_bytes(b"damaged")
+    assert State.made_with(root / "dist") is None and State.read(root / "dist") == State()
 
 
 def test_a_project_template_overrides_the_default(make_project) -> None:

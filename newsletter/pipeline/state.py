@@ -16,6 +16,7 @@ import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import jinja2
 
@@ -105,23 +106,46 @@ class IssueRecord:
 
 @dataclass
 class State:
+    """What the last build knew. Its file holds two pickles: a header (the code version and the
+    `Context` the build ran with), then the records and the outputs' keys. The header alone tells
+    whether every issue is to be rendered again (`made_with`), before the rest is read."""
+
     issues: dict[str, IssueRecord] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)  # path relative to dist/ → key
+    context: Context | None = None  # the one this build runs with, written in the header
 
     @classmethod
     def read(cls, dist: Path) -> State:
         """Our own file in dist/; anything unreadable (absent, another version, damaged) means none."""
         try:
-            data = pickle.loads((dist / STATE_FILE).read_bytes())
+            with open(dist / STATE_FILE, "rb") as file:
+                if _header(file) is None:  # another version's
+                    return cls()
+                data = pickle.load(file)
+            return cls(data["issues"], data["outputs"])
         except Exception:
             return cls()
-        if not isinstance(data, dict) or data.get("code") != code_version():
-            return cls()
-        return cls(data["issues"], data["outputs"])
+
+    @staticmethod
+    def made_with(dist: Path) -> Context | None:
+        """The context of the last build, reading only the file's header (None: unknown)."""
+        try:
+            with open(dist / STATE_FILE, "rb") as file:
+                context = (_header(file) or {}).get("context")
+        except Exception:
+            return None
+        return context if isinstance(context, Context) else None
 
     def write(self, dist: Path) -> None:
-        data = {"code": code_version(), "issues": self.issues, "outputs": dict(sorted(self.outputs.items()))}
-        write_atomic(dist / STATE_FILE, pickle.dumps(data, protocol=5))
+        header = {"code": code_version(), "context": self.context}
+        data = {"issues": self.issues, "outputs": dict(sorted(self.outputs.items()))}
+        write_atomic(dist / STATE_FILE, pickle.dumps(header, protocol=5) + pickle.dumps(data, protocol=5))
+
+
+def _header(file: BinaryIO) -> dict | None:
+    """The file's header; None when the file is another version's."""
+    header = pickle.load(file)
+    return header if isinstance(header, dict) and header.get("code") == code_version() else None
 
 
 def use_compiled_templates(project: Project) -> None:

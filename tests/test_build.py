@@ -112,6 +112,48 @@ def test_a_settings_change_renders_only_the_outputs_that_read_it(make_project, m
     assert "Pilotes\u202f!" in page.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(
+    ("table", "line", "emails"),
+    [
+        ("sender", 'name = "Une autre rédaction"', True),
+        ("sender", 'address = "redaction@example.org"', True),
+        ("sender", 'reply_to = "reponses@example.org"', True),
+        ("newsletter", 'unsubscribe_url = "https://example.org/stop/"', True),
+        ("newsletter", "feed_items = 1", False),
+        ("serve", 'form_text = "J’accepte, en connaissance de cause."', False),
+    ],
+)
+def test_a_setting_one_kind_of_output_reads_renders_only_that_kind_and_the_same_bytes(
+    make_project, table: str, line: str, emails: bool
+) -> None:
+    """Each setting that only the email (or only the web archive) reads: changed, it renders no
+    output of the other kind, and the build equals a full one with it (so a renderer that starts
+    reading such a setting without its key saying so fails here)."""
+    files = {
+        f"issues/{n:03d}.md": issue_text(
+            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
+        )
+        for n in range(1, 4)
+    }
+    files["newsletter.toml"] = '[newsletter]\nname = "Pilotes"\n\n[serve]\npublic_url = "https://service.example.org"\n'
+    root = make_project(files)
+    build(load_project(root), root / "dist")
+    settings = root / "newsletter.toml"
+    text = settings.read_text(encoding="utf-8")
+    header = f"[{table}]\n"
+    settings.write_text(
+        text.replace(header, header + line + "\n") if header in text else f"{text}\n{header}{line}\n", encoding="utf-8"
+    )
+    report = build(load_project(root), root / "dist")
+    assert report.emails == (3 if emails else 0)
+    if emails:
+        assert (report.entries, report.pages) == (0, 0)
+    else:
+        assert report.pages > 0
+    build(load_project(root), root / "full")
+    assert visible(root / "dist") == visible(root / "full")
+
+
 def test_the_workers_are_forked_before_the_last_state_is_read_when_every_issue_is_rendered(
     make_project, monkeypatch
 ) -> None:

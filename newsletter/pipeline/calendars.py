@@ -41,6 +41,7 @@ from newsletter.model.programme import Programme
 from newsletter.model.session import Session
 from newsletter.parse.programme import is_calendar_source, parse_programme
 from newsletter.parse.source import read_committed_json
+from newsletter.pipeline.state import settings_read
 from newsletter.project import Project
 from newsletter.render import calendar as ical
 from newsletter.settings import Settings
@@ -180,7 +181,7 @@ def _write_files(
     agenda is written as it goes, a session's own file when its event changed, a programme's
     when its events are all known. Returns each file's key."""
     keys: dict[str, str] = {}
-    about = hashlib.sha256(repr(settings).encode())
+    about = hashlib.sha256(settings_read(settings).encode())
 
     def key(*parts: bytes | str) -> hashlib._Hash:
         digest = about.copy()
@@ -308,7 +309,7 @@ def write_issue_events(dist: Path, settings: Settings, slug: str, sessions: tupl
 
 def _events_context(settings: Settings) -> hashlib._Hash:
     """What every VEVENT depends on besides its session: hashed once, not once per event."""
-    return hashlib.sha256(repr((code_version(), settings)).encode())
+    return hashlib.sha256(repr((code_version(), settings_read(settings))).encode())
 
 
 def _event_key(context: hashlib._Hash, event_id: str, about: str) -> str:

@@ -28,8 +28,14 @@ from newsletter.parse.corrections import CORRECTIONS_FILE
 from newsletter.project import Project
 from newsletter.render.templates import environment, fingerprint
 from newsletter.render.web import EntryCard
+from newsletter.settings import Settings
 
 SENDING_TABLES = ("sending", "smtp", "bounces")  # what the email's .eml preview reads of newsletter.toml
+# Typed settings that one kind of output alone reads; every other one is read by all of them. A
+# test changes each of these and compares the build with a full one, so a renderer that starts
+# reading one of them without saying so here is caught.
+EMAIL_SETTINGS = ("sender_name", "sender_address", "reply_to", "unsubscribe_url")  # the .eml's headers, the links
+WEB_SETTINGS = ("feed_items", "form_text")  # the feeds' length, the sign-up form of the pages
 
 STATE_FILE = ".build-state.pickle"
 
@@ -46,14 +52,15 @@ def digest(*parts: str | bytes) -> str:
 class Context:
     """The digests every issue's keys start from: code and settings, then each kind's templates.
 
-    Settings count as read, not as written: the typed settings every renderer reads (a comment in
-    newsletter.toml, or the project seen from another folder, re-renders nothing), and for the
-    email also the tables its `.eml` preview reads (`[sending]`, `[smtp]`, `[bounces]`: a new
-    List-Id re-renders every email and no page). `[serve]` counts through the settings it sets."""
+    Settings count as read, not as written (`settings_read`): a comment in newsletter.toml, or the
+    project seen from another folder, re-renders nothing; a setting only the email reads (the
+    sender, the tables its `.eml` preview reads: `[sending]`, `[smtp]`, `[bounces]`) re-renders
+    every email and no page, one only the web archive reads (`feed_items`, the sign-up form's
+    text) no email. `[serve]` counts through the settings it sets."""
 
-    parse: str  # the code and the typed settings: what parsing an issue depends on besides its file
-    email: str  # … and the sending tables and the email's templates
-    web: str  # … and the web archive's templates
+    parse: str  # the code and the settings all outputs read: what parsing depends on besides the file
+    email: str  # … and the settings the email alone reads, and the email's templates
+    web: str  # … and the settings the web archive alone reads, and its templates
 
     @classmethod
     def of(cls, project: Project) -> Context:
@@ -61,15 +68,28 @@ class Context:
         corrections = project.calendars_dir / CORRECTIONS_FILE  # the cards' notes « Modifié le … »
         parse = digest(
             code_version(),
-            repr(dataclasses.replace(settings, path=None)),  # `tables` are not part of its repr
+            settings_read(settings),
             corrections.read_bytes() if corrections.is_file() else b"",
         )
         sending = json.dumps({name: dict(settings.table(name)) for name in SENDING_TABLES}, sort_keys=True, default=str)
         return cls(
             parse,
-            digest(parse, sending, fingerprint(project.root, web=False)),
-            digest(parse, fingerprint(project.root, web=True)),
+            digest(parse, settings_read(settings, "email"), sending, fingerprint(project.root, web=False)),
+            digest(parse, settings_read(settings, "web"), fingerprint(project.root, web=True)),
         )
+
+
+def settings_read(settings: Settings, kind: str = "") -> str:
+    """The typed settings that outputs of `kind` ("email", "web") alone read, or by default those
+    every output reads: what their keys digest. Never the file's path (the project may be named
+    from elsewhere), nor the raw tables (`SENDING_TABLES` count for the email on their own)."""
+    only = {"email": EMAIL_SETTINGS, "web": WEB_SETTINGS}.get(kind)
+    kept = [f.name for f in dataclasses.fields(settings) if f.repr and f.name != "path"]
+    if only is None:
+        kept = [name for name in kept if name not in EMAIL_SETTINGS + WEB_SETTINGS]
+    else:
+        kept = [name for name in kept if name in only]
+    return repr([(name, getattr(settings, name)) for name in kept])
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ import json
 import os
 import pickle
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -179,24 +179,25 @@ def _write_files(
 ) -> dict[str, str]:
     """Every calendar file from one pass over the events, source by source (`_Vevents.each`): the
     agenda is written as it goes, a session's own file when its event changed, a programme's
-    when its events are all known. Returns each file's key."""
+    when its events are all known. Returns each file's key, made of the events' digests (kept
+    with them) rather than of their bytes."""
     keys: dict[str, str] = {}
     about = hashlib.sha256(settings_read(settings).encode())
+    present = _present(dist)
 
-    def key(*parts: bytes | str) -> hashlib._Hash:
+    def key(*parts: str) -> hashlib._Hash:
         digest = about.copy()
-        for part in parts:
-            digest.update(b"\0" + (part.encode() if isinstance(part, str) else part))
+        digest.update("\0".join(parts).encode())
         return digest
 
     def write(relative: str, digest: str, render: Callable[[], bytes]) -> None:
         keys[relative] = digest
-        if before.get(relative) != digest or not os.path.isfile(f"{dist}/{relative}"):
+        if before.get(relative) != digest or relative not in present:
             write_atomic(dist / relative, render())
 
     own = {event.id for event in calendars.own_files}
     programme_of = {event.id: programme for programme in calendars.programmes for event in programme.events()}
-    programme_events: dict[str, list[tuple[Session, bytes]]] = {p.id: [] for p in calendars.programmes}
+    programme_events: dict[str, list[tuple[Session, bytes, str]]] = {p.id: [] for p in calendars.programmes}
     agenda_key = key("agenda")
     with AtomicFile(dist / ical.AGENDA_PATH) as agenda:
         agenda.write(
@@ -208,9 +209,9 @@ def _write_files(
                 sessions=calendars.events,
             )
         )
-        for event, data in vevents.each(state):
+        for event, data, version in vevents.each(state):
             agenda.write(data)
-            agenda_key.update(b"\0" + data)
+            agenda_key.update(f"\0{version}".encode())
             if event.id in own:
                 render = functools.partial(
                     ical.calendar_ical,
@@ -219,12 +220,12 @@ def _write_files(
                     description=settings.name,
                     events=[(event, data)],
                 )
-                write(ical.session_path(event), key(ical.summary(event), data).hexdigest(), render)
+                write(ical.session_path(event), key(ical.summary(event), version).hexdigest(), render)
             if event.id in programme_of:
-                programme_events[programme_of[event.id].id].append((event, data))
+                programme_events[programme_of[event.id].id].append((event, data, version))
         agenda.write(ical.CALENDAR_END)
         keys[ical.AGENDA_PATH] = agenda_key.hexdigest()
-        if before.get(ical.AGENDA_PATH) == keys[ical.AGENDA_PATH] and os.path.isfile(dist / ical.AGENDA_PATH):
+        if before.get(ical.AGENDA_PATH) == keys[ical.AGENDA_PATH] and ical.AGENDA_PATH in present:
             agenda.discard()
         else:
             agenda.commit()
@@ -236,56 +237,82 @@ def _write_files(
             name=programme.title,
             description=f"{settings.name} : le programme",
             source=f"{settings.base_url}/{ical.programme_path(programme.id)}",
-            events=events,
+            events=[(event, data) for event, data, _ in events],
         )
-        digest = key(programme.title, programme.id, *(data for _, data in events)).hexdigest()
+        digest = key(programme.title, programme.id, *(version for _, _, version in events)).hexdigest()
         write(ical.programme_path(programme.id), digest, render)
     return keys
+
+
+def _present(dist: Path) -> set[str]:
+    """The calendar files in dist/, relative to it: one listing per folder, not a stat per file."""
+    found: set[str] = set()
+    for folder in (ical.CALENDARS_DIR, ical.SESSIONS_DIR):
+        try:
+            found.update(f"{folder}/{name}" for name in os.listdir(dist / folder))
+        except OSError:
+            pass
+    return found
 
 
 class _Vevents:
     """Each event's VEVENT, rendered once and kept in dist/.events/ with the source it comes from:
     one file per issue (written by the worker that renders the issue, `write_issue_events`) and
-    one per programme of calendars/.
+    one per programme of calendars/. A file holds a key (what its events were made from: the
+    settings and the issue file's digest, or the programme's events) and, by event id, the
+    VEVENT and a digest of it.
 
     The calendars are written in one pass over these files, each read once and let go before the
     next: never every VEVENT of the archive at once. So the agenda holds each source's events
     together (in agenda order, the sources in the order of their first event); calendar apps
-    order events by their dates, not by their place in the file. A file that is missing, damaged
-    or lacks an event (made with other settings, or by another file that claimed the same
-    number) is made again here.
+    order events by their dates, not by their place in the file. A file that is missing, damaged,
+    made from another version of its source, or without one of its events (another file claimed
+    the same number) is made again here.
     """
 
     def __init__(self, settings: Settings, dist: Path, calendars: Calendars, sources: dict[str, tuple[str, str]]):
         self.settings = settings
         self.folder = dist / EVENTS_DIR
-        context = _events_context(settings)
         programme_of = {event.id: p.id for p in calendars.programmes for event in p.events()}
-        self.files: dict[str, list[tuple[str, Session]]] = {}  # a file's name → (key, event) of its events
+        self.files: dict[str, list[Session]] = {}  # a file's name → its events in the calendars
+        about: dict[str, list[str]] = {}  # a file's name → what its events are made from
         for event in calendars.events:
             if event.id in sources:
                 slug, source = sources[event.id]
-                name, about = f"{ISSUE_EVENTS}/{slug}", source
-            else:  # a programme's: keyed by its contents
-                name, about = f"{PROGRAMME_EVENTS}/{programme_of[event.id]}", repr(replace(event, path=None))
-            self.files.setdefault(name, []).append((_event_key(context, event.id, about), event))
+                name = f"{ISSUE_EVENTS}/{slug}"
+                about[name] = [source]
+            else:  # a programme's: its events' contents
+                name = f"{PROGRAMME_EVENTS}/{programme_of[event.id]}"
+                about.setdefault(name, []).append(repr(replace(event, path=None)))
+            self.files.setdefault(name, []).append(event)
+        context = _events_context(settings)
+        self.keys = {name: _events_key(context, *what) for name, what in about.items()}
 
-    def each(self, state: PublishedState) -> Iterator[tuple[Session, bytes]]:
-        """Every event with its VEVENT at the sequence `state` gives it (raised when it changed)."""
+    def each(self, state: PublishedState) -> Iterator[tuple[Session, bytes, str]]:
+        """Every event: its VEVENT at the sequence `state` gives it (raised when it changed), and
+        a digest of that VEVENT."""
         for name, events in self.files.items():
             found = self._file(name, events)
-            for key, event in events:
-                data = found[key]
-                sequence = state.sequence(event.id, hashlib.sha256(data).hexdigest()[:16])
-                yield event, _SEQUENCE_LINE.sub(b"\r\nSEQUENCE:%d\r\n" % sequence, data, count=1) if sequence else data
+            for event in events:
+                data, digest = found[event.id]
+                sequence = state.sequence(event.id, digest)
+                if sequence:
+                    yield (
+                        event,
+                        _SEQUENCE_LINE.sub(b"\r\nSEQUENCE:%d\r\n" % sequence, data, count=1),
+                        f"{digest}.{sequence}",
+                    )
+                else:
+                    yield event, data, digest
 
-    def _file(self, name: str, events: list[tuple[str, Session]]) -> dict[str, bytes]:
+    def _file(self, name: str, events: list[Session]) -> dict[str, tuple[bytes, str]]:
         path = self.folder / f"{name}.pickle"
         found = _read_vevents(path)
-        if not all(key in found for key, _ in events):
-            found = {key: found.get(key) or ical.event_ical(self.settings, event, 0) for key, event in events}
-            write_atomic(path, pickle.dumps(found, protocol=5))
-        return found
+        if found.get("key") == self.keys[name] and all(event.id in found["events"] for event in events):
+            return found["events"]
+        made = vevents(self.settings, events)
+        write_atomic(path, pickle.dumps({"key": self.keys[name], "events": made}, protocol=5))
+        return made
 
     def remove_stale(self) -> None:
         """The files of programmes that are gone (an issue's goes with the issue's other files)."""
@@ -299,23 +326,29 @@ def issue_events_file(dist: Path, slug: str) -> Path:
 
 
 def write_issue_events(dist: Path, settings: Settings, slug: str, sessions: tuple[Session, ...], source: str) -> None:
-    """The VEVENTs of an issue's sessions, keyed as the calendars stage looks them up: made by the
-    worker that renders the issue, so that the calendars stage, which runs after every issue, only
+    """The VEVENTs of an issue's sessions, as the calendars stage reads them: made by the worker
+    that renders the issue, so that the calendars stage, which runs after every issue, only
     assembles them. `source` is the digest of the issue's file."""
-    context = _events_context(settings)
-    events = {_event_key(context, session.id, source): ical.event_ical(settings, session, 0) for session in sessions}
-    write_atomic(issue_events_file(dist, slug), pickle.dumps(events, protocol=5))
+    data = {"key": _events_key(_events_context(settings), source), "events": vevents(settings, sessions)}
+    write_atomic(issue_events_file(dist, slug), pickle.dumps(data, protocol=5))
 
 
-def _events_context(settings: Settings) -> hashlib._Hash:
-    """What every VEVENT depends on besides its session: hashed once, not once per event."""
-    return hashlib.sha256(repr((code_version(), settings_read(settings))).encode())
+def vevents(settings: Settings, sessions: Iterable[Session]) -> dict[str, tuple[bytes, str]]:
+    """By session id: its VEVENT at sequence 0, and the digest `PublishedState` keeps of it."""
+    made = {}
+    for session in sessions:
+        data = ical.event_ical(settings, session, 0)
+        made[session.id] = (data, hashlib.sha256(data).hexdigest()[:16])
+    return made
 
 
-def _event_key(context: hashlib._Hash, event_id: str, about: str) -> str:
-    digest = context.copy()
-    digest.update(f"\0{event_id}\0{about}".encode())
-    return digest.hexdigest()
+def _events_context(settings: Settings) -> str:
+    """What every VEVENT depends on besides its session."""
+    return repr((code_version(), settings_read(settings)))
+
+
+def _events_key(context: str, *about: str) -> str:
+    return hashlib.sha256("\0".join((context, *about)).encode()).hexdigest()
 
 
 def _record(dist: Path) -> dict:
@@ -326,12 +359,12 @@ def _record(dist: Path) -> dict:
     return record if isinstance(record, dict) and isinstance(record.get("files"), dict) else {}
 
 
-def _read_vevents(path: Path) -> dict[str, bytes]:
+def _read_vevents(path: Path) -> dict:
     try:
         found = pickle.loads(path.read_bytes())
     except Exception:  # absent, damaged, another version's: its events are rendered again
         return {}
-    return found if isinstance(found, dict) else {}
+    return found if isinstance(found, dict) and isinstance(found.get("events"), dict) else {}
 
 
 class PublishedState:

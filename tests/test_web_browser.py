@@ -46,18 +46,23 @@ WIDE_BODY = """
     À bientôt !
     """
 HARNESS = """<!DOCTYPE html><html><head><title>…</title></head><body style="margin:0">
-{frames}
 <script>
-var results = {{}}, pending = {count};
-document.querySelectorAll("iframe").forEach(function (frame) {{
+// Each frame's load handler is set before its address: a frame made in the page's HTML could load
+// before a script after it ran, and its page would never be counted.
+var pages = {pages}, results = {{}}, pending = pages.length;
+pages.forEach(function (page) {{
+  var frame = document.createElement("iframe");
+  frame.style.cssText = "width:{phone}px;height:700px;border:0";
   frame.onload = function () {{
     var root = frame.contentDocument.documentElement;
-    results[frame.dataset.page] = [root.scrollWidth, root.clientWidth];
+    results[page.name] = [root.scrollWidth, root.clientWidth];
     if (--pending === 0) document.title = JSON.stringify(results);
   }};
+  frame.src = page.src;
+  document.body.appendChild(frame);
 }});
-</script></body></html>
-"""
+</script>
+</body></html>"""
 
 
 def chromium() -> str:
@@ -72,13 +77,10 @@ def chromium() -> str:
 
 def widths(dist: Path, pages: list[str], folder: Path) -> dict[str, list[int]]:
     """{page: [scrollWidth, clientWidth]} of each page laid out 375 px wide."""
-    frames = "\n".join(
-        f'<iframe data-page="{page}" src="{(dist / page).as_uri()}" style="width:{PHONE}px;height:700px;border:0"></iframe>'
-        for page in pages
-    )
+    listed = json.dumps([{"name": page, "src": (dist / page).as_uri()} for page in pages])
     folder.mkdir(parents=True, exist_ok=True)
     harness = folder / "harness.html"
-    harness.write_text(HARNESS.format(frames=frames, count=len(pages)), encoding="utf-8")
+    harness.write_text(HARNESS.format(pages=listed, phone=PHONE), encoding="utf-8")
     command = [
         chromium(),
         "--headless=new",

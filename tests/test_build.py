@@ -213,6 +213,28 @@ def test_a_deleted_or_missing_output_is_rebuilt_and_a_removed_issue_leaves(make_
     ]
 
 
+def test_a_deleted_calendar_file_is_made_again_and_only_it(make_project) -> None:
+    """Someone cleaning dist/ by hand: a session's .ics and the agenda deleted are written again by
+    the next build, with the same bytes, though no source changed; the other files are left alone."""
+    files = {
+        f"issues/{n:03d}.md": issue_text(
+            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
+        )
+        for n in range(1, 4)
+    }
+    root = make_project(files)
+    build(load_project(root), root / "dist")
+    calendars = root / "dist" / "calendars"
+    before = {path: path.read_bytes() for path in calendars.rglob("*.ics")}
+    kept = calendars / "sessions" / "rdv-1.ics"
+    stamp = kept.stat().st_mtime_ns
+    (calendars / "sessions" / "rdv-2.ics").unlink()
+    (calendars / "agenda.ics").unlink()
+    build(load_project(root), root / "dist")
+    assert {path: path.read_bytes() for path in calendars.rglob("*.ics")} == before
+    assert kept.stat().st_mtime_ns == stamp
+
+
 def test_many_issues_render_in_parallel_with_the_same_bytes(make_project, tmp_path: Path) -> None:
     files = {
         f"issues/{n:03d}.md": issue_text(MINIMAL_BODY, number=n, date="2022-03-31", title=f"N{n}") for n in range(1, 21)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.errors import ERROR, NewsletterError, Problem, SourceError
+from newsletter.fsutil import listed
 from newsletter.model.session import Session
 from newsletter.parse.issue import ParsedIssue
 from newsletter.pipeline import archive
@@ -260,7 +261,7 @@ def _issues(
 ) -> _Run:
     """Plan, then process what is stale, then settle numbers taken twice."""
     run = _Run(context, programmes, {})
-    present = _present(dist)
+    present = listed(dist, EMAIL_DIR, ENTRY_DIR)
     for path in paths:
         keys = run.keys(path)
         previous = state.issues.get(path.name)
@@ -272,17 +273,6 @@ def _issues(
     run.outcomes = _process(project, dist, run.plan, others, state.issues, workers)
     _settle_duplicates(project, dist, run, others, state.issues)
     return run
-
-
-def _present(dist: Path) -> set[str]:
-    """The names of the per-issue files in dist/ (one listing per folder, not a stat per file)."""
-    names: set[str] = set()
-    for folder in (EMAIL_DIR, ENTRY_DIR):
-        try:
-            names.update(f"{folder}/{name}" for name in os.listdir(dist / folder))
-        except OSError:
-            pass
-    return names
 
 
 def _needs(present: set[str], record: IssueRecord, keys: Keys, check: bool) -> Needs:

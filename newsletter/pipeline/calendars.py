@@ -27,7 +27,6 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import os
 import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -36,7 +35,7 @@ from pathlib import Path
 
 from newsletter import code_version
 from newsletter.errors import ERROR, WARNING, Problem, SourceError
-from newsletter.fsutil import AtomicFile, write_atomic
+from newsletter.fsutil import AtomicFile, listed, write_atomic
 from newsletter.model.programme import Programme
 from newsletter.model.session import Session
 from newsletter.parse.programme import is_calendar_source, parse_programme
@@ -65,6 +64,7 @@ class Calendars:
     events: tuple[Session, ...]  # every event, in agenda order
     programmes: tuple[Programme, ...]
     own_files: tuple[Session, ...]  # the sessions that get an .ics of their own
+    programme_of: dict[str, str]  # the id of each programme's event → the programme's id
 
 
 def read_programmes(project: Project) -> tuple[list[Programme], list[Problem]]:
@@ -86,8 +86,10 @@ def collect(sessions: list[Session], programmes: list[Programme]) -> tuple[Calen
     and the programmes; None and the problems when an id is taken twice."""
     problems: list[Problem] = []
     by_id = {session.id: session for session in sessions}
+    programme_of = {}
     for programme in programmes:
         for event in programme.events():
+            programme_of[event.id] = programme.id
             if event.id in by_id:
                 other = by_id[event.id]
                 where = f"{other.path.name}, ligne {other.line}" if other.path else "une autre source"
@@ -105,7 +107,7 @@ def collect(sessions: list[Session], programmes: list[Programme]) -> tuple[Calen
     events = tuple(sorted(by_id.values(), key=_agenda_order))
     standalone = {session.id for programme in programmes for session in programme.sessions}
     own = tuple(event for event in events if event.issue is not None or event.id in standalone)
-    return Calendars(events, tuple(programmes), own), problems
+    return Calendars(events, tuple(programmes), own, programme_of), problems
 
 
 def calendar_paths(project: Project) -> list[Path]:
@@ -183,7 +185,7 @@ def _write_files(
     with them) rather than of their bytes."""
     keys: dict[str, str] = {}
     about = hashlib.sha256(settings_read(settings).encode())
-    present = _present(dist)
+    present = listed(dist, ical.CALENDARS_DIR, ical.SESSIONS_DIR)
 
     def key(*parts: str) -> hashlib._Hash:
         digest = about.copy()
@@ -196,7 +198,6 @@ def _write_files(
             write_atomic(dist / relative, render())
 
     own = {event.id for event in calendars.own_files}
-    programme_of = {event.id: programme for programme in calendars.programmes for event in programme.events()}
     programme_events: dict[str, list[tuple[Session, bytes, str]]] = {p.id: [] for p in calendars.programmes}
     agenda_key = key("agenda")
     with AtomicFile(dist / ical.AGENDA_PATH) as agenda:
@@ -221,8 +222,8 @@ def _write_files(
                     events=[(event, data)],
                 )
                 write(ical.session_path(event), key(ical.summary(event), version).hexdigest(), render)
-            if event.id in programme_of:
-                programme_events[programme_of[event.id].id].append((event, data, version))
+            if event.id in calendars.programme_of:
+                programme_events[calendars.programme_of[event.id]].append((event, data, version))
         agenda.write(ical.CALENDAR_END)
         keys[ical.AGENDA_PATH] = agenda_key.hexdigest()
         if before.get(ical.AGENDA_PATH) == keys[ical.AGENDA_PATH] and ical.AGENDA_PATH in present:
@@ -244,17 +245,6 @@ def _write_files(
     return keys
 
 
-def _present(dist: Path) -> set[str]:
-    """The calendar files in dist/, relative to it: one listing per folder, not a stat per file."""
-    found: set[str] = set()
-    for folder in (ical.CALENDARS_DIR, ical.SESSIONS_DIR):
-        try:
-            found.update(f"{folder}/{name}" for name in os.listdir(dist / folder))
-        except OSError:
-            pass
-    return found
-
-
 class _Vevents:
     """Each event's VEVENT, rendered once and kept in dist/.events/ with the source it comes from:
     one file per issue (written by the worker that renders the issue, `write_issue_events`) and
@@ -273,7 +263,6 @@ class _Vevents:
     def __init__(self, settings: Settings, dist: Path, calendars: Calendars, sources: dict[str, tuple[str, str]]):
         self.settings = settings
         self.folder = dist / EVENTS_DIR
-        programme_of = {event.id: p.id for p in calendars.programmes for event in p.events()}
         self.files: dict[str, list[Session]] = {}  # a file's name → its events in the calendars
         about: dict[str, list[str]] = {}  # a file's name → what its events are made from
         for event in calendars.events:
@@ -282,7 +271,7 @@ class _Vevents:
                 name = f"{ISSUE_EVENTS}/{slug}"
                 about[name] = [source]
             else:  # a programme's: its events' contents
-                name = f"{PROGRAMME_EVENTS}/{programme_of[event.id]}"
+                name = f"{PROGRAMME_EVENTS}/{calendars.programme_of[event.id]}"
                 about.setdefault(name, []).append(repr(replace(event, path=None)))
             self.files.setdefault(name, []).append(event)
         context = _events_context(settings)
@@ -424,7 +413,10 @@ def _inputs(project: Project, issues: str) -> str:
 
 def _unchanged(dist: Path, inputs: str) -> bool:
     record = _record(dist)
-    return record.get("inputs") == inputs and all(os.path.isfile(f"{dist}/{name}") for name in record["files"])
+    if record.get("inputs") != inputs:
+        return False
+    present = listed(dist, ical.CALENDARS_DIR, ical.SESSIONS_DIR)
+    return all(name in present for name in record["files"])
 
 
 def _agenda_order(session: Session) -> tuple[dt.datetime, str]:

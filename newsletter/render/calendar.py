@@ -33,6 +33,7 @@ SESSIONS_DIR = f"{CALENDARS_DIR}/sessions"
 AGENDA_PATH = f"{CALENDARS_DIR}/agenda.ics"
 REFRESH = dt.timedelta(hours=12)
 CANCELLED_PREFIX = "ANNULÉ – "
+CALENDAR_END = b"END:VCALENDAR\r\n"
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _ORDINALS = {
     1: "premier",
@@ -158,9 +159,6 @@ def calendar_ical(
         settings, name=name, description=description, source=source, method=method, sessions=(s for s, _ in events)
     )
     return b"".join([start, *(data for _, data in events), CALENDAR_END])
-
-
-CALENDAR_END = b"END:VCALENDAR\r\n"
 
 
 def calendar_start(

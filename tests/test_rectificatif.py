@@ -224,6 +224,23 @@ def test_an_issue_never_sent_is_one_clear_line(tmp_path):
     ]
 
 
+def test_an_issue_first_sent_to_nobody_then_edited_then_sent_needs_no_rectificatif(tmp_path):
+    """A send to an empty list tells nobody anything: the session as it is when the issue really
+    goes out is what its readers know, and `check` asks for no rectificatif."""
+    root = make_sending_project(tmp_path)
+    assert invoke(cli, "send", "-C", root, "1").exit_code == 0  # no subscriber yet
+    move_agora(root)
+    assert "rectificatif" not in invoke(cli, "check", "-C", root).output
+    subscribe(root, 2)
+    assert invoke(cli, "send", "-C", root, "1").exit_code == 0
+    assert "rectificatif" not in invoke(cli, "check", "-C", root).output
+    result = invoke(cli, "rectificatif", "-C", root, "1")
+    assert result.exit_code == 0 and "Aucun message envoyé." in result.output, result.output
+    assert not (root / "outbox" / "001-rectificatif-1").exists()
+    move_agora(root, start="2022-04-30 14:00")  # a change after the real send is still told
+    assert "envoyez « newsletter rectificatif 1 »" in invoke(cli, "check", "-C", root).output
+
+
 def test_two_changes_between_rectificatifs_give_one_message_with_the_final_state_then_nothing(tmp_path):
     root, _ = sent_project(tmp_path)
     move_agora(root, start="2022-04-29 14:00", location="Lyon")

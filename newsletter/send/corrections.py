@@ -57,10 +57,14 @@ class CorrectionJournal(Journal):
 
 
 def record_snapshots(db: sqlite3.Connection, issue: int, snapshots: dict[str, tuple[dict, int]]) -> None:
-    """When an issue goes to the list: each session (id → (snapshot, sequence published)), kept the
-    first time only, so that a resumed send does not forget what the first run announced."""
+    """When an issue goes to the list: each session (id → (snapshot, sequence published)). Once
+    someone was sent the issue, what the first run announced is kept (a resumed send does not
+    forget it); until then a run replaces it, since nobody has read it (a send to an empty list,
+    then the issue edited, then sent for real, must not leave the edit to a rectificatif)."""
     now = _now()
     with _Transaction(db):
+        if not was_sent(db, issue):
+            db.execute("DELETE FROM session_snapshots WHERE issue = ?", (issue,))
         for session_id, (snapshot, sequence) in snapshots.items():
             text = _dumps(snapshot)
             db.execute(
@@ -98,7 +102,11 @@ def read_told(path: Path) -> dict[int, dict[str, dict]]:
         if db.execute("PRAGMA user_version").fetchone()[0] < SNAPSHOTS_SCHEMA:
             return {}
         found: dict[int, dict[str, dict]] = {}
-        for issue, session_id, text in db.execute("SELECT issue, session_id, told FROM session_snapshots"):
+        sent = (
+            "SELECT DISTINCT issue FROM deliveries WHERE status = 'sent'"  # what nobody received needs no rectificatif
+        )
+        rows = db.execute(f"SELECT issue, session_id, told FROM session_snapshots WHERE issue IN ({sent})")
+        for issue, session_id, text in rows:
             found.setdefault(issue, {})[session_id] = json.loads(text)
         return found
     except (sqlite3.Error, ValueError):

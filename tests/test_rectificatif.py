@@ -478,6 +478,15 @@ def test_a_damaged_list_of_rectificatifs_is_one_line_naming_it(tmp_path):
     assert not (root / "dist" / "email").exists()
 
 
+def test_rectificatifs_that_cannot_be_read_are_told_in_french(tmp_path):
+    """A folder where the file should be (or any OS error): the reason in French, not Python's words."""
+    root = make_sending_project(tmp_path)
+    (root / "calendars" / "rectificatifs.json").mkdir(parents=True)
+    result = invoke(cli, "check", "-C", root)
+    assert result.exit_code == 1, result.output
+    assert "liste des rectificatifs illisible (" in result.output and "Errno" not in result.output, result.output
+
+
 def test_a_merge_conflict_in_the_rectificatifs_is_an_error_at_its_marker(tmp_path):
     root = make_sending_project(tmp_path)
     (root / "calendars").mkdir()

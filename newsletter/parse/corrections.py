@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +66,4 @@ def with_corrections(issue: Issue, records: list[Record]) -> Issue:
     if not found:
         return issue
     sessions = tuple(dataclasses.replace(s, corrections=found.get(s.id, ())) for s in issue.sessions)
-    told = repr(sorted((key, [(c.day.isoformat(), c.lines) for c in value]) for key, value in found.items()))
-    # what the issue is made of: an archive entry of the issue without its notes is not current
-    source_hash = hashlib.sha256(f"{issue.source_hash}\0{told}".encode()).hexdigest()
-    return dataclasses.replace(issue, sessions=sessions, source_hash=source_hash)
+    return dataclasses.replace(issue, sessions=sessions)

@@ -90,8 +90,10 @@ def read_committed_json(path: Path, what: str, convert: Callable[[Any], T], conf
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SourceError(path, None, f"{what} illisible ({error})") from error
+    except OSError as error:
+        raise SourceError(path, None, f"{what} illisible ({os_reason(error)})") from error
+    except UnicodeDecodeError as error:
+        raise SourceError(path, None, f"{what} illisible (pas en UTF-8)") from error
     if marker := _CONFLICT.search(text):
         raise SourceError(path, text.count("\n", 0, marker.start()) + 1, f"conflit de fusion : {conflict}")
     try:

@@ -368,7 +368,7 @@ class Service:
                     raise Answer(
                         "400 Bad Request",
                         "Nom refusé",
-                        self.say("Ce nom n’est pas accepté (200 caractères au plus, sur une ligne)."),
+                        self.say(NAME_REFUSED),
                     ) from None
                 notice = "Nom enregistré."
             else:
@@ -474,13 +474,16 @@ class Service:
         )
 
 
+NAME_REFUSED = f"Ce nom n’est pas accepté ({MAX_TEXT} caractères au plus, sur une ligne)."
+
+
 def _signup_error(address: str, name: str, consent: str) -> str:
     if not address:
         return "Indiquez votre adresse email."
     if len(address) > MAX_ADDRESS or "\r" in address or "\n" in address or "@" not in address:
         return "Cette adresse email n’est pas valide."
     if not _storable(name):
-        return f"Ce nom n’est pas accepté ({MAX_TEXT} caractères au plus, sur une ligne)."
+        return NAME_REFUSED
     if consent != "oui":
         return "Cochez la case de consentement pour vous inscrire."
     return ""

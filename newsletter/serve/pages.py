@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from html import escape
 
+from newsletter.subscribers.store import MAX_TEXT
+
 STYLE = """body{font:1.0625rem/1.6 system-ui,sans-serif;max-width:36em;margin:2em auto;padding:0 1em;color:#1d2a33}
 @media (prefers-color-scheme:dark){body{background:#151c21;color:#e3e8eb}a{color:#6fd1a8}}
 :root{color-scheme:light dark}label{display:block;font-weight:600}input[type=email],input[type=text]{width:100%;font:inherit;padding:.5em;box-sizing:border-box}
@@ -48,7 +50,7 @@ def signup_form(action: str, csrf: str, form_text: str, address: str = "", name:
     message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     return f"""{message}<form method="post" action="{escape(action)}">{hidden("csrf", csrf)}
 <p><label for="adresse">Adresse email</label><input id="adresse" name="adresse" type="email" required maxlength="254" value="{escape(address)}"></p>
-<p><label for="nom">Nom (facultatif)</label><input id="nom" name="nom" type="text" maxlength="200" value="{escape(name)}"></p>
+<p><label for="nom">Nom (facultatif)</label><input id="nom" name="nom" type="text" maxlength="{MAX_TEXT}" value="{escape(name)}"></p>
 <p class="trap" aria-hidden="true"><label for="site_url">Ne pas remplir</label><input id="site_url" name="site_url" type="text" tabindex="-1" autocomplete="off"></p>
 <p><label><input name="consentement" type="checkbox" value="oui" required> {escape(form_text)}</label></p>
 <p><button type="submit">Je m’inscris</button></p></form>"""
@@ -78,7 +80,7 @@ def profile(
         f'<p><a href="{escape(download)}" download>Télécharger mes données (JSON)</a></p>',
         "<h2>Modifier mon nom</h2>",
         f'<form method="post" action="{escape(action)}">{hidden("csrf", csrf)}{hidden("action", "nom")}'
-        f'<p><label for="nom">Nom</label><input id="nom" name="nom" type="text" maxlength="200" value="{escape(name)}"></p>'
+        f'<p><label for="nom">Nom</label><input id="nom" name="nom" type="text" maxlength="{MAX_TEXT}" value="{escape(name)}"></p>'
         '<p><button type="submit">Enregistrer</button></p></form>',
     ]
     if subscribed:

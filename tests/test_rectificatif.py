@@ -21,6 +21,8 @@ from support.smtp import FaultyHandler, SMTPServer
 from test_send_cli import ROOT, invoke, make_sending_project, subscribe
 
 from newsletter.cli import cli
+from newsletter.pipeline import check
+from newsletter.project import load_project
 
 ISSUE = "issues/001-comprendre-reflechir-agir.md"
 AGORA = "2022-04-28-agora-sessions-entre-pairs"
@@ -109,6 +111,10 @@ def test_check_says_what_changed_since_the_issue_was_sent_at_the_session_line_an
         "management coopératif (visio) » : statut : confirmée → annulée (envoyez « newsletter rectificatif 1 »)"
         in result.output
     )
+    alone = check(load_project(root), only=1)  # the issue alone: the gate of `send` and `rectificatif`
+    assert any(str(problem).endswith(expected.split(":", 2)[2]) for problem in alone), alone
+    told = next((p.path.name, p.line) for p in alone if "rectificatif" in p.message)
+    assert told == (Path(ISSUE).name, agora_line)
 
 
 def test_check_reads_the_database_without_creating_or_migrating_it(tmp_path):

@@ -225,17 +225,17 @@ def check(project: Project, only: int | None = None) -> list[Problem]:
     _, calendar_problems = collect([s for r in good for s in r.sessions], programmes)
     found = [p for view in _views(run, {r.name: r for r in good}) if view.path in mine for p in view.problems]
     found += [p for p in problems + calendar_problems if only is None or p.path in mine]
-    found += [p for p in _corrections(project, run) if only is None or p.path in mine]
+    found += _corrections(project, run, mine if only is not None else None)
     return sorted(set(found))
 
 
-def _corrections(project: Project, run: _Run) -> list[Problem]:
-    """What changed in the sessions of the sent issues since their subscribers were told."""
+def _corrections(project: Project, run: _Run, only: set[Path] | None = None) -> list[Problem]:
+    """What changed in the sessions of the sent issues (of the files `only`, when given) since their
+    subscribers were told."""
     from newsletter.pipeline.corrections import correction_problems
 
-    return correction_problems(
-        project, {o.number: o.path for o in run.outcomes.values() if o.record and o.number is not None}
-    )
+    sent = {o.number: o.path for o in run.outcomes.values() if o.record and o.number is not None}
+    return correction_problems(project, {n: path for n, path in sent.items() if only is None or path in only})
 
 
 def _checked(project: Project, path: Path, keys: Keys, outcome: Outcome, others: tuple[Session, ...]) -> Outcome:

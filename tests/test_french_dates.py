@@ -119,6 +119,7 @@ def test_day_headings_of_a_programme() -> None:
     assert parse_day("lundi 26 novembre 2018") == (dt.date(2018, 11, 26), "")
     assert parse_day("2018-11-27 – Suite") == (dt.date(2018, 11, 27), " – Suite")
     assert parse_day("mardi 26 novembre 2018") == "« mardi 26 novembre 2018 » : le 26 novembre 2018 est un lundi"
+    assert parse_day("jeudi 1er avril 2022") == "« jeudi 1er avril 2022 » : le 1er avril 2022 est un vendredi"
     assert parse_day("26 novembre").startswith("année manquante")
 
 

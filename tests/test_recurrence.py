@@ -259,6 +259,10 @@ UNREADABLE = [
         "répétition : chaque mardi jusqu’au mercredi 20 décembre 2022",
         "le 20 décembre 2022 est un mardi, pas un mercredi",
     ),
+    (
+        "répétition : chaque jeudi jusqu’au mercredi 1er décembre 2022",  # the day written as the letter writes it
+        "le 1er décembre 2022 est un jeudi, pas un mercredi",
+    ),
     ("répétition : chaque mois jusqu’au 20 décembre 2022, 6 fois", "une seule fin, « jusqu’au … » ou « N fois »"),
     (
         "répétition : chaque mois jusqu’au 1er juillet 2022",

@@ -156,7 +156,7 @@ class Browser:
             message["sessionId"] = self._session
         try:
             os.write(_open(self._to_browser), json.dumps(message).encode() + b"\0")
-        except (OSError, TypeError) as error:
+        except OSError as error:
             raise BrowserError("Chromium s’est arrêté de façon inattendue") from error
         deadline = time.monotonic() + timeout
         while True:

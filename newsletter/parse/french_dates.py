@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from newsletter.text import MONTHS, WEEKDAYS
+from newsletter.text import MONTHS, WEEKDAYS, french_day
 
 _MONTH_NUMBERS = {name: number for number, name in enumerate(MONTHS, start=1)}
 _MONTH_NUMBERS.update({"fevrier": 2, "aout": 8, "decembre": 12})
@@ -212,9 +212,7 @@ def parse_day(text: str, default_year: int | None = None) -> tuple[dt.date, str]
         return f"date impossible « {mention.text} » : ce jour n’existe pas"
     weekday = mention.days[0].weekday
     if weekday is not None and weekday != day.weekday():
-        return (
-            f"« {mention.text.strip()} » : le {day.day} {MONTHS[day.month - 1]} {year} est un {WEEKDAYS[day.weekday()]}"
-        )
+        return f"« {mention.text.strip()} » : le {french_day(day)} est un {WEEKDAYS[day.weekday()]}"
     rest = text[match.start("times") :] if match.group("times") else text[match.end() :]
     return day, rest
 

@@ -23,7 +23,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from newsletter.parse.french_dates import MONTHS, WEEKDAYS, DateMention, match_date
+from newsletter.parse.french_dates import WEEKDAYS, DateMention, match_date
+from newsletter.text import french_day
 
 EXAMPLES = "« chaque premier mardi du mois », « toutes les semaines », « tous les 15 jours », « chaque mois jusqu’au 20 décembre 2022, sauf le 3 janvier 2023 »"
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -258,7 +259,7 @@ def _resolve(mention: DateMention, first_day: dt.date, written: str) -> list[dt.
         )
         day = dt.date(year, mention.month, wrong.day)
         raise RecurrenceError(
-            f"répétition « {written} » : le {day.day} {MONTHS[day.month - 1]} {year} est un {WEEKDAYS[day.weekday()]}, pas un {WEEKDAYS[named]}"
+            f"répétition « {written} » : le {french_day(day)} est un {WEEKDAYS[day.weekday()]}, pas un {WEEKDAYS[named]}"
         )
     return days
 

@@ -247,6 +247,14 @@ def test_an_issue_first_sent_to_nobody_then_edited_then_sent_needs_no_rectificat
     assert "envoyez « newsletter rectificatif 1 »" in invoke(cli, "check", "-C", root).output
 
 
+def test_a_rectificatif_of_an_issue_that_does_not_exist_is_one_line(tmp_path):
+    root, _ = sent_project(tmp_path)
+    result = invoke(cli, "rectificatif", "-C", root, "9")
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1 and "aucun numéro 9" in lines[0], result.output
+    assert not (root / "outbox" / "009-rectificatif-1").exists()
+
+
 def test_two_changes_between_rectificatifs_give_one_message_with_the_final_state_then_nothing(tmp_path):
     root, _ = sent_project(tmp_path)
     move_agora(root, start="2022-04-29 14:00", location="Lyon")

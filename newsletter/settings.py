@@ -198,28 +198,46 @@ def _settings_from(data: dict[str, Any], path: Path, text: str) -> Settings:
 
 
 def _rubrics_from(entries: Any, path: Path, text: str) -> tuple[Rubric, ...]:
-    if not isinstance(entries, list) or not entries:
-        raise SourceError(path, _line_of(text, "rubrics"), "« [[rubrics]] » doit lister au moins une rubrique")
+    if not isinstance(entries, list) or not entries or not all(isinstance(entry, dict) for entry in entries):
+        raise SourceError(
+            path, _line_of(text, "rubrics"), "« [[rubrics]] » doit lister au moins une rubrique, chacune une table"
+        )
     rubrics, seen = [], set()
-    for entry in entries:
-        for key, value in entry.items():
-            if key not in _RUBRIC_KEYS:
-                raise SourceError(path, _line_of(text, key), f"réglage inconnu « {key} » dans [[rubrics]]")
-            _expect(value, _RUBRIC_KEYS[key], key, path, text)
+    for number, entry in enumerate(entries):
+        if problem := table_problem(entry, _RUBRIC_KEYS, "[rubrics]"):
+            raise SourceError(path, _rubric_line(text, number, problem[0]), problem[1])
         for required in ("key", "title"):
             if not entry.get(required):
-                raise SourceError(path, _line_of(text, "rubrics"), f"une rubrique n’a pas de « {required} »")
+                raise SourceError(path, _rubric_line(text, number), f"une rubrique n’a pas de « {required} »")
         if entry["key"] in seen:
-            line = _line_of(text, entry["key"], occurrence=2)
-            raise SourceError(path, line, f"rubrique « {entry['key']} » déclarée deux fois")
+            raise SourceError(
+                path, _rubric_line(text, number, "key"), f"rubrique « {entry['key']} » déclarée deux fois"
+            )
         seen.add(entry["key"])
         aliases = entry.get("aliases", [])
         if not all(isinstance(alias, str) for alias in aliases):
-            raise SourceError(path, _line_of(text, "aliases"), "« aliases » doit être une liste de textes")
+            raise SourceError(path, _rubric_line(text, number, "aliases"), "« aliases » doit être une liste de textes")
         rubrics.append(
             Rubric(entry["key"], entry["title"], entry.get("emoji", ""), entry.get("tagline", ""), tuple(aliases))
         )
     return tuple(rubrics)
+
+
+def _rubric_line(text: str, number: int, key: str = "") -> int | None:
+    """The line of `key` in the `number`-th « [[rubrics]] » table (or of its header), so that a
+    mistake in the fifth rubric is not located at the first rubric's same key."""
+    lines = text.splitlines()
+    headers = [index for index, line in enumerate(lines) if re.match(r"^\s*\[\[\s*rubrics\s*\]\]", line)]
+    if number >= len(headers):  # an inline array: no table of its own to search
+        return _line_of(text, key or "rubrics")
+    start = headers[number]
+    end = headers[number + 1] if number + 1 < len(headers) else len(lines)
+    if key:
+        setting = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        found = next((index for index in range(start, end) if setting.match(lines[index])), None)
+        if found is not None:
+            return found + 1
+    return start + 1
 
 
 def table_problem(
@@ -242,11 +260,6 @@ def type_problem(value: Any, expected: type | tuple[type, ...]) -> str | None:
     if isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool):
         return None
     return _TYPE_NAMES.get(expected, "un nombre")
-
-
-def _expect(value: Any, expected: type, key: str, path: Path, text: str) -> None:
-    if wanted := type_problem(value, expected):
-        raise SourceError(path, _line_of(text, key), f"« {key} » doit être {wanted}")
 
 
 def _read_text(path: Path) -> str:

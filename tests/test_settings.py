@@ -66,6 +66,18 @@ def test_settings_override_defaults(tmp_path: Path) -> None:
         ('[newsletter]\nnmae = "x"\n', 2, "réglage inconnu « nmae »"),
         ('[[rubrics]]\nkey = "a"\ntitle = "A"\n[[rubrics]]\nkey = "a"\ntitle = "B"\n', 5, "déclarée deux fois"),
         ('[[rubrics]]\nkey = "a"\n', 1, "n’a pas de « title »"),
+        ('rubrics = ["edito"]\n', 1, "chacune une table"),
+        (
+            '[[rubrics]]\nkey = "a"\ntitle = "A"\n[[rubrics]]\nkey = 3\ntitle = "B"\n',
+            5,
+            "« key » dans [[rubrics]] doit être un texte",
+        ),
+        (
+            '[[rubrics]]\nkey = "a"\ntitle = "A"\n\n[[rubrics]]\ntitle = "B"\ncolor = "x"\n',
+            7,
+            "réglage inconnu « color » dans [[rubrics]]",
+        ),
+        ('[[rubrics]]\nkey = "a"\ntitle = "A"\naliases = ["x", 2]\n', 4, "« aliases » doit être une liste de textes"),
         ('[typography]\nsmart_quotes = "oui"\n', 2, "« smart_quotes » doit être vrai ou faux"),
         ("[newsletter]\nfeed_items = 0\n", 2, "au moins 1"),
         ('[newsletter]\nfeed_items = "20"\n', 2, "« feed_items » doit être un nombre entier"),

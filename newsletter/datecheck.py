@@ -22,7 +22,7 @@ from newsletter.model.session import Session
 from newsletter.parse.french_dates import WEEKDAYS, DateMention, find_dates
 from newsletter.parse.session import occurrence_on, occurrences
 from newsletter.render.dates import french_date
-from newsletter.text import closes_fence, fence_opening, french_hour
+from newsletter.text import fenced_blocks, french_hour
 
 A_SUIVRE = "a-suivre"
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -150,13 +150,9 @@ def _over(session: Session, day: dt.date) -> bool:
 def _without_fences(markdown: str) -> str:
     """Each line of a closed fenced block blanked, fences read as the parser reads them."""
     lines = markdown.split("\n")
-    start, marker = 0, ""
-    for index, line in enumerate(lines):
-        if marker and closes_fence(line, marker):
-            lines[start : index + 1] = [" " * len(held) for held in lines[start : index + 1]]
-            marker = ""
-        elif not marker and (opened := fence_opening(line)):
-            start, marker = index, opened.marker
+    closed = [block for _, block in fenced_blocks(lines) if block is not None and block.end is not None]
+    for block in closed:
+        lines[block.start : block.stop] = [" " * len(held) for held in lines[block.start : block.stop]]
     return "\n".join(lines)
 
 

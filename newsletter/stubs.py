@@ -14,7 +14,7 @@ import re
 
 from newsletter.errors import ERROR, WARNING, Problem
 from newsletter.model.issue import Block, Issue
-from newsletter.text import FenceOpening, closes_fence, fence_opening
+from newsletter.text import FencedBlock, FenceOpening, fenced_blocks
 
 STUB_MARK = "À COMPLÉTER"
 HINT_OPEN = "<!-- À écrire :"
@@ -59,22 +59,18 @@ def _stub_message(title: str) -> str:
 def stub_sessions(source: str) -> list[tuple[int, str]]:
     """(line, title) of every session block still marked « À COMPLÉTER »."""
     found: list[tuple[int, str]] = []
-    fence = ""
-    for number, line in enumerate(source.split("\n"), start=1):
-        if fence:
-            if closes_fence(line, fence):
-                fence = ""
-            elif _STUB_TITLE.match(line):
-                found.append((number, line.split(":", 1)[1].strip().strip("\"'")))
-        elif opened := _session_opening(line):
-            fence = opened.marker
+    lines = source.split("\n")
+    for _, block in fenced_blocks(lines):
+        if block is not None and _is_session(block.opening):
+            for number, line in enumerate(block.body(lines), start=block.start + 2):
+                if _STUB_TITLE.match(line):
+                    found.append((number, line.split(":", 1)[1].strip().strip("\"'")))
     return found
 
 
-def _session_opening(line: str) -> FenceOpening | None:
+def _is_session(opened: FenceOpening) -> bool:
     """Only « ```session » is looked at: `new` and `import` write stubs with that word alone."""
-    opened = fence_opening(line)
-    return opened if opened and opened.alone and opened.info == "session" else None
+    return opened.alone and opened.info == "session"
 
 
 def _front_title_is_stub(source: str) -> bool:
@@ -99,17 +95,14 @@ def _only_hints(block: Block) -> bool:
 
 
 def _without_stub_sessions(block: Block) -> Block:
-    kept, fence, buffer = [], "", []
-    for line in block.markdown.split("\n"):
-        if fence:
-            buffer.append(line)
-            if closes_fence(line, fence):
-                if not any(_STUB_TITLE.match(held) for held in buffer):
-                    kept.extend(buffer)
-                fence, buffer = "", []
-            continue
-        if opened := _session_opening(line):
-            fence, buffer = opened.marker, [line]
-            continue
-        kept.append(line)
-    return Block("\n".join(kept + buffer), block.line)
+    lines, kept = block.markdown.split("\n"), []
+    for index, fenced in fenced_blocks(lines):
+        held = [lines[index]] if fenced is None else lines[fenced.start : fenced.stop]
+        if fenced is None or not _is_stub(fenced, held):
+            kept.extend(held)
+    return Block("\n".join(kept), block.line)
+
+
+def _is_stub(fenced: FencedBlock, held: list[str]) -> bool:
+    """A closed session block whose title is still the stub's (an unclosed one is the parser's error)."""
+    return _is_session(fenced.opening) and fenced.end is not None and any(map(_STUB_TITLE.match, held))

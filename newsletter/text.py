@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")  # as `date.weekday()`
@@ -40,6 +41,42 @@ def closes_fence(line: str, marker: str) -> bool:
     """True when `line` closes the block `marker` opened: the same character, at least as many."""
     stripped = line.strip()
     return stripped.startswith(marker) and not stripped.strip(marker[0])
+
+
+@dataclass(frozen=True)
+class FencedBlock:
+    opening: FenceOpening
+    start: int  # index of the opening line
+    end: int | None  # index of the closing line; None when the text ends first
+
+    @property
+    def stop(self) -> int | None:
+        """The index after the block's last line, for slicing (None: to the end of the text)."""
+        return None if self.end is None else self.end + 1
+
+    def body(self, lines: Sequence[str]) -> Sequence[str]:
+        """The lines between the opening and the closing line."""
+        return lines[self.start + 1 : self.end]
+
+
+def fenced_blocks(lines: Sequence[str]) -> Iterator[tuple[int, FencedBlock | None]]:
+    """Each line outside fenced blocks as (its index, None), and each block once as (the index of
+    its opening line, the block), in the order of the text.
+
+    The one reading of fences that the parser, the renderer, the date checks and the desk share: a
+    block runs to the first line that closes it, and whatever it holds (« ```session » shown as an
+    example inside a « ```` » block) is its text, never a block of its own.
+    """
+    index, count = 0, len(lines)
+    while index < count:
+        opened = fence_opening(lines[index])
+        if opened is None:
+            yield index, None
+            index += 1
+            continue
+        end = next((after for after in range(index + 1, count) if closes_fence(lines[after], opened.marker)), None)
+        yield index, FencedBlock(opened, index, end)
+        index = count if end is None else end + 1
 
 
 def french_hour(moment: dt.datetime | dt.time, minutes: bool = False) -> str:

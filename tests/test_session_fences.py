@@ -3,11 +3,14 @@ and « séance » is the French name of a session block, all the way to the card
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 from conftest import issue_text
 
 from newsletter.cli import cli
+from newsletter.text import fenced_blocks
 
 SESSION_YAML = "title: Atelier mobilité\nstart: 2022-04-07 14:00\nend: 2022-04-07 16:00\nlocation: Lille"
 
@@ -78,3 +81,52 @@ def test_seance_is_the_french_name_of_a_session_block(make_project, name: str) -
     assert "RENDEZ-VOUS\u00a0: Atelier mobilité" in text
     ics = (root / "dist" / "calendars" / "sessions" / "numero-001-atelier-mobilite.ics").read_text(encoding="utf-8")
     assert "SUMMARY:Atelier mobilité" in ics
+
+
+EXAMPLE = (
+    "Pour annoncer une séance, écrivez :\n\n"
+    "````markdown\n```session\ntitle: {title}\nstart: 2022-04-01 10:00\nend: 2022-04-01 11:00\nlocation: Ici\n```\n````\n\n"
+)
+
+
+def test_a_session_block_shown_as_an_example_inside_a_longer_fence_is_code(make_project) -> None:
+    """Parser, email, text, page and checks read fences alike: the example is code, and the real
+    session after it gets its card at its own place (the renderer used to take the example for a
+    session, give it the real one's card, and leave a stash placeholder in the text)."""
+    root = make_project(
+        {"issues/001.md": body("```session").replace("Le jeudi", EXAMPLE.format(title="Exemple") + "Le jeudi")}
+    )
+    assert run("build", "-C", str(root)).exit_code == 0
+    text = (root / "dist" / "email" / "001.txt").read_text(encoding="utf-8")
+    assert "```session\ntitle: Exemple\n" in text and "wzxhzdk" not in text
+    assert (
+        text.index("title: Exemple")
+        < text.index("Le jeudi 7 avril")
+        < text.index("RENDEZ-VOUS\u00a0: Atelier mobilité")
+    )
+    for page in (root / "dist" / "email" / "001.html", root / "dist" / "numeros" / "001" / "index.html"):
+        html = page.read_text(encoding="utf-8")
+        code = re.search(r"<pre[^>]*>.*?</pre>", html, re.S)
+        assert code and "title: Exemple" in code.group(0), page
+        assert html.count("Exemple") == 1, page  # in the code only
+        assert code.end() < html.index("Le jeudi 7 avril") < html.index("Ajouter à mon agenda"), page
+    assert [path.name for path in (root / "dist" / "calendars" / "sessions").glob("*.ics")] == [
+        "numero-001-atelier-mobilite.ics"
+    ]
+
+
+def test_a_stub_shown_as_an_example_is_not_a_session_to_complete(make_project) -> None:
+    root = make_project(
+        {"issues/001.md": body("```session").replace("Le jeudi", EXAMPLE.format(title="À COMPLÉTER") + "Le jeudi")}
+    )
+    result = run("check", "-C", str(root))
+    assert result.exit_code == 0, result.output
+    assert "à compléter" not in result.output
+
+
+def test_fenced_blocks_run_to_their_closing_line() -> None:
+    lines = ["a", "````md", "```session", "x", "```", "````", "b", "~~~", "```", "~~~~", "c", "```", "open"]
+    read = [(index, block and (block.opening.marker, block.end)) for index, block in fenced_blocks(lines)]
+    assert read == [(0, None), (1, ("````", 5)), (6, None), (7, ("~~~", 9)), (10, None), (11, ("```", None))]
+    blocks = [block for _, block in fenced_blocks(lines) if block]
+    assert blocks[0].body(lines) == ["```session", "x", "```"] and blocks[-1].body(lines) == ["open"]

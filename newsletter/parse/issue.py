@@ -21,7 +21,7 @@ from newsletter.parse.rubrics import RubricMatcher, UnknownRubric
 from newsletter.parse.session import SESSION_FENCES, astray_session, parse_session
 from newsletter.parse.source import read_source
 from newsletter.settings import Settings
-from newsletter.text import closes_fence, fence_opening
+from newsletter.text import FencedBlock, fenced_blocks
 
 _H2 = re.compile(r"^ {0,3}##(?!#)\s*(.*?)\s*#*\s*$")
 _H1 = re.compile(r"^ {0,3}#(?!#)\s+\S")
@@ -120,16 +120,11 @@ class _IssueParser:
         """Rubric headings and thematic breaks outside fenced blocks; lints every other line."""
         headings: list[tuple[int, str]] = []
         breaks: list[int] = []
-        fence, fence_line, fence_info = "", 0, ""
-        for index, line in enumerate(lines):
-            if fence:
-                if closes_fence(line, fence):
-                    fence = ""
-                    self._fenced_block(fence_line, fence_info, "\n".join(lines[fence_line - base + 1 : index]))
+        for index, block in fenced_blocks(lines):
+            if block is not None:
+                self._fenced_block(base + index, block, lines)
                 continue
-            if opened := fence_opening(line):
-                fence, fence_line, fence_info = opened.marker, base + index, opened.info
-                continue
+            line = lines[index]
             if heading := _H2.match(line):
                 headings.append((index, heading.group(1)))
             elif _BREAK.match(line) and (index == 0 or not lines[index - 1].strip()):
@@ -137,14 +132,17 @@ class _IssueParser:
             elif _H1.match(line):
                 self._warn(base + index, "titre de niveau 1 dans le texte : utilisez « ### » pour un intertitre")
             self._lint(line, base + index)
-        if fence:
-            self._error(fence_line, f"bloc « {fence} » ouvert ici et jamais fermé (ajoutez une ligne « {fence} »)")
         for at, message in readability_problems(self.prose):
             self._warn(at, message)
         return headings, breaks
 
-    def _fenced_block(self, line: int, info: str, source: str) -> None:
+    def _fenced_block(self, line: int, block: FencedBlock, lines: list[str]) -> None:
         """A session block is kept for `_sessions_of`; a block that looks meant as one is an error."""
+        if block.end is None:
+            marker = block.opening.marker
+            self._error(line, f"bloc « {marker} » ouvert ici et jamais fermé (ajoutez une ligne « {marker} »)")
+            return
+        info, source = block.opening.info, "\n".join(block.body(lines))
         if info in SESSION_FENCES:
             self.session_blocks.append((line, source))
         elif reason := astray_session(info, source):

@@ -41,7 +41,7 @@ from newsletter.parse.session import (
     read_fields,
 )
 from newsletter.parse.source import read_source
-from newsletter.text import closes_fence, fence_opening, french_hour, slug
+from newsletter.text import fenced_blocks, french_hour, slug
 
 FRONT_FIELDS = ("id", "title", "location", "online", "description", "url", "status", "year", "date", "reminder")
 RESERVED_IDS = ("agenda", "sessions")
@@ -189,19 +189,19 @@ class _ProgrammeParser:
         days: list[_Day] = []
         blocks: list[tuple[int, str]] = []
         target = intro
-        fence, fence_line = "", 0
-        for index, line in enumerate(lines):
+        for index, block in fenced_blocks(lines):
             number = base + index
-            if fence:
-                if closes_fence(line, fence):
-                    fence = ""
-                    blocks.append((fence_line, "\n".join(lines[fence_line - base + 1 : index])))
-                continue
-            if opened := fence_opening(line):
-                if opened.info not in SESSION_FENCES:
+            if block is not None:
+                if block.opening.info not in SESSION_FENCES:
                     raise self.fail(number, "seuls les blocs « ```session » (ou « ```séance ») sont permis ici")
-                fence, fence_line = opened.marker, number
+                if block.end is None:
+                    marker = block.opening.marker
+                    raise self.fail(
+                        number, f"bloc « {marker} » ouvert ici et jamais fermé (ajoutez une ligne « {marker} »)"
+                    )
+                blocks.append((number, "\n".join(block.body(lines))))
                 continue
+            line = lines[index]
             heading = _HEADING.match(line)
             if heading is None:
                 target.append(line)
@@ -219,8 +219,6 @@ class _ProgrammeParser:
                     number,
                     "titre de ce niveau inconnu : « ## » pour un jour, « ### » pour un créneau, « #### » pour un atelier",
                 )
-        if fence:
-            raise self.fail(fence_line, f"bloc « {fence} » ouvert ici et jamais fermé (ajoutez une ligne « {fence} »)")
         return intro, days, blocks
 
     def day(self, heading: str, line: int, days: list[_Day]) -> _Day:

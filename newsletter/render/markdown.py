@@ -19,7 +19,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from newsletter.render.typography import NBSP, NNBSP, NO_BREAK, Typography, glue, squeeze, unglue
-from newsletter.text import closes_fence, fence_opening
+from newsletter.text import fenced_blocks
 
 FenceHandler = Callable[[str], tuple[str, str]]
 """Renders the content of a fenced block with a given info string (e.g. « session ») as (html, text)."""
@@ -83,25 +83,19 @@ class _FencePreprocessor(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         output: list[str] = []
-        index = 0
-        while index < len(lines):
-            opened = fence_opening(lines[index])
-            handler = self.handlers.get(opened.info) if opened and opened.alone else None
-            close = self._closing(lines, index, opened.marker) if opened and handler else None
-            if handler is None or close is None:
+        for index, block in fenced_blocks(lines):
+            if block is None:
                 output.append(lines[index])
-                index += 1
                 continue
-            rendered_html, rendered_text = handler("\n".join(lines[index + 1 : close]))
+            handler = self.handlers.get(block.opening.info) if block.opening.alone else None
+            if handler is None or block.end is None:
+                output.extend(lines[block.start : block.stop])
+                continue
+            rendered_html, rendered_text = handler("\n".join(block.body(lines)))
             placeholder = self.md.htmlStash.store(rendered_html)
             self.md.fence_texts[placeholder] = rendered_text
             output.extend(["", placeholder, ""])
-            index = close + 1
         return output
-
-    @staticmethod
-    def _closing(lines: list[str], start: int, fence: str) -> int | None:
-        return next((index for index in range(start + 1, len(lines)) if closes_fence(lines[index], fence)), None)
 
 
 class _ListIndentPreprocessor(Preprocessor):

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import click
 
+from newsletter.cli import french
+
+french.install()  # before the commands below: their decorators translate as they apply
+
 # name -> ("module:attribute", one-line help shown by `newsletter --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("newsletter.cli.build:build", "Compile les numéros (email, texte, .eml) dans dist/."),
@@ -67,7 +71,11 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    subcommand_metavar="COMMANDE [ARGUMENTS]...",
+)
 @click.version_option(package_name="newsletter", message="%(prog)s %(version)s")
 @click.option(
     "-C",

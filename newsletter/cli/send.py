@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from newsletter.cli import french
 from newsletter.cli.common import Failure, open_project, project_option, reports_errors
 
 PROBLEM_STATUSES = ("failed", "unknown", "deferred")
@@ -189,7 +190,7 @@ def _send_test(config, store, letter, kind: str, addresses: tuple[str, ...]) -> 
 def _confirm(question: str) -> None:
     if not sys.stdin.isatty():
         raise Failure("envoi SMTP sans terminal pour confirmer : ajoutez --yes")
-    if not click.confirm(question, default=False):
+    if not french.confirm(question):
         raise Failure("envoi annulé")
 
 

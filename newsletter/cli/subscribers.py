@@ -27,7 +27,7 @@ def _store(project_dir: Path):
         connection.close()
 
 
-@click.group()
+@click.group(subcommand_metavar="COMMANDE [ARGUMENTS]...")
 def subscribers() -> None:
     """Gère les abonnés : import CSV, ajout, retrait, liste, export."""
 

@@ -19,9 +19,20 @@ def __getattr__(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _version() -> str:
-    from importlib.metadata import version
+    """From the installed package's metadata; in a checkout run without installing it
+    (`PYTHONPATH=. python -m newsletter`), from the pyproject.toml beside the package."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return version("newsletter")
+    try:
+        return version("newsletter")
+    except PackageNotFoundError:
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        try:
+            return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "0+inconnue"
 
 
 @lru_cache(maxsize=1)

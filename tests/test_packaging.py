@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -23,6 +24,17 @@ def test_the_version_of_pyproject_is_the_one_the_package_and_the_command_give() 
     assert newsletter.code_version().startswith(f"{VERSION}+")
     result = CliRunner().invoke(cli, ["--version"], prog_name="newsletter")
     assert result.exit_code == 0 and result.output == f"newsletter {VERSION}\n"
+
+
+def test_a_checkout_that_is_not_installed_reads_its_version_from_pyproject(tmp_path: Path) -> None:
+    """`PYTHONPATH=. python -m newsletter` in a fresh clone: no metadata, the same version."""
+    shutil.copytree(ROOT / "newsletter", tmp_path / "newsletter", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import newsletter; print(newsletter.code_version())"
+    # -S: no site-packages, so not the editable install's metadata either
+    result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{VERSION}+")
 
 
 def test_no_version_string_is_written_in_the_code() -> None:

@@ -477,3 +477,22 @@ def test_the_repository_state_is_up_to_date_with_the_sample_issues(repo_build: P
     text = (ROOT / "calendars" / "published.json").read_text(encoding="utf-8")
     for path in (repo_build / "calendars" / "sessions").glob("*.ics"):
         assert f'"{path.stem}": {{"sequence": 0,' in text
+
+
+def test_serialised_gives_icalendars_bytes_for_lines_at_every_length_around_the_fold() -> None:
+    """The fast path skips icalendar's fold for short lines only: around 75 octets, with accents,
+    emoji and the escapes that a fold must not split, the bytes are icalendar's own."""
+    import random
+
+    from newsletter.render.calendar import serialised
+
+    pieces = ["a", "é", "—", "🗣️", "\\", ",", ";", " ", "^"]
+    randomly = random.Random(11)
+    for length in range(60, 90):
+        for _ in range(8):
+            text = "".join(randomly.choice(pieces) for _ in range(length))
+            event = icalendar.Event()
+            event.add("summary", text)
+            event.add("description", "x" * (length - len("DESCRIPTION:")))
+            event.add("url", "https://example.org/" + "p" * length)
+            assert serialised(event) == event.to_ical(), (length, text)

@@ -54,7 +54,7 @@ def write_archive(
     The templates are compiled only when a target is stale (a build that changed nothing does not).
     """
     env = environment(project.root)
-    # a feed page's entries at once (an entry holds its page's HTML three times: a few hundred KB)
+    # a feed page's entries at once (an entry holds its page's HTML: some tens of KB)
     load = lru_cache(maxsize=project.settings.feed_items + 4)(lambda name: entry_of(by_name[name]))
     by_name = {record.name: record for record in published}
     keys: dict[str, str] = {}
@@ -122,7 +122,7 @@ def targets(
     yield Target(web.STYLE_FILE, digest("style", context), lambda: web.render_style(env))
     oldest = newest[::-1]
     position = {record.name: index for index, record in enumerate(oldest)}
-    whole = lambda page, records: web.issue_feed(settings, [entry(r) for r in records[::-1]], page)  # noqa: E731
+    whole = lambda page, records: web.issue_feed(env, settings, [entry(r) for r in records[::-1]], page)  # noqa: E731
     feeds = list(_feed_targets(context, oldest, None, whole, settings.feed_items))
     for rubric in settings.rubrics:
         having = [record for record in oldest if record.card and rubric.key in record.card.rubrics]

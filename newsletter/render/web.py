@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,16 +60,19 @@ class ArchiveEntry:
     sections: tuple[dict[str, str], ...]
     signoff: str
     sessions: tuple[dict[str, Any], ...] = ()
-    content: str = ""  # the whole issue as HTML (template web/content.html): page body and feed item
     source_hash: str = ""
     updated: str = ""  # ISO 8601: the day of the last correction sent about its sessions, else its date
+    # The whole issue as HTML (web/content.html): page body and feed item. Not stored: it is the
+    # sections' HTML again, so `with_content` renders it when a page or a feed item shows it.
+    content: str = field(default="", compare=False)
 
     @property
     def day(self) -> dt.date:
         return dt.date.fromisoformat(self.date)
 
     def to_json(self) -> str:
-        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}  # asdict() would deep-copy
+        # asdict() would deep-copy
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "content"}
         return json.dumps(fields, ensure_ascii=False, sort_keys=True) + "\n"
 
     @classmethod
@@ -112,9 +115,10 @@ class EntryCard:
 def archive_entry(
     settings: Settings, issue: Issue, root: Path | None = None, blocks: IssueBlocks | None = None
 ) -> ArchiveEntry:
-    """The entry, its rubrics and whole content rendered with the templates of the project `root`.
+    """The entry, its rubrics rendered with the templates of the project `root` (web/section.html).
 
     `blocks` shares the Markdown conversions with the email; the sanitiser drops their inline styles.
+    A section's `body` is for web/section.html only: the entry keeps each section's HTML once.
     """
     settings, issue = typeset_settings(settings), typeset_issue(settings, issue)
     page = settings.issue_url(issue.slug)
@@ -160,7 +164,13 @@ def archive_entry(
     section_template = env.get_template("web/section.html")
     for fields in sections:
         fields["html"] = section_template.render(settings=settings, entry=entry, section=fields).strip()
-    content = env.get_template("web/content.html").render(settings=settings, entry=entry).strip()
+        del fields["body"]
+    return entry
+
+
+def with_content(env: jinja2.Environment, settings: Settings, entry: ArchiveEntry) -> ArchiveEntry:
+    """`entry` with its `content` rendered (web/content.html, from its sections' HTML)."""
+    content = env.get_template("web/content.html").render(settings=typeset_settings(settings), entry=entry).strip()
     return replace(entry, content=content)
 
 
@@ -253,7 +263,7 @@ def feed_archive_path(number: int, rubric: str | None = None) -> str:
 def render_page(
     env: jinja2.Environment, settings: Settings, entry: ArchiveEntry, newer: EntryCard | None, older: EntryCard | None
 ) -> str:
-    settings = typeset_settings(settings)
+    entry, settings = with_content(env, settings, entry), typeset_settings(settings)
     common = {"settings": settings, "site": Site(settings)}
     return env.get_template("web/issue.html").render(common, entry=entry, newer=newer, older=older, root="../../")
 
@@ -270,12 +280,13 @@ def render_style(env: jinja2.Environment) -> str:
     return env.loader.get_source(env, f"web/{STYLE_FILE}")[0]  # type: ignore[union-attr]
 
 
-def issue_feed(settings: Settings, entries: list[ArchiveEntry], page: FeedPage) -> bytes:
+def issue_feed(env: jinja2.Environment, settings: Settings, entries: list[ArchiveEntry], page: FeedPage) -> bytes:
     """feed.xml, or one of its archive pages: `entries` newest first."""
     settings = typeset_settings(settings)
     site = Site(settings)
     channel = Channel(settings.name, site.home, settings.description, site.feed, settings.language)
-    return render_feed(_paged(settings, channel, page, None), [_issue_item(settings, entry) for entry in entries])
+    items = [_issue_item(settings, with_content(env, settings, entry)) for entry in entries]
+    return render_feed(_paged(settings, channel, page, None), items)
 
 
 def rubric_feed(settings: Settings, rubric: Rubric, items: list[tuple[ArchiveEntry, dict]], page: FeedPage) -> bytes:

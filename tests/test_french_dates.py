@@ -158,6 +158,9 @@ RIGHT = [
     ("Entre avril et septembre, des vidéos.", "2022-03-31", ""),
     ("<!-- À écrire : le jeudi 8 avril -->Une date.", "2022-03-31", ""),  # a hint is not prose
     ("Une date.", "2022-03-31", block("2022-04-07", extra="description: le mercredi 7 avril\n")),  # nor a block
+    ("Exemple :\n\n```\nLe jeudi 8 avril 2022, le 31 avril.\n```", "2022-03-31", ""),  # nor code
+    # a session block shown inside a longer fence, then a wrong date still inside that fence
+    ("Exemple :\n\n````markdown\n```session\ntitle: x\n```\nLe lundi 31 avril.\n````", "2022-03-31", ""),
 ]
 
 
@@ -193,6 +196,12 @@ WRONG = [
         [(2, "erreur", "le 3 janvier 2023 est un mardi, pas un jeudi")],
     ),
     ("Le 31 avril, enfin.", "2022-03-31", "", [(2, "erreur", "date impossible « 31 avril »")]),
+    (  # after a code block: the lines are still counted right
+        "```\ndu code\n```\nLe 31 avril, enfin.",
+        "2022-03-31",
+        "",
+        [(5, "erreur", "date impossible « 31 avril »")],
+    ),
     (
         "L’Agora aura lieu le 28 avril à Paris.",
         "2022-03-31",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from conftest import MINIMAL_BODY, ROOT, issue_text
 
 from newsletter.parse.issue import parse_issue
@@ -120,3 +121,25 @@ def test_a_broken_utf16_file_is_one_line_at_its_line(tmp_path: Path) -> None:
         3,
         "texte UTF-16 illisible à cet endroit (réenregistrez le fichier en UTF-8)",
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "programmes"),
+    [
+        ("programme: journees-2018", ("journees-2018",)),
+        ("programme: [journees-2018, agora-2019]", ("journees-2018", "agora-2019")),
+        ("programme:\n  - journees-2018\n  - agora-2019", ("journees-2018", "agora-2019")),
+    ],
+)
+def test_the_programmes_an_issue_announces_one_or_a_list(tmp_path: Path, written: str, programmes) -> None:
+    parsed = parse(tmp_path, issue_text(MINIMAL_BODY, extra=written + "\n"))
+    assert not parsed.errors
+    assert parsed.issue.programmes == programmes and parsed.issue.programme_line == 5
+
+
+@pytest.mark.parametrize("written", ["programme: 3", 'programme: [journees-2018, ""]', "programme: {a: b}"])
+def test_a_programme_that_is_not_an_id_is_an_error_at_its_line(tmp_path: Path, written: str) -> None:
+    parsed = parse(tmp_path, issue_text(MINIMAL_BODY, extra=written + "\n"))
+    assert [(p.line, p.message) for p in parsed.problems if p.is_error] == [
+        (5, "« programme » doit être l’id d’un programme de calendars/, ou une liste d’ids")
+    ]

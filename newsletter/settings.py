@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -152,6 +152,9 @@ _TYPOGRAPHY_KEYS = {
     "smart_quotes": ("smart_quotes", bool),
     "narrow_spaces": ("narrow_spaces", bool),
 }
+_MULTILINE = ("description",)  # the texts of [newsletter] and [sender] that may run over several lines
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+_BREAK = re.compile(r"[\r\n\u2028\u2029\x85\x0b\x0c]")
 _RUBRIC_KEYS = {"key": str, "title": str, "emoji": str, "tagline": str, "aliases": list}
 _TYPE_NAMES: dict[Any, str] = {
     str: "un texte",
@@ -184,11 +187,15 @@ def _settings_from(data: dict[str, Any], path: Path, text: str) -> Settings:
             raise SourceError(path, _line_of(text, table), f"« [{table}] » doit être une table")
         if problem := table_problem(section, {key: kind for key, (_, kind) in keys.items()}, table, named=False):
             raise SourceError(path, _line_of(text, problem[0]), problem[1])
+        if broken := _broken_line(section, _MULTILINE):
+            raise SourceError(path, _line_of(text, broken), f"« {broken} » doit tenir sur une ligne")
         values.update((keys[key][0], value) for key, value in section.items())
     if "rubrics" in data:
         values["rubrics"] = _rubrics_from(data["rubrics"], path, text)
     if values.get("feed_items", 1) < 1:
         raise SourceError(path, _line_of(text, "feed_items"), "« feed_items » doit être un nombre entier d’au moins 1")
+    if wrong := _language_problem(values.get("language", Settings.language)):
+        raise SourceError(path, _line_of(text, "language"), wrong)
     timezone = values.get("timezone", Settings.timezone)
     try:
         ZoneInfo(timezone)
@@ -206,6 +213,8 @@ def _rubrics_from(entries: Any, path: Path, text: str) -> tuple[Rubric, ...]:
     for number, entry in enumerate(entries):
         if problem := table_problem(entry, _RUBRIC_KEYS, "[rubrics]"):
             raise SourceError(path, _rubric_line(text, number, problem[0]), problem[1])
+        if broken := _broken_line(entry, ("tagline",)):
+            raise SourceError(path, _rubric_line(text, number, broken), f"« {broken} » doit tenir sur une ligne")
         for required in ("key", "title"):
             if not entry.get(required):
                 raise SourceError(path, _rubric_line(text, number), f"une rubrique n’a pas de « {required} »")
@@ -221,6 +230,37 @@ def _rubrics_from(entries: Any, path: Path, text: str) -> tuple[Rubric, ...]:
             Rubric(entry["key"], entry["title"], entry.get("emoji", ""), entry.get("tagline", ""), tuple(aliases))
         )
     return tuple(rubrics)
+
+
+def _language_problem(language: str) -> str | None:
+    """Why `language` cannot date an issue, or None. French is written by our own formatter; any
+    other language is Babel's, which is imported only then (it costs every command 0.1 s)."""
+    hint = "écrivez un code de langue comme « fr » ou « fr_BE »"
+    if not _LANGUAGE.match(language):
+        return f"langue illisible « {language} » : {hint}"
+    if language.lower().split("-")[0].split("_")[0] == "fr":
+        return None
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(language.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return f"langue inconnue « {language} » : {hint}"
+    return None
+
+
+def _broken_line(table: Mapping[str, Any], multiline: Iterable[str]) -> str | None:
+    """The first text setting but `multiline` that holds a line break: a name, an address or a URL
+    goes into one header or one content line of the email and the calendars, where a break would
+    start another."""
+    return next(
+        (
+            key
+            for key, value in table.items()
+            if isinstance(value, str) and key not in multiline and _BREAK.search(value)
+        ),
+        None,
+    )
 
 
 def _rubric_line(text: str, number: int, key: str = "") -> int | None:

@@ -66,6 +66,16 @@ def test_settings_override_defaults(tmp_path: Path) -> None:
         ('[newsletter]\nnmae = "x"\n', 2, "réglage inconnu « nmae »"),
         ('[[rubrics]]\nkey = "a"\ntitle = "A"\n[[rubrics]]\nkey = "a"\ntitle = "B"\n', 5, "déclarée deux fois"),
         ('[[rubrics]]\nkey = "a"\n', 1, "n’a pas de « title »"),
+        ('[newsletter]\nname = "Territoires\\nPilotes"\n', 2, "« name » doit tenir sur une ligne"),
+        ('[newsletter]\nlanguage = ""\n', 2, "langue illisible «  » : écrivez"),
+        ('[newsletter]\nlanguage = "@b"\n', 2, "langue illisible « @b »"),
+        ('[newsletter]\nlanguage = "xx"\n', 2, "langue inconnue « xx » : écrivez un code de langue comme « fr »"),
+        (
+            '[sender]\n\naddress = "lettre@example.org\\r\\nBcc: x@example.org"\n',
+            3,
+            "« address » doit tenir sur une ligne",
+        ),
+        ('[[rubrics]]\nkey = "a"\ntitle = "A\\u2028B"\n', 3, "« title » doit tenir sur une ligne"),
         ('rubrics = ["edito"]\n', 1, "chacune une table"),
         (
             '[[rubrics]]\nkey = "a"\ntitle = "A"\n[[rubrics]]\nkey = 3\ntitle = "B"\n',
@@ -90,6 +100,22 @@ def test_bad_settings_name_file_and_line(tmp_path: Path, content: str, line: int
     assert raised.value.line == line
     assert fragment in raised.value.message
     assert str(raised.value).startswith(f"{tmp_path / 'newsletter.toml'}:{line}: ")
+
+
+@pytest.mark.parametrize("language", ["fr", "fr_BE", "fr-CA", "en", "de_CH", "pt-BR"])
+def test_languages_that_date_an_issue(tmp_path: Path, language: str) -> None:
+    (tmp_path / "newsletter.toml").write_text(f'[newsletter]\nlanguage = "{language}"\n', encoding="utf-8")
+    assert load_settings(tmp_path).language == language
+
+
+def test_a_description_and_a_tagline_may_run_over_several_lines(tmp_path: Path) -> None:
+    (tmp_path / "newsletter.toml").write_text(
+        '[newsletter]\ndescription = """Une lettre.\nSur deux lignes."""\n[[rubrics]]\nkey = "a"\ntitle = "A"\n'
+        'tagline = "Un.\\nDeux."\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(tmp_path)
+    assert settings.description == "Une lettre.\nSur deux lignes." and settings.rubrics[0].tagline == "Un.\nDeux."
 
 
 def test_repository_settings_parse_as_plain_toml() -> None:

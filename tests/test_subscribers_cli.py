@@ -42,6 +42,20 @@ def listed(root: Path) -> list[str]:
     return [line.split("\t")[0] for line in run(root, "list").output.splitlines() if "\t" in line]
 
 
+def test_a_file_in_another_encoding_than_told_is_one_line_and_imports_nothing(tmp_path):
+    utf8 = tmp_path / "utf8.csv"
+    utf8.write_text("email,name\nlea@example.org,Léa\n", encoding="utf-8")
+    result = run(tmp_path, "import", utf8, "--encoding", "utf-16")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"{utf8}:1: le fichier ne se lit pas en « utf-16 » : enregistrez-le en UTF-8")
+    # UTF-16 cut in the middle of a character on its third line: the rows before it are not kept either
+    cut = tmp_path / "coupe.csv"
+    cut.write_bytes("email,name\nlea@example.org,Léa\npaul@example.org,Paul\n".encode("utf-16")[:-3])
+    result = run(tmp_path, "import", cut, "--encoding", "utf-16")
+    assert result.exit_code == 1 and result.output.startswith(f"{cut}:3: le fichier ne se lit pas"), result.output
+    assert listed(tmp_path) == []
+
+
 def test_a_one_megabyte_line_is_one_reported_line_and_every_other_row_is_imported(tmp_path):
     before = [f"avant{n}@example.org,Avant {n},Lyon" for n in range(3)]
     after = [f"apres{n}@example.org,Après {n},Nantes" for n in range(3)]

@@ -59,6 +59,13 @@ def import_csv(
 ) -> ImportReport:
     """Import the subscribers of the CSV file at `path` into `store`, in one transaction."""
     path = Path(path)
+    try:
+        return _import(store, path, encoding, source)
+    except _Undecodable as error:
+        raise SourceError(path, error.line, error.message) from None
+
+
+def _import(store: SubscriberStore, path: Path, encoding: str, source: str | None) -> ImportReport:
     report = ImportReport()
     with _open(path, encoding) as stream:
         lines = _Lines(stream)
@@ -107,6 +114,11 @@ class _LineError(Exception):
         self.line, self.message = line, message
 
 
+class _Undecodable(_LineError):
+    """Bytes the encoding cannot read at all (UTF-16 without its mark, or cut in half): the file is
+    in another encoding, so nothing of it is imported."""
+
+
 class _Lines:
     """The file's lines for `csv.reader`, one per row.
 
@@ -147,7 +159,15 @@ class _Lines:
         return line
 
     def _read(self) -> str:
-        line = self.stream.readline(MAX_LINE + 2)  # room for the longest line and its CRLF
+        try:
+            line = self.stream.readline(MAX_LINE + 2)  # room for the longest line and its CRLF
+        except UnicodeError:  # UTF-8 and one-byte encodings never raise: undecodable bytes are escaped
+            encoding = getattr(self.stream, "encoding", "")
+            raise _Undecodable(
+                self.number + 1,
+                f"le fichier ne se lit pas en « {encoding} » : enregistrez-le en UTF-8, "
+                "ou donnez son encodage avec --encoding (cp1252 pour un CSV d’Excel sous Windows)",
+            ) from None
         if not line:
             return ""
         self.number += 1
@@ -171,6 +191,8 @@ def _records(lines: _Lines, dialect: type[csv.Dialect]) -> Iterator[tuple[int, l
             cells = next(reader)
         except StopIteration:
             return
+        except _Undecodable:
+            raise
         except _LineError as error:
             yield error.line, NewsletterError(error.message)
         except csv.Error as error:

@@ -197,3 +197,43 @@ def test_header_shows_name_number_and_french_date(seed_parts) -> None:
     assert "Territoires Pilotes" in text
     assert "N°1 · 31 mars 2022" in text
     assert seed_parts.text.startswith("Territoires Pilotes – n°1 – 31 mars 2022\n")
+
+
+def test_raw_html_in_an_issue_is_sanitised_in_the_email_as_on_the_web(tmp_path: Path) -> None:
+    """What `check` says « il sera retiré » is: no script, handler, javascript: link, style block or
+    MJML tag reaches the email, an unclosed element does not break it, and harmless HTML stays."""
+    body = """
+        ## Édito
+
+        Un mot en <b>gras</b>, un <a href="javascript:alert(1)">piège</a> et <span onclick="x()">un clic</span>.
+
+        <script>alert("script")</script>
+
+        <style>p { color: red }</style>
+
+        </mj-text></mj-column><mj-raw><p>échappé</p></mj-raw>
+
+        <img src="https://example.org/carte.png" width="300" alt="La carte des territoires">
+
+        <div>jamais fermé
+        """
+    path = tmp_path / "001.md"
+    path.write_text(issue_text(body), encoding="utf-8")
+    parts = render_email(Settings(), load_issue(path, Settings()))  # MRML accepted the MJML
+    root, _ = parse_html(parts.html)
+    assert not root.find_all("script")
+    assert all(not name.startswith("on") for element in root.iter() for name in element.attrs)
+    assert all(not a.attrs.get("href", "").startswith("javascript:") for a in root.find_all("a"))
+    assert (
+        "<mj-" not in parts.html
+        and "mj-raw" not in parts.html
+        and 'alert("script")' not in parts.html
+        and "color: red" not in parts.html
+    )
+    bold = [b.text for b in root.find_all("b")]
+    assert bold == ["gras"]
+    [image] = [img for img in root.find_all("img") if img.attrs.get("src") == "https://example.org/carte.png"]
+    assert image.attrs["alt"] == "La carte des territoires" and "max-width:100%" in image.attrs["style"]
+    assert "jamais fermé" in root.text and "échappé" in root.text
+    assert 'alert("script")' not in parts.text and "color: red" not in parts.text
+    assert "Un mot en gras, un piège et un clic." in " ".join(parts.text.split())

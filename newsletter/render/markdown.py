@@ -18,6 +18,7 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from newsletter.render.sanitize import email_html, has_raw_html, text_only
 from newsletter.render.typography import NBSP, NNBSP, NO_BREAK, Typography, glue, squeeze, unglue
 from newsletter.text import fenced_blocks
 
@@ -335,8 +336,11 @@ def to_text(
 def to_email_html_and_text(
     source: str, handlers: Mapping[str, FenceHandler] | None = None, typography: Typography | None = None
 ) -> tuple[str, str]:
-    """Both sides of the email from one parse (the text writer ignores the inline styles)."""
+    """Both sides of the email from one parse (the text writer ignores the inline styles); the HTML
+    of a block with raw HTML in it sanitised, as the web archive's is."""
     md, page = _convert(source, handlers, styled=True, typography=typography)
+    if has_raw_html(source):
+        page = email_html(page)
     return page, _TextWriter(md, _TEXT_WIDTH).blocks(md.captured_tree).strip("\n")
 
 
@@ -498,8 +502,6 @@ def _link_text(text: str, href: str) -> str:
     return f"{text} ({target if href.startswith('mailto:') else href})"
 
 
-_TAG = re.compile(r"<[^>]*>")
-
-
 def _strip_tags(raw: str) -> str:
-    return html.unescape(_TAG.sub("", raw))
+    """The text of raw HTML: its tags gone, and the content of `script` and `style` with them."""
+    return html.unescape(text_only(raw))

@@ -1,9 +1,11 @@
-"""HTML and text made safe for the web archive, the feed and the `inspiration` command (nh3).
+"""HTML and text made safe for the email, the web archive, the feed and the `inspiration` command (nh3).
 
 Markdown lets an issue carry raw HTML; on the way to the web and the feed it goes through nh3
 (the Rust sanitiser ammonia): scripts, event handlers (`onerror=`), styles, frames and links to
 anything but http(s), mailto and tel are removed. The same pass makes every link and image URL
-absolute, because a feed reader has no page to resolve a relative one against.
+absolute, because a feed reader has no page to resolve a relative one against. In the email
+(`email_html`), a block that holds raw HTML goes through the same allow-list, its inline styles and
+classes kept: the email's look is made of them.
 """
 
 from __future__ import annotations
@@ -71,6 +73,31 @@ def _cleaner(site: str, page: str) -> nh3.Cleaner:
 
 
 _TEXT_ONLY = nh3.Cleaner(tags=set(), attributes={}, strip_comments=True)
+_EMAIL = nh3.Cleaner(
+    tags=set(TAGS),
+    attributes={tag: {*ATTRIBUTES.get(tag, ()), "style", "class"} for tag in TAGS},
+    url_schemes=set(SAFE_SCHEMES),
+    link_rel=None,
+)
+# An HTML tag or comment written in Markdown (an autolink, « <https://…> » or « <a@b.org> », is not one).
+_RAW_HTML = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9-]*(?:\s|/?>)|!--)")
+
+
+def text_only(fragment: str) -> str:
+    """`fragment` without its tags, comments, and the content of `script` and `style` (entities
+    kept as they are: the caller decodes them once)."""
+    return _TEXT_ONLY.clean(fragment)
+
+
+def has_raw_html(markdown: str) -> bool:
+    return _RAW_HTML.search(markdown) is not None
+
+
+def email_html(fragment: str) -> str:
+    """The email's HTML of a block with raw HTML in it, through the web's allow-list but with its
+    inline styles and classes: no script, event handler, `javascript:` link or MJML tag, and every
+    element closed (an unclosed `<div>` would break the email's MJML)."""
+    return _EMAIL.clean(xml_safe(fragment))
 
 
 def clean_html(fragment: str, site: str, page: str) -> str:

@@ -234,7 +234,7 @@ def _rubrics_from(entries: Any, path: Path, text: str) -> tuple[Rubric, ...]:
 
 def _language_problem(language: str) -> str | None:
     """Why `language` cannot date an issue, or None. French is written by our own formatter; any
-    other language is Babel's, which is imported only then (it costs every command 0.1 s)."""
+    other language is Babel’s, which is imported only then (25 ms that a French project never pays)."""
     hint = "écrivez un code de langue comme « fr » ou « fr_BE »"
     if not _LANGUAGE.match(language):
         return f"langue illisible « {language} » : {hint}"

@@ -42,13 +42,18 @@ def test_default_taglines_come_from_the_seed_issue() -> None:
         assert " ".join(rubric.tagline.split()) in seed
 
 
+def loaded(folder: Path, content: str) -> Settings:
+    """The settings of a project whose newsletter.toml is `content`."""
+    (folder / "newsletter.toml").write_text(content, encoding="utf-8")
+    return load_settings(folder)
+
+
 def test_settings_override_defaults(tmp_path: Path) -> None:
-    (tmp_path / "newsletter.toml").write_text(
+    settings = loaded(
+        tmp_path,
         '[newsletter]\nname = "Autre lettre"\nbase_url = "https://x.org/lettre/"\n'
         '[[rubrics]]\nkey = "une"\ntitle = "Une"\n[smtp]\nhost = "mail.x.org"\n',
-        encoding="utf-8",
     )
-    settings = load_settings(tmp_path)
     assert settings.name == "Autre lettre"
     assert settings.base_url == "https://x.org/lettre"
     assert settings.issue_url("001") == "https://x.org/lettre/numeros/001/"
@@ -104,17 +109,15 @@ def test_bad_settings_name_file_and_line(tmp_path: Path, content: str, line: int
 
 @pytest.mark.parametrize("language", ["fr", "fr_BE", "fr-CA", "en", "de_CH", "pt-BR"])
 def test_languages_that_date_an_issue(tmp_path: Path, language: str) -> None:
-    (tmp_path / "newsletter.toml").write_text(f'[newsletter]\nlanguage = "{language}"\n', encoding="utf-8")
-    assert load_settings(tmp_path).language == language
+    assert loaded(tmp_path, f'[newsletter]\nlanguage = "{language}"\n').language == language
 
 
 def test_a_description_and_a_tagline_may_run_over_several_lines(tmp_path: Path) -> None:
-    (tmp_path / "newsletter.toml").write_text(
+    settings = loaded(
+        tmp_path,
         '[newsletter]\ndescription = """Une lettre.\nSur deux lignes."""\n[[rubrics]]\nkey = "a"\ntitle = "A"\n'
         'tagline = "Un.\\nDeux."\n',
-        encoding="utf-8",
     )
-    settings = load_settings(tmp_path)
     assert settings.description == "Une lettre.\nSur deux lignes." and settings.rubrics[0].tagline == "Un.\nDeux."
 
 

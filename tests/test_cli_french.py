@@ -32,6 +32,7 @@ def test_help_is_in_french() -> None:
     assert result.exit_code == 0
     assert result.output.startswith("Utilisation : newsletter [OPTIONS] COMMANDE [ARGUMENTS]...")
     assert "Affiche cette aide et s’arrête." in result.output and "Affiche la version" in result.output
+    assert "\nOptions :\n" in result.output and "\nCommandes :\n" in result.output
     for english in ("Usage", "Show this message", "Show the version", "COMMAND [ARGS]"):
         assert english not in result.output
     send = run("send", "--help").output

@@ -126,15 +126,24 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return french[0] if count <= 1 else french[1]
 
 
+class HelpFormatter(click.HelpFormatter):
+    """Section headings as French writes a colon: « Options : », « Commandes : »."""
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading} :\n")
+
+
 def install() -> None:
-    """Give Click's modules the French catalogue. Run before the commands are declared: a decorator
-    such as `version_option` translates its help when it is applied."""
+    """Give Click's modules the French catalogue, and every context the French help formatter. Run
+    before the commands are declared: a decorator such as `version_option` translates its help
+    when it is applied."""
     for name in MODULES:
         module = importlib.import_module(name)
         if hasattr(module, "_"):
             module._ = gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext  # type: ignore[attr-defined]
+    click.Context.formatter_class = HelpFormatter
 
 
 def confirm(question: str) -> bool:

@@ -174,6 +174,7 @@ PROGRAMME_REFUSALS = [
     ("title: X\nlieu: Paris\n---\n", 3, "champ d’en-tête inconnu « lieu »"),
     ("title: X\nid: agenda\n---\n", 3, "id « agenda » réservé"),
     ("title: X\nurl: www.example.org\n---\n", 3, "« url » doit être une adresse web complète"),
+    ("title: X\nurl: https://example.org/a\\b\n---\n", 3, "« url » : le caractère « \\ » n’a pas sa place"),
     (
         "title: X\nyear: 2018\n---\n\n## mardi 26 novembre\n",
         6,

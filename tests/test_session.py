@@ -185,6 +185,12 @@ REFUSALS = [
     ("title: A\nstart: 2022-04-07\nrrule: FREQ=DAILY;UNTIL=20200101", 13, "aucune date après le début"),
     ("title: A\nstart: 2022-04-07\nreminder: bientôt", 13, "rappel illisible « bientôt »"),
     ("title: A\nstart: 2022-04-07\nonline: visio.example.org/x", 13, "« online » doit être une adresse web complète"),
+    (
+        'title: A\nstart: 2022-04-07\nurl: https://x.org/a"onmouseover=b',
+        13,
+        '« url » : le caractère « " » n’a pas sa place dans une adresse web',
+    ),
+    ("title: A\nstart: 2022-04-07\nonline: https://x.org/<visio>", 13, "le caractère « < » n’a pas sa place"),
     ("title: A\nstart: 2022-04-07\nlocaton: Paris", 13, "champ inconnu « locaton » ; vouliez-vous dire « location » ?"),
     ("title: A\ntitle: B\nstart: 2022-04-07", 12, "champ « title » donné deux fois (déjà ligne 11)"),
     ("title: [A, B]\nstart: 2022-04-07", 11, "« title » doit être un texte sur une ligne"),

@@ -35,6 +35,7 @@ from newsletter.parse.session import (
     SESSION_FENCES,
     STATUSES,
     Field,
+    link_problem,
     local_datetime,
     parse_duration,
     parse_session,
@@ -147,10 +148,8 @@ class _ProgrammeParser:
 
     def link(self, name: str) -> str:
         written = self.text(name)
-        if written and not re.match(r"^https?://[^\s/]+\S*$", written):
-            raise self.fail(
-                self.line_of(name), f"« {name} » doit être une adresse web complète (https://…), pas « {written} »"
-            )
+        if problem := link_problem(name, written):
+            raise self.fail(self.line_of(name), problem)
         return written
 
     def status(self) -> Status:

@@ -412,11 +412,29 @@ class _SessionReader:
 
     def link(self, name: str) -> str:
         written = self.text(name)
-        if written and not re.match(r"^https?://[^\s/]+\S*$", written):
-            raise _Invalid(
-                self._line(name), f"« {name} » doit être une adresse web complète (https://…), pas « {written} »"
-            )
+        if problem := link_problem(name, written):
+            raise _Invalid(self._line(name), problem)
         return written
+
+
+_WEB_ADDRESS = re.compile(r"^https?://[^\s/]+\S*$")
+_NOT_IN_ADDRESS = re.compile(r'["<>\\`]')  # never in an address a browser gives: it writes %22, %3C…
+
+
+def link_problem(name: str, written: str) -> str | None:
+    """Why `written` cannot be the web address `name` (`online`, `url`) of a session or a programme,
+    or None. A quotation mark would end the card's link in the middle, and become a French
+    quotation mark in the calendar's text."""
+    if not written:
+        return None
+    if not _WEB_ADDRESS.match(written):
+        return f"« {name} » doit être une adresse web complète (https://…), pas « {written} »"
+    if found := _NOT_IN_ADDRESS.search(written):
+        return (
+            f"« {name} » : le caractère « {found.group(0)} » n’a pas sa place dans une adresse web "
+            "(copiez l’adresse depuis la barre du navigateur)"
+        )
+    return None
 
 
 def local_datetime(date: dt.date, time: dt.time, tz: dt.tzinfo) -> dt.datetime | None:

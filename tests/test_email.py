@@ -205,7 +205,7 @@ def test_raw_html_in_an_issue_is_sanitised_in_the_email_as_on_the_web(tmp_path: 
     body = """
         ## Édito
 
-        Un mot en <b>gras</b>, un <a href="javascript:alert(1)">piège</a> et <span onclick="x()">un clic</span>.
+        Un mot en <b>gras</b>,<script>alert("dans-la-phrase")</script> un <a href="javascript:alert(1)">piège</a> et <span onclick="x()">un clic</span>.
 
         <script>alert("script")</script>
 
@@ -235,5 +235,5 @@ def test_raw_html_in_an_issue_is_sanitised_in_the_email_as_on_the_web(tmp_path: 
     [image] = [img for img in root.find_all("img") if img.attrs.get("src") == "https://example.org/carte.png"]
     assert image.attrs["alt"] == "La carte des territoires" and "max-width:100%" in image.attrs["style"]
     assert "jamais fermé" in root.text and "échappé" in root.text
-    assert 'alert("script")' not in parts.text and "color: red" not in parts.text
+    assert 'alert("script")' not in parts.text and "color: red" not in parts.text and "dans-la-phrase" not in parts.text
     assert "Un mot en gras, un piège et un clic." in " ".join(parts.text.split())

@@ -70,6 +70,7 @@ EMAIL_CLASSES: Mapping[str, str] = {
 
 _STASH = re.compile("\x02wzxhzdk:(\\d+)\x03")
 _FIRST_TAG = re.compile(r"\s*<([a-zA-Z][a-zA-Z0-9]*)")
+_HIDDEN_OPENING = re.compile(r"<(script|style)\b")  # raw HTML whose content is no text to read
 _AMP = "\x02amp\x03"
 _TEXT_WIDTH = 72
 _HARD_BREAK = "\ue000"  # a <br>: kept through wrapping, unlike the soft line breaks of a paragraph
@@ -451,6 +452,8 @@ class _TextWriter:
         return text
 
     def _unstash(self, text: str) -> str:
+        text = self._without_hidden(text)
+
         def replace(match: re.Match[str]) -> str:
             if match.group(0) in self.md.fence_texts:
                 return self.md.fence_texts[match.group(0)]
@@ -458,6 +461,22 @@ class _TextWriter:
             return _strip_tags(raw) if isinstance(raw, str) else "".join(raw.itertext())
 
         return _decode(_STASH.sub(replace, text))
+
+    def _without_hidden(self, text: str) -> str:
+        """`text` without what an inline `<script>` or `<style>` holds: Python-Markdown stashes the
+        opening and closing tags one by one, and leaves what lies between them as text."""
+        if "\x02" not in text:
+            return text
+        kept, position, closing = [], 0, ""
+        for match in _STASH.finditer(text):
+            raw = self.md.htmlStash.rawHtmlBlocks[int(match.group(1))]
+            raw = raw.lower().strip() if isinstance(raw, str) else ""
+            if closing and raw.startswith(closing):
+                position, closing = match.end(), ""
+            elif not closing and (opened := _HIDDEN_OPENING.match(raw)) and f"</{opened.group(1)}" not in raw:
+                kept.append(text[position : match.start()])
+                closing = f"</{opened.group(1)}"
+        return "".join(kept) + text[position:] if closing == "" else "".join(kept)
 
     @staticmethod
     def _wrap(text: str, width: int) -> str:

@@ -483,7 +483,9 @@ def test_the_process_pool_writes_the_same_files_as_one_process(make_project, mon
 
 def test_each_vevent_is_rendered_once_and_only_for_the_issue_that_changed(make_project, monkeypatch) -> None:
     """The issue's worker makes its sessions' VEVENTs; the calendars stage reuses them, and the last
-    build's for the other issues: a one-issue change renders one VEVENT, a full build one each."""
+    build's for the other issues: a one-issue change renders one VEVENT, a full build one each. An
+    edit that leaves the sessions as they were does not even open the calendars."""
+    from newsletter.pipeline import calendars as stage
     from newsletter.render import calendar as ical
 
     files = {
@@ -505,11 +507,18 @@ def test_each_vevent_is_rendered_once_and_only_for_the_issue_that_changed(make_p
     assert sorted(rendered) == [f"rdv-{n}" for n in range(1, 6)]
     agenda = (root / "dist" / "calendars" / "agenda.ics").read_bytes()
     rendered.clear()
+    read: list[str] = []
+    real_read = stage._read_vevents
+    monkeypatch.setattr(stage, "_read_vevents", lambda path: read.append(path.stem) or real_read(path))
     path = root / "issues" / "003.md"
     path.write_text(path.read_text(encoding="utf-8").replace("Une introduction.", "Une autre introduction."))
     build(load_project(root), root / "dist")
-    assert rendered == ["rdv-3"]
+    assert rendered == ["rdv-3"] and read == []
     assert (root / "dist" / "calendars" / "agenda.ics").read_bytes() == agenda  # the same session, the same VEVENT
+    path.write_text(path.read_text(encoding="utf-8").replace("title: Rendez-vous 3", "title: Nouveau titre"))
+    build(load_project(root), root / "dist")
+    assert rendered == ["rdv-3", "rdv-3"] and sorted(read) == [f"{n:03d}" for n in range(1, 6)]
+    assert b"SUMMARY:Nouveau titre" in (root / "dist" / "calendars" / "agenda.ics").read_bytes()
 
 
 def test_the_agenda_is_assembled_from_each_issues_vevents_one_file_at_a_time(make_project, monkeypatch) -> None:
@@ -540,8 +549,8 @@ def test_the_agenda_is_assembled_from_each_issues_vevents_one_file_at_a_time(mak
     monkeypatch.setattr(ical, "event_ical", lambda *a, **k: rendered.append(a[1].id) or real_render(*a, **k))
     (events / "007.pickle").write_bytes(b"damaged")
     (events / "012.pickle").unlink()
-    path = root / "issues" / "003.md"  # one issue changed: the agenda is assembled again
-    path.write_text(path.read_text(encoding="utf-8").replace("Une introduction.", "Une autre introduction."))
+    path = root / "issues" / "003.md"  # its sessions move down two lines: the agenda is assembled again
+    path.write_text(path.read_text(encoding="utf-8").replace("Une introduction.", "Une introduction.\n\nEt une autre."))
     build(load_project(root), root / "dist")
     assert sorted(read) == [f"{n:03d}" for n in range(1, 21)]  # each file read once
     # the issue that changed, and the two whose files were lost

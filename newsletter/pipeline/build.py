@@ -159,7 +159,7 @@ def _calendars(workers: _Workers, project, published, programmes, report: BuildR
     if any(p.is_error for p in report.problems if p.path.parent == project.calendars_dir):
         return list
     sessions = [session for record in published for session in record.sessions]
-    inputs = digest(*(f"{r.name}\0{r.source}" for r in published))
+    inputs = digest(*(f"{r.name}\0{r.events}" for r in published))  # an edit that leaves the sessions alone: nothing
     unreadable = any(run.outcomes[path].unreadable for path in failed)
     sources = {session.id: (record.slug, record.source) for record in published for session in record.sessions}
     return workers.submit(write_calendars, project, sessions, programmes, inputs, unreadable, dist, sources)

@@ -135,11 +135,13 @@ def write_calendars(
     sources: dict[str, tuple[str, str]],
 ) -> list[Problem]:
     """Render what changed, write it, then record the state; `sessions` of the published issues in
-    number order, `issues` a digest of the issues' sources and settings, `sources` each session's
-    issue (its slug, and the digest of its file) by session id: where its VEVENT was kept.
+    number order, `issues` a digest of what the issues' VEVENTs are made of (each one's slug and
+    sessions), `sources` each session's issue (its slug, and the digest of its file) by session
+    id: where its VEVENT was kept.
 
-    When none of it changed since the last build (the issues' sources, the files of calendars/ and
-    its state, the settings), and every file is still there, nothing is done.
+    When none of it changed since the last build (the issues' sessions, the files of calendars/
+    and its state, the settings), and every file is still there, nothing is done: an edit of an
+    issue's text that leaves its sessions as they were does not open the calendars.
     """
     inputs = _inputs(project, issues)
     if _unchanged(dist, inputs):

@@ -134,6 +134,7 @@ def _base(issue: Issue, keys: Keys, problems: list[Problem], previous: IssueReco
         title=issue.title,
         date=issue.date.isoformat(),
         sessions=issue.sessions,
+        events=digest("events", issue.slug, repr(issue.sessions)),
         problems=tuple(problems),
     )
     return dataclasses.replace(previous, **fields) if previous else IssueRecord(**fields)

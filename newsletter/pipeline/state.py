@@ -104,6 +104,7 @@ class IssueRecord:
     title: str
     date: str
     sessions: tuple[Session, ...]
+    events: str = ""  # digest of what its VEVENTs are made of (its slug and sessions): the calendars' input
     email_key: str = ""
     entry_key: str = ""
     entry_hash: str = ""  # digest of the archive entry's JSON: what pages and feeds are keyed on

@@ -63,6 +63,8 @@ _REASONS = {
     errno.ENOENT: "fichier ou dossier introuvable",
     errno.ENOTDIR: "un fichier est sur le chemin, là où il faut un dossier",
     errno.EISDIR: "c’est un dossier, pas un fichier",
+    errno.ELOOP: "liens symboliques en boucle",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
     errno.EEXIST: "existe déjà",
     errno.EACCES: "permission refusée",
     errno.EPERM: "opération non permise",

@@ -32,7 +32,12 @@ class Project:
     def issue_paths(self) -> list[Path]:
         if not self.issues_dir.is_dir():
             return []
-        return sorted(p for p in self.issues_dir.glob("*.md") if p.is_file() and not p.name.startswith("."))
+        # a link to nowhere is kept: reading it says why, where skipping it would lose an issue unseen
+        return sorted(
+            p
+            for p in self.issues_dir.glob("*.md")
+            if (p.is_file() or (p.is_symlink() and not p.exists())) and not p.name.startswith(".")
+        )
 
     def parse_all(self) -> list[ParsedIssue]:
         """Every issue file parsed, with duplicate numbers reported on the later files."""

@@ -153,3 +153,18 @@ def test_the_reasons_of_the_system_are_told_in_french() -> None:
     assert os_reason(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) == "disque plein"
     assert os_reason(OSError(errno.EXDEV, os.strerror(errno.EXDEV))) == os.strerror(errno.EXDEV)  # not in the table
     assert os_reason(OSError("sans numéro")) == "sans numéro"
+
+
+def test_a_link_to_nowhere_in_issues_is_an_error_not_an_issue_lost_unseen(make_project) -> None:
+    """A symbolic link named like an issue whose target is gone (or that loops) was skipped without
+    a word: the issue it stood for was missing from the archive and nobody was told."""
+    root = make_project({"issues/001.md": issue_text(MINIMAL_BODY)})
+    (root / "issues" / "002-partage.md").symlink_to(root / "ailleurs" / "002.md")
+    (root / "issues" / "003-a.md").symlink_to(root / "issues" / "003-b.md")
+    (root / "issues" / "003-b.md").symlink_to(root / "issues" / "003-a.md")
+    result = CliRunner().invoke(cli, ["build", "-C", str(root)], catch_exceptions=False)
+    assert result.exit_code == 1
+    issues = root / "issues"
+    assert f"{issues / '002-partage.md'}: erreur : lecture impossible (fichier ou dossier introuvable)" in result.output
+    assert f"{issues / '003-a.md'}: erreur : lecture impossible (liens symboliques en boucle)" in result.output
+    assert (root / "dist" / "email" / "001.html").is_file()  # the readable issue is built all the same

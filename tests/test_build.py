@@ -14,7 +14,7 @@ from conftest import MINIMAL_BODY, ROOT, issue_text
 
 from newsletter.cli import cli
 from newsletter.pipeline import build
-from newsletter.pipeline.state import Context, IssueRecord, State
+from newsletter.pipeline.state import Context, State
 from newsletter.project import load_project
 
 
@@ -186,39 +186,6 @@ def test_the_workers_are_forked_before_the_last_state_is_read_when_every_issue_i
     assert run() == ["read"]
     (root / "dist" / ".build-state.pickle").write_bytes(b"damaged")
     assert State.made_with(root / "dist") is None and State.read(root / "dist") == State()
-
-
-def test_a_rebuild_pickles_again_only_the_records_that_changed(make_project, monkeypatch) -> None:
-    """The last build's state is written back with the bytes it was read with for every record this
-    build kept as it was; the state read back is the build's own."""
-    import pickle
-
-    state_module = sys.modules["newsletter.pipeline.state"]
-    files = {
-        f"issues/{n:03d}.md": issue_text(MINIMAL_BODY, number=n, date=f"2022-04-{n:02d}", title=f"N{n}")
-        for n in range(1, 6)
-    }
-    root = make_project(files)
-    build(load_project(root), root / "dist")
-    pickled: list[str] = []
-    real = pickle.dumps
-
-    def counting(value, *args, **kwargs):
-        if isinstance(value, IssueRecord):
-            pickled.append(value.slug)
-        return real(value, *args, **kwargs)
-
-    monkeypatch.setattr(state_module.pickle, "dumps", counting)
-    path = root / "issues" / "003.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("Une introduction.", "Une autre."), encoding="utf-8")
-    build(load_project(root), root / "dist")
-    assert pickled == ["003"]
-    state = State.read(root / "dist")
-    assert sorted(state.issues) == [f"{n:03d}.md" for n in range(1, 6)]
-    assert state.issues["003.md"].title == "N3" and state.issues["004.md"].slug == "004"
-    monkeypatch.setattr(state_module.pickle, "dumps", real)
-    build(load_project(root), root / "full")
-    assert visible(root / "dist") == visible(root / "full")
 
 
 def test_a_project_template_overrides_the_default(make_project) -> None:

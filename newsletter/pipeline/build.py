@@ -104,7 +104,7 @@ def build(project: Project, dist: Path, force: bool = False, check: bool = False
         _tell(report, run, records)
         _remove_issue_files(dist, state.issues, records)
         changed = bool(run.outcomes) or records.keys() != state.issues.keys()
-        state.keep(records)  # the last build's records are let go before the archive and calendars
+        state.issues = records  # the last build's records are let go before the archive and calendars
         published = sorted((r for r in records.values() if not r.draft), key=lambda r: r.number)
         calendars = _calendars(workers, project, published, programmes, report, run, failed, dist)
         _archive(workers, project, dist, context, published, run, state, report)

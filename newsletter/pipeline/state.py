@@ -128,16 +128,12 @@ class IssueRecord:
 @dataclass
 class State:
     """What the last build knew. Its file holds two pickles: a header (the code version and the
-    `Context` the build ran with), then the records (each pickled on its own) and the outputs'
-    keys. The header alone tells whether every issue is to be rendered again (`made_with`), before
-    the rest is read."""
+    `Context` the build ran with), then the records and the outputs' keys. The header alone tells
+    whether every issue is to be rendered again (`made_with`), before the rest is read."""
 
     issues: dict[str, IssueRecord] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)  # path relative to dist/ → key
     context: Context | None = None  # the one this build runs with, written in the header
-    # Each record as read and its pickled bytes: a record this build kept as it was is written back
-    # as those bytes (pickling a thousand records with their sessions costs 30–40 ms).
-    pickled: dict[str, tuple[IssueRecord, bytes]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def read(cls, dist: Path) -> State:
@@ -147,16 +143,9 @@ class State:
                 if _header(file) is None:  # another version's
                     return cls()
                 data = pickle.load(file)
-            issues = {name: pickle.loads(blob) for name, blob in data["issues"].items()}
-            pickled = {name: (issues[name], blob) for name, blob in data["issues"].items()}
-            return cls(issues, data["outputs"], pickled=pickled)
+            return cls(data["issues"], data["outputs"])
         except Exception:
             return cls()
-
-    def keep(self, records: dict[str, IssueRecord]) -> None:
-        """`records` are the issues now; the bytes of those that are the same objects as read stay."""
-        self.issues = records
-        self.pickled = {name: kept for name, kept in self.pickled.items() if records.get(name) is kept[0]}
 
     @staticmethod
     def made_with(dist: Path) -> Context | None:
@@ -170,13 +159,8 @@ class State:
 
     def write(self, dist: Path) -> None:
         header = {"code": code_version(), "context": self.context}
-        issues = {name: self._bytes(name, record) for name, record in self.issues.items()}
-        data = {"issues": issues, "outputs": dict(sorted(self.outputs.items()))}
+        data = {"issues": self.issues, "outputs": dict(sorted(self.outputs.items()))}
         write_atomic(dist / STATE_FILE, pickle.dumps(header, protocol=5) + pickle.dumps(data, protocol=5))
-
-    def _bytes(self, name: str, record: IssueRecord) -> bytes:
-        kept = self.pickled.get(name)
-        return kept[1] if kept is not None and kept[0] is record else pickle.dumps(record, protocol=5)
 
 
 def _header(file: BinaryIO) -> dict | None:

@@ -129,12 +129,7 @@ def test_a_setting_one_kind_of_output_reads_renders_only_that_kind_and_the_same_
     """Each setting that only the email (or only the web archive) reads: changed, it renders no
     output of the other kind, and the build equals a full one with it (so a renderer that starts
     reading such a setting without its key saying so fails here)."""
-    files = {
-        f"issues/{n:03d}.md": issue_text(
-            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
-        )
-        for n in range(1, 4)
-    }
+    files = issues_with_a_session(3)
     files["newsletter.toml"] = '[newsletter]\nname = "Pilotes"\n\n[serve]\npublic_url = "https://service.example.org"\n'
     root = make_project(files)
     build(load_project(root), root / "dist")
@@ -216,12 +211,7 @@ def test_a_deleted_or_missing_output_is_rebuilt_and_a_removed_issue_leaves(make_
 def test_a_deleted_calendar_file_is_made_again_and_only_it(make_project) -> None:
     """Someone cleaning dist/ by hand: a session's .ics and the agenda deleted are written again by
     the next build, with the same bytes, though no source changed; the other files are left alone."""
-    files = {
-        f"issues/{n:03d}.md": issue_text(
-            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
-        )
-        for n in range(1, 4)
-    }
+    files = issues_with_a_session(3)
     root = make_project(files)
     build(load_project(root), root / "dist")
     calendars = root / "dist" / "calendars"
@@ -343,6 +333,16 @@ def visible(folder: Path) -> dict[str, bytes]:
 
 
 SESSION = "\n## À suivre\n\n```session\nid: rdv-{n}\ntitle: Rendez-vous {n}\nstart: 2022-05-{day:02d} 14:00\nduration: 2h\n```\n"
+
+
+def issues_with_a_session(count: int) -> dict[str, str]:
+    """Issues 1 to `count`, issue n dated April n and announcing session « rdv-n » on May n."""
+    return {
+        f"issues/{n:03d}.md": issue_text(
+            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
+        )
+        for n in range(1, count + 1)
+    }
 
 
 def random_issue(rng, number: int) -> str:
@@ -488,12 +488,7 @@ def test_each_vevent_is_rendered_once_and_only_for_the_issue_that_changed(make_p
     from newsletter.pipeline import calendars as stage
     from newsletter.render import calendar as ical
 
-    files = {
-        f"issues/{n:03d}.md": issue_text(
-            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
-        )
-        for n in range(1, 6)
-    }
+    files = issues_with_a_session(5)
     root = make_project(files)
     rendered: list[str] = []
     real = ical.event_ical
@@ -528,12 +523,7 @@ def test_the_agenda_is_assembled_from_each_issues_vevents_one_file_at_a_time(mak
     from newsletter.pipeline import calendars as stage
     from newsletter.render import calendar as ical
 
-    files = {
-        f"issues/{n:03d}.md": issue_text(
-            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
-        )
-        for n in range(1, 21)
-    }
+    files = issues_with_a_session(20)
     for n in range(1, 21):  # two sessions an issue, the second on a day every issue shares
         files[f"issues/{n:03d}.md"] += "\n" + SESSION.format(n=f"{n}b", day=1).split("\n\n", 1)[1]
     root = make_project(files)
@@ -564,12 +554,7 @@ def test_an_agenda_cut_short_by_an_error_leaves_the_last_one_whole(make_project,
     last agenda as it was, and no temporary file behind."""
     from newsletter.render import calendar as ical
 
-    files = {
-        f"issues/{n:03d}.md": issue_text(
-            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
-        )
-        for n in range(1, 6)
-    }
+    files = issues_with_a_session(5)
     root = make_project(files)
     build(load_project(root), root / "dist")
     agenda = root / "dist" / "calendars" / "agenda.ics"
@@ -593,12 +578,7 @@ def test_each_sessions_calendar_links_are_computed_once_for_the_email_and_the_we
     page typeset (the letter's name has a « ! » that French typography changes)."""
     from newsletter.render import calendar_links
 
-    files = {
-        f"issues/{n:03d}.md": issue_text(
-            MINIMAL_BODY + SESSION.format(n=n, day=n), number=n, date=f"2022-04-{n:02d}", title=f"N{n}"
-        )
-        for n in range(1, 4)
-    }
+    files = issues_with_a_session(3)
     root = make_project(files)
     (root / "newsletter.toml").write_text('[newsletter]\nname = "Pilotes !"\n', encoding="utf-8")
     project = load_project(root)

@@ -1,6 +1,7 @@
-"""Shapes of the editors' text that several layers recognise: the lines that open and close a fenced
-block, the French names of days and months, an hour as French prose writes it, a slug. Standard library only, so that parse/, render/ and the desk share one reading without
-importing each other."""
+"""Shapes of the editors' text that several layers recognise: fenced blocks (`fenced_blocks`, the
+one scanner), the French names of days and months, an hour as French prose writes it, a slug.
+Standard library only, so that parse/, render/ and the desk share one reading without importing
+each other."""
 
 from __future__ import annotations
 
@@ -31,13 +32,13 @@ class FenceOpening:
         return bool(self.info) and not self.rest.strip()
 
 
-def fence_opening(line: str) -> FenceOpening | None:
+def _fence_opening(line: str) -> FenceOpening | None:
     """The opening of a fenced block (up to 3 spaces, 3 or more backticks or tildes), or None."""
     opened = _FENCE_OPEN.match(line)
     return FenceOpening(opened.group(1), opened.group(2), opened.group(3)) if opened else None
 
 
-def closes_fence(line: str, marker: str) -> bool:
+def _closes_fence(line: str, marker: str) -> bool:
     """True when `line` closes the block `marker` opened: the same character, at least as many."""
     stripped = line.strip()
     return stripped.startswith(marker) and not stripped.strip(marker[0])
@@ -69,12 +70,12 @@ def fenced_blocks(lines: Sequence[str]) -> Iterator[tuple[int, FencedBlock | Non
     """
     index, count = 0, len(lines)
     while index < count:
-        opened = fence_opening(lines[index])
+        opened = _fence_opening(lines[index])
         if opened is None:
             yield index, None
             index += 1
             continue
-        end = next((after for after in range(index + 1, count) if closes_fence(lines[after], opened.marker)), None)
+        end = next((after for after in range(index + 1, count) if _closes_fence(lines[after], opened.marker)), None)
         yield index, FencedBlock(opened, index, end)
         index = count if end is None else end + 1
 

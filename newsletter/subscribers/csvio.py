@@ -59,16 +59,9 @@ def import_csv(
 ) -> ImportReport:
     """Import the subscribers of the CSV file at `path` into `store`, in one transaction."""
     path = Path(path)
-    try:
-        return _import(store, path, encoding, source)
-    except _Undecodable as error:
-        raise SourceError(path, error.line, error.message) from None
-
-
-def _import(store: SubscriberStore, path: Path, encoding: str, source: str | None) -> ImportReport:
     report = ImportReport()
     with _open(path, encoding) as stream:
-        lines = _Lines(stream)
+        lines = _Lines(stream, path)
         try:
             dialect = _dialect(lines.peek())
         except _LineError as error:
@@ -114,11 +107,6 @@ class _LineError(Exception):
         self.line, self.message = line, message
 
 
-class _Undecodable(_LineError):
-    """Bytes the encoding cannot read at all (UTF-16 without its mark, or cut in half): the file is
-    in another encoding, so nothing of it is imported."""
-
-
 class _Lines:
     """The file's lines for `csv.reader`, one per row.
 
@@ -127,8 +115,8 @@ class _Lines:
     instead, so the next row starts on the next line.
     """
 
-    def __init__(self, stream: TextIO):
-        self.stream, self.number, self.first, self.given = stream, 0, 0, False
+    def __init__(self, stream: TextIO, path: Path):
+        self.stream, self.path, self.number, self.first, self.given = stream, path, 0, 0, False
         self.ahead: str | None = None
 
     def peek(self) -> str:
@@ -162,8 +150,11 @@ class _Lines:
         try:
             line = self.stream.readline(MAX_LINE + 2)  # room for the longest line and its CRLF
         except UnicodeError:  # UTF-8 and one-byte encodings never raise: undecodable bytes are escaped
+            # The whole file is in another encoding: a SourceError, not a _LineError, so that the
+            # import stops and nothing of it is kept.
             encoding = getattr(self.stream, "encoding", "")
-            raise _Undecodable(
+            raise SourceError(
+                self.path,
                 self.number + 1,
                 f"le fichier ne se lit pas en « {encoding} » : enregistrez-le en UTF-8, "
                 "ou donnez son encodage avec --encoding (cp1252 pour un CSV d’Excel sous Windows)",
@@ -191,8 +182,6 @@ def _records(lines: _Lines, dialect: type[csv.Dialect]) -> Iterator[tuple[int, l
             cells = next(reader)
         except StopIteration:
             return
-        except _Undecodable:
-            raise
         except _LineError as error:
             yield error.line, NewsletterError(error.message)
         except csv.Error as error:
